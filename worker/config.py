@@ -1,0 +1,394 @@
+"""Configuration: one YAML file (feeds, lists, topics, channels, network) plus
+``NEWSRADAR_*`` environment settings (database URL, Redis URL, config path).
+
+Every problem is reported at once, each naming the file, the line, the key path and
+what was expected::
+
+    config/newsradar.yaml:12: feeds[0].poll_interval: expected a duration like 900, '15m' or '1h' (got 'soon')
+
+Secrets never live in the YAML file: channels name an environment variable
+(``password_env``, ``secret_env``) or a file (``password_file``, ``secret_file``)
+and ``Secret`` keeps the value out of every ``repr``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from worker.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = Path("config/newsradar.yaml")
+DEFAULT_DATABASE_URL = "sqlite:///var/newsradar.db"
+
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$", re.I)
+_UNITS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
+
+
+def parse_duration(value: Any) -> float:
+    """900, '900', '15m', '1h', '2d' -> seconds."""
+    if isinstance(value, bool):
+        raise ValueError("expected a duration like 900, '15m' or '1h'")
+    if isinstance(value, (int, float)):
+        seconds = float(value)
+    else:
+        m = _DURATION.match(str(value))
+        if not m:
+            raise ValueError(f"expected a duration like 900, '15m' or '1h' (got {value!r})")
+        seconds = float(m.group(1)) * _UNITS[m.group(2).lower() if m.group(2) else None]
+    if seconds <= 0:
+        raise ValueError("expected a positive duration")
+    return seconds
+
+
+Duration = Annotated[float, Field(description="seconds, or '15m' / '1h' / '1d'")]
+
+
+class Secret:
+    """A secret value that never shows in repr/str/logs."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+def read_secret(env: str | None, file: str | None, *, what: str) -> Secret | None:
+    """Read a secret from an environment variable or a file; None if neither is set."""
+    if env:
+        value = os.environ.get(env)
+        if value:
+            return Secret(value)
+    if file:
+        try:
+            return Secret(Path(file).read_text(encoding="utf-8").strip())
+        except OSError as exc:
+            raise ConfigError([f"{what}: cannot read secret file {file}: {exc.strerror}"]) from exc
+    return None
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FeedConfig(_Model):
+    url: str
+    name: str | None = None
+    poll_interval: float = 900.0
+    enabled: bool = True
+
+    @field_validator("poll_interval", mode="before")
+    @classmethod
+    def _duration(cls, v: Any) -> float:
+        return parse_duration(v)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        v = v.strip()
+        if not re.match(r"^https?://[^/\s]+", v, re.I):
+            raise ValueError(f"expected an http(s) URL (got {v!r})")
+        return v
+
+
+class TopicConfig(_Model):
+    id: str
+    name: str | None = None
+    query: str
+    min_score: float = 0.0
+    channels: list[str] = Field(default_factory=list)
+    enabled: bool = True
+    # Delivery policy (see docs/alerts.md): applies to every channel of the topic.
+    mode: Literal["instant", "digest"] = "instant"
+    max_per_hour: int | None = None
+    urgent_min_score: float | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id(cls, v: str) -> str:
+        if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", v):
+            raise ValueError(f"expected letters, digits, '-', '_' or '.' (got {v!r})")
+        return v
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.id
+
+
+class ConsoleChannel(_Model):
+    type: Literal["console"]
+
+
+class JsonlChannel(_Model):
+    type: Literal["jsonl"]
+    path: str
+
+
+class EmailChannel(_Model):
+    type: Literal["email"]
+    to: list[str]
+    sender: str = "newsradar@localhost"
+    host: str = "localhost"
+    port: int = 25
+    security: Literal["plain", "starttls", "tls"] = "plain"
+    username: str | None = None
+    password_env: str | None = None
+    password_file: str | None = None
+    timezone: str = "UTC"
+    template_dir: str | None = None
+
+
+class WebhookChannel(_Model):
+    type: Literal["webhook"]
+    url: str
+    secret_env: str | None = None
+    secret_file: str | None = None
+    timeout: float = 10.0
+    template_dir: str | None = None
+
+
+ChannelConfig = Annotated[
+    ConsoleChannel | JsonlChannel | EmailChannel | WebhookChannel, Field(discriminator="type")
+]
+
+
+class NetworkConfig(_Model):
+    """Which non-public addresses may be fetched (tests and deliberate local use)."""
+
+    allow_private: bool = False
+    allowlist: list[str] = Field(default_factory=list)
+
+
+class RunConfig(_Model):
+    interval: float = 60.0
+    max_entries_per_poll: int = 200
+    fetch_concurrency: int = 4
+
+    @field_validator("interval", mode="before")
+    @classmethod
+    def _duration(cls, v: Any) -> float:
+        return parse_duration(v)
+
+
+class Config(_Model):
+    feeds: list[FeedConfig] = Field(default_factory=list)
+    lists: dict[str, list[str]] = Field(default_factory=dict)
+    topics: list[TopicConfig] = Field(default_factory=list)
+    channels: dict[str, ChannelConfig] = Field(default_factory=dict)
+    network: NetworkConfig = NetworkConfig()
+    run: RunConfig = RunConfig()
+
+    @model_validator(mode="after")
+    def _cross_refs(self) -> "Config":
+        problems: list[tuple[tuple, str]] = []
+        seen: dict[str, int] = {}
+        for i, t in enumerate(self.topics):
+            if t.id in seen:
+                problems.append((("topics", i, "id"), f"duplicate topic id {t.id!r} (also topics[{seen[t.id]}])"))
+            seen[t.id] = i
+            for j, ch in enumerate(t.channels):
+                if ch not in self.channels:
+                    known = ", ".join(sorted(self.channels)) or "none defined"
+                    problems.append(
+                        (("topics", i, "channels", j), f"unknown channel {ch!r} (channels: {known})")
+                    )
+        urls: dict[str, int] = {}
+        for i, f in enumerate(self.feeds):
+            if f.url in urls:
+                problems.append((("feeds", i, "url"), f"duplicate feed url (also feeds[{urls[f.url]}])"))
+            urls[f.url] = i
+        if problems:
+            raise _CrossRefErrors(problems)
+        return self
+
+    def topic(self, topic_id: str) -> TopicConfig | None:
+        return next((t for t in self.topics if t.id == topic_id), None)
+
+
+class _CrossRefErrors(ValueError):
+    def __init__(self, problems: list[tuple[tuple, str]]):
+        super().__init__("; ".join(m for _, m in problems))
+        self.problems = problems
+
+
+class Settings(BaseSettings):
+    """Process settings from the environment (NEWSRADAR_*)."""
+
+    model_config = SettingsConfigDict(env_prefix="NEWSRADAR_", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    config: Path = DEFAULT_CONFIG_PATH
+    log_level: str = "INFO"
+    metrics_port: int = 9808
+
+
+def get_settings() -> Settings:
+    return Settings()
+
+
+# ---------------------------------------------------------------------------
+# Loading with positions
+
+
+@dataclass
+class _Positions:
+    """Map from key path to the 1-based line of that node in the YAML file."""
+
+    lines: dict[tuple, int]
+
+    def line_of(self, path: tuple) -> int | None:
+        while path:
+            if path in self.lines:
+                return self.lines[path]
+            path = path[:-1]
+        return self.lines.get(())
+
+
+def _collect_positions(node: yaml.Node, path: tuple, out: dict[tuple, int]) -> None:
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            out[path + (key,)] = key_node.start_mark.line + 1
+            _collect_positions(value_node, path + (key,), out)
+            out[path + (key,)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _collect_positions(item, path + (i,), out)
+
+
+def _format_path(path: tuple) -> str:
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text or "(top level)"
+
+
+def _clean_loc(loc: tuple) -> tuple:
+    # pydantic puts the discriminator tag in the location of union members
+    # (channels.x.email.port): drop those tags so the path matches the file.
+    out = []
+    for part in loc:
+        if part in ("console", "jsonl", "email", "webhook") and out and out[-1] != "channels" and len(out) >= 2 and out[-2] == "channels":
+            continue
+        out.append(part)
+    return tuple(out)
+
+
+def _describe(err: dict) -> str:
+    kind = err.get("type", "")
+    msg = err.get("msg", "invalid value")
+    if kind == "extra_forbidden":
+        return "unknown key"
+    if kind == "missing":
+        return "required key is missing"
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if "input" in err and kind not in ("missing",) and not isinstance(err["input"], (dict, list)):
+        if "got" not in msg:
+            msg = f"{msg} (got {err['input']!r})"
+    return msg
+
+
+def parse_config(text: str, *, source: str = "<config>") -> Config:
+    """Parse and validate configuration text; raise ConfigError listing every problem."""
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([f"{where}: invalid YAML: {problem}"], source=source) from exc
+    positions = _Positions({})
+    if node is not None:
+        _collect_positions(node, (), positions.lines)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{source}:1: (top level): expected a mapping of sections"], source=source)
+
+    problems: list[str] = []
+
+    def add(path: tuple, message: str) -> None:
+        line = positions.line_of(path)
+        where = f"{source}:{line}" if line else source
+        problems.append(f"{where}: {_format_path(path)}: {message}")
+
+    config: Config | None = None
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        for err in exc.errors():
+            ctx_exc = (err.get("ctx") or {}).get("error")
+            if isinstance(ctx_exc, _CrossRefErrors):
+                for path, message in ctx_exc.problems:
+                    add(path, message)
+                continue
+            add(_clean_loc(tuple(err["loc"])), _describe(err))
+    if config is not None:
+        problems.extend(_query_problems(config, add))
+    if problems:
+        raise ConfigError(problems, source=source)
+    assert config is not None
+    return config
+
+
+def _query_problems(config: Config, add) -> list[str]:
+    """Validate every topic query with the topics package (when it is importable)."""
+    try:
+        from worker.topics import parse_query  # noqa: PLC0415 - optional during bootstrap
+    except ImportError:
+        return []
+    from worker.errors import QueryError
+
+    for i, t in enumerate(config.topics):
+        try:
+            parse_query(t.query, config.lists)
+        except QueryError as exc:
+            add(("topics", i, "query"), str(exc.with_topic(t.id)))
+    return []
+
+
+def load_config(path: str | os.PathLike[str] | None = None) -> Config:
+    """Load the YAML config from ``path`` (default: settings.config)."""
+    p = Path(path) if path is not None else get_settings().config
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise ConfigError([f"{p}: file not found"], source=str(p)) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{p}: cannot read: {exc}"], source=str(p)) from exc
+    return parse_config(text, source=str(p))

@@ -1,0 +1,27 @@
+"""Persistence: SQLAlchemy models, engines/sessions and Alembic migrations."""
+
+from worker.store.db import (
+    make_engine,
+    make_sessionmaker,
+    session_scope,
+    upgrade,
+)
+from worker.store.models import (
+    Alert,
+    Article,
+    Base,
+    ChannelState,
+    Delivery,
+    DeliveryAttempt,
+    Digest,
+    Feed,
+    Match,
+    Story,
+    utcnow,
+)
+
+__all__ = [
+    "Alert", "Article", "Base", "ChannelState", "Delivery", "DeliveryAttempt", "Digest",
+    "Feed", "Match", "Story", "make_engine", "make_sessionmaker", "session_scope",
+    "upgrade", "utcnow",
+]

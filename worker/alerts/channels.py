@@ -1,0 +1,57 @@
+"""Channels: where an alert goes. Each has one verb, ``send(message)``, that returns on
+success and raises ``DeliveryError`` (with ``permanent`` and ``retry_after``) otherwise."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Protocol, TextIO
+
+from worker.alerts.message import AlertMessage
+from worker.errors import DeliveryError
+
+
+class Channel(Protocol):
+    name: str
+
+    def send(self, message: AlertMessage) -> None: ...
+
+
+class ConsoleChannel:
+    """Prints one line per alert (the embedded default; handy for a first look)."""
+
+    def __init__(self, name: str, stream: TextIO | None = None) -> None:
+        self.name = name
+        self._stream = stream
+
+    def send(self, message: AlertMessage) -> None:
+        stream = self._stream or sys.stdout
+        title = message.title or message.url
+        print(f"[newsradar] {message.topic_name}: {title} <{message.url}> "
+              f"(score {message.score:.2f})", file=stream, flush=True)
+
+
+class JsonlChannel:
+    """Appends the alert's payload as one JSON line; fsync'd so a crash loses nothing
+    that was reported sent."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, name: str, path: str | os.PathLike[str]) -> None:
+        self.name = name
+        self.path = Path(path)
+
+    def send(self, message: AlertMessage) -> None:
+        line = json.dumps(message.to_payload(), ensure_ascii=False, sort_keys=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self._lock, open(self.path, "a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+        except OSError as exc:
+            raise DeliveryError(f"jsonl channel {self.name}: cannot write {self.path}: {exc.strerror}",
+                                code="io") from exc

@@ -182,7 +182,9 @@ class Alert(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     topic_id: Mapped[str] = mapped_column(String(200), index=True)
-    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    # None for system alerts (feed health), which name their feed instead
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("feeds.id", ondelete="SET NULL"))
     story_id: Mapped[int | None] = mapped_column(ForeignKey("stories.id"))
     match_id: Mapped[int | None] = mapped_column(ForeignKey("matches.id", ondelete="SET NULL"))
     score: Mapped[float] = mapped_column(Float, default=0.0)
@@ -190,7 +192,7 @@ class Alert(Base):
     kind: Mapped[str] = mapped_column(String(20), default="article")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
 
-    article: Mapped[Article] = relationship()
+    article: Mapped[Article | None] = relationship()
     deliveries: Mapped[list[Delivery]] = relationship(back_populates="alert")
 
 
@@ -213,6 +215,10 @@ class Delivery(Base):
     claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     digest_id: Mapped[int | None] = mapped_column(Integer)
+    # why a held delivery waits: quiet (until quiet hours end) | digest | throttle (next digest)
+    hold_reason: Mapped[str | None] = mapped_column(String(20))
+    # when the policy let it go out: the max_per_hour throttle counts these
+    released_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 

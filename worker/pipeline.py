@@ -1,0 +1,858 @@
+"""The stages of newsradar as plain functions: poll, process, deliver.
+
+    sync_feeds ─► due_feeds ─► poll_feed(feed) ─► new article ids
+                                   │
+    due_articles ────────────────► process_article(article) ─► delivery ids
+                                   │   fetch page, clean, match, alerts + deliveries (outbox)
+    due_deliveries ──────────────► deliver(delivery) ─► sent | failed (retry at) | dead | disabled
+
+Each stage takes a ``Context`` and an id, claims its row in the database (so the same
+work done twice, by a retry, a duplicate message or a second worker, is harmless),
+does its work and records the outcome on the row. No stage raises for bad input: a
+broken feed, page or channel is recorded on its own row and everything else goes on.
+Nothing here imports Celery: the embedded runner (``run_once``) and the Celery tasks
+(``worker/tasks.py``) call the same functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from worker.alerts import AlertMessage, Channel, Source, build_channels
+from worker.clean import clean_page
+from worker.config import Config, Settings
+from worker.errors import DeliveryError, FeedParseError, FetchError, NewsradarError
+from worker.retry import feed_backoff
+from worker.sources import FetchLimits, NetworkPolicy, fetch, parse_feed
+from worker.store import (
+    Alert,
+    Article,
+    ChannelState,
+    Delivery,
+    DeliveryAttempt,
+    Feed,
+    Match,
+    Story,
+    make_engine,
+    make_sessionmaker,
+    session_scope,
+    utcnow,
+)
+from worker.topics import Document, Topic, TopicIndex
+from worker.urls import canonical_url, host_of
+
+log = logging.getLogger(__name__)
+
+# How long a claimed row stays claimed if its worker dies: longer than any stage's
+# hard time limit, so that a live worker never loses its claim.
+CLAIM_LEASE = timedelta(minutes=10)
+# A page that keeps failing transiently is given up after this many attempts.
+MAX_ARTICLE_ATTEMPTS = 5
+ARTICLE_RETRY_BASE = timedelta(minutes=2)
+PAGE_ACCEPT = "text/html,application/xhtml+xml,text/plain;q=0.8,*/*;q=0.5"
+FEED_ACCEPT = (
+    "application/rss+xml, application/atom+xml, application/feed+json, "
+    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+)
+# Delivery retries (the Standard Webhooks schedule): after the first try, wait these.
+DELIVERY_SCHEDULE = [
+    timedelta(seconds=5),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=5),
+    timedelta(hours=10),
+    timedelta(hours=14),
+    timedelta(hours=20),
+    timedelta(hours=24),
+]
+
+
+def _no_gate(host: str) -> AbstractContextManager[None]:
+    return nullcontext()
+
+
+@dataclass
+class Context:
+    """Everything the stages need, built once per process."""
+
+    config: Config
+    engine: Engine
+    sessions: sessionmaker[Session]
+    index: TopicIndex
+    channels: dict[str, Channel]
+    limits: FetchLimits = field(default_factory=FetchLimits)
+    policy: NetworkPolicy = field(default_factory=NetworkPolicy)
+    client: httpx.Client | None = None
+    # Per-host politeness: a context manager held around each request. The embedded
+    # runner lets requests through; the service uses a Redis-backed gate.
+    host_gate: Callable[[str], AbstractContextManager[Any]] = _no_gate
+    clock: Callable[[], datetime] = utcnow
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with session_scope(self.sessions) as s:
+            yield s
+
+    def close(self) -> None:
+        if self.client is not None:
+            self.client.close()
+        self.engine.dispose()
+
+
+def build_index(config: Config) -> TopicIndex:
+    index = TopicIndex(config.lists)
+    for t in config.topics:
+        if t.enabled:
+            index.add(Topic(id=t.id, name=t.display_name, query=t.query, min_score=t.min_score))
+    return index
+
+
+def network_policy(config: Config) -> NetworkPolicy:
+    return NetworkPolicy(
+        allow_private=config.network.allow_private,
+        allowlist=tuple(config.network.allowlist),
+    )
+
+
+def build_context(
+    config: Config,
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    migrate: bool = True,
+    clock: Callable[[], datetime] = utcnow,
+) -> Context:
+    """Build a Context: engine (migrated), topic index, channels, network policy."""
+    from worker.store import upgrade
+
+    engine = engine or make_engine(settings.database_url)
+    if migrate:
+        upgrade(engine)
+    return Context(
+        config=config,
+        engine=engine,
+        sessions=make_sessionmaker(engine),
+        index=build_index(config),
+        channels=build_channels(config.channels),
+        policy=network_policy(config),
+        clock=clock,
+    )
+
+
+# ---------------------------------------------------------------------------
+# helpers
+
+
+def _insert(session: Session, model: type) -> Any:
+    """An INSERT that can skip rows violating a unique key (ON CONFLICT DO NOTHING)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert(model)
+    return sqlite.insert(model)
+
+
+def _claim(session: Session, model: type, row_id: int, now: datetime, *conditions: Any) -> bool:
+    """Atomically claim a row for CLAIM_LEASE; False if someone else holds it or the
+    conditions (status, due time) no longer hold."""
+    stmt = (
+        update(model)
+        .where(
+            model.id == row_id,
+            or_(model.claimed_until.is_(None), model.claimed_until < now),
+            *conditions,
+        )
+        .values(claimed_until=now + CLAIM_LEASE)
+    )
+    return session.execute(stmt).rowcount == 1
+
+
+def _short(exc: BaseException, limit: int = 1000) -> str:
+    text = str(exc) or exc.__class__.__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _fetch(ctx: Context, url: str, **kwargs: Any) -> Any:
+    host = host_of(url) or ""
+    with ctx.host_gate(host):
+        return fetch(url, limits=ctx.limits, policy=ctx.policy, client=ctx.client, **kwargs)
+
+
+# ---------------------------------------------------------------------------
+# feeds
+
+
+def sync_feeds(ctx: Context) -> None:
+    """Make the feeds table reflect the config: new feeds are due now; feeds no longer
+    configured stop being polled (their articles and alerts stay)."""
+    now = ctx.now()
+    with ctx.session() as s:
+        existing = {f.url: f for f in s.scalars(select(Feed))}
+        configured = set()
+        for fc in ctx.config.feeds:
+            configured.add(fc.url)
+            feed = existing.get(fc.url)
+            if feed is None:
+                s.execute(
+                    _insert(s, Feed)
+                    .values(
+                        url=fc.url,
+                        name=fc.name,
+                        enabled=fc.enabled,
+                        poll_interval_s=fc.poll_interval,
+                        next_poll_at=now,
+                        status="new",
+                        consecutive_errors=0,
+                        created_at=now,
+                    )
+                    .on_conflict_do_nothing()
+                )
+            else:
+                feed.name = fc.name
+                feed.poll_interval_s = fc.poll_interval
+                if feed.enabled != fc.enabled:
+                    feed.enabled = fc.enabled
+                    if fc.enabled and feed.next_poll_at is None:
+                        feed.next_poll_at = now
+        for url, feed in existing.items():
+            if url not in configured and feed.enabled:
+                feed.enabled = False
+
+
+def due_feeds(ctx: Context, now: datetime | None = None, limit: int = 500) -> list[int]:
+    now = now or ctx.now()
+    with ctx.session() as s:
+        return list(
+            s.scalars(
+                select(Feed.id)
+                .where(
+                    Feed.enabled.is_(True),
+                    Feed.status != "gone",
+                    or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now),
+                    or_(Feed.claimed_until.is_(None), Feed.claimed_until < now),
+                )
+                .order_by(Feed.next_poll_at)
+                .limit(limit)
+            )
+        )
+
+
+@dataclass
+class PollResult:
+    feed_id: int
+    new_article_ids: list[int] = field(default_factory=list)
+    not_modified: bool = False
+    skipped: bool = False
+    error: str | None = None
+    error_code: str | None = None
+    retry_after: float | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def poll_feed(ctx: Context, feed_id: int, *, force: bool = False) -> PollResult:
+    """Fetch one feed (conditional GET), parse it and store its new entries.
+
+    A feed not due (or claimed by another poller) is skipped, so a duplicate poll
+    message costs one UPDATE. Errors are recorded on the feed, which backs off
+    (interval doubling up to 24 h) and recovers on its first success."""
+    now = ctx.now()
+    with ctx.session() as s:
+        due = [Feed.enabled.is_(True)]
+        if not force:
+            due.append(or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now))
+        if not _claim(s, Feed, feed_id, now, *due):
+            return PollResult(feed_id, skipped=True)
+        feed = s.get(Feed, feed_id)
+        assert feed is not None
+        url, etag, last_modified = feed.url, feed.etag, feed.last_modified
+        interval = feed.poll_interval_s
+
+    result = PollResult(feed_id)
+    try:
+        fetched = _fetch(ctx, url, etag=etag, last_modified=last_modified, accept=FEED_ACCEPT)
+        if fetched.not_modified:
+            result.not_modified = True
+            _feed_succeeded(ctx, feed_id, interval, etag=etag, last_modified=last_modified)
+            return result
+        parsed = parse_feed(
+            fetched.content,
+            url=fetched.final_url,
+            content_type=fetched.content_type,
+        )
+    except (FetchError, FeedParseError) as exc:
+        return _feed_failed(ctx, feed_id, interval, exc, result)
+    except Exception as exc:  # a bug or a library surprise: record it, never lose the feed
+        log.exception("poll_feed %s: unexpected error", url)
+        return _feed_failed(ctx, feed_id, interval, NewsradarError(_short(exc), code="internal"), result)
+
+    cap = ctx.config.run.max_entries_per_poll
+    result.problems = list(parsed.problems)
+    capped = False
+    with ctx.session() as s:
+        for entry in parsed.entries:  # newest first
+            if len(result.new_article_ids) >= cap:
+                capped = True
+                break
+            if not entry.link:
+                continue
+            canon = canonical_url(entry.link)
+            row = s.execute(
+                _insert(s, Article)
+                .values(
+                    feed_id=feed_id,
+                    guid=entry.guid[:2048],
+                    url=entry.link[:2048],
+                    canonical_url=canon[:2048],
+                    title=(entry.title or None) and entry.title[:1000],
+                    published_at=entry.published,
+                    entry_summary=entry.content or entry.summary,
+                    author=(entry.author or None) and entry.author[:300],
+                    site=host_of(entry.link),
+                    status="new",
+                    attempts=0,
+                    created_at=now,
+                )
+                .on_conflict_do_nothing()
+                .returning(Article.id)
+            ).first()
+            if row is not None:
+                result.new_article_ids.append(row[0])
+        skipped_links = sum(1 for e in parsed.entries if not e.link)
+        if skipped_links:
+            result.problems.append(f"{skipped_links} item(s) without a link were skipped")
+        if capped:
+            result.problems.append(
+                f"more than {cap} new items: the first {cap} (newest) were taken, the rest come next poll"
+            )
+    _feed_succeeded(
+        ctx,
+        feed_id,
+        interval,
+        # When capped, forget the validators so that the next poll sees the rest, and
+        # come back soon rather than after a full interval.
+        etag=None if capped else fetched.etag,
+        last_modified=None if capped else fetched.last_modified,
+        title=parsed.title,
+        site_url=parsed.site_url,
+        problems=result.problems,
+        new_entries=bool(result.new_article_ids),
+        next_in=min(interval, 60.0) if capped else None,
+    )
+    return result
+
+
+def _feed_succeeded(
+    ctx: Context,
+    feed_id: int,
+    interval: float,
+    *,
+    etag: str | None,
+    last_modified: str | None,
+    title: str | None = None,
+    site_url: str | None = None,
+    problems: list[str] | None = None,
+    new_entries: bool = False,
+    next_in: float | None = None,
+) -> None:
+    now = ctx.now()
+    with ctx.session() as s:
+        feed = s.get(Feed, feed_id)
+        assert feed is not None
+        feed.etag = etag
+        feed.last_modified = last_modified
+        feed.last_polled_at = now
+        feed.last_success_at = now
+        if new_entries:
+            feed.last_new_entry_at = now
+        feed.next_poll_at = now + timedelta(seconds=next_in if next_in is not None else interval)
+        feed.consecutive_errors = 0
+        feed.status = "ok"
+        feed.last_error = None
+        feed.last_error_code = None
+        if problems is not None:
+            feed.last_problems = problems or None
+        if title:
+            feed.title = title[:1000]
+        if site_url:
+            feed.site_url = site_url[:2048]
+        feed.claimed_until = None
+
+
+def _feed_failed(
+    ctx: Context, feed_id: int, interval: float, exc: NewsradarError, result: PollResult
+) -> PollResult:
+    now = ctx.now()
+    result.error = _short(exc)
+    result.error_code = exc.code
+    result.retry_after = exc.retry_after
+    with ctx.session() as s:
+        feed = s.get(Feed, feed_id)
+        assert feed is not None
+        feed.consecutive_errors += 1
+        feed.last_polled_at = now
+        feed.last_error = result.error
+        feed.last_error_code = exc.code
+        if exc.code == "gone":
+            # 410: the publisher says the feed is gone for good. Stop polling, say so.
+            feed.status = "gone"
+            feed.next_poll_at = None
+        else:
+            feed.status = "error"
+            delay = feed_backoff(interval, feed.consecutive_errors)
+            if exc.retry_after:
+                delay = max(delay, exc.retry_after)
+            feed.next_poll_at = now + timedelta(seconds=delay)
+        feed.claimed_until = None
+    log.warning("feed %s: %s (%s)", feed_id, result.error, exc.code)
+    return result
+
+
+# ---------------------------------------------------------------------------
+# articles
+
+
+def due_articles(ctx: Context, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Articles waiting to be processed: new, due for a retry, or left 'processing' by a
+    worker that died (its claim expired)."""
+    now = now or ctx.now()
+    with ctx.session() as s:
+        return list(
+            s.scalars(
+                select(Article.id)
+                .where(
+                    or_(
+                        and_(
+                            Article.status.in_(("new", "retry")),
+                            or_(Article.next_attempt_at.is_(None), Article.next_attempt_at <= now),
+                        ),
+                        Article.status == "processing",
+                    ),
+                    or_(Article.claimed_until.is_(None), Article.claimed_until < now),
+                )
+                .order_by(Article.id)
+                .limit(limit)
+            )
+        )
+
+
+@dataclass
+class ProcessResult:
+    article_id: int
+    status: str
+    delivery_ids: list[int] = field(default_factory=list)
+    matched_topics: list[str] = field(default_factory=list)
+    error: str | None = None
+    retry_after: float | None = None
+
+
+def process_article(ctx: Context, article_id: int) -> ProcessResult:
+    """Fetch an article's page, clean it to the story, match every topic and write the
+    alerts and their deliveries (the outbox) in one transaction.
+
+    Idempotent: an article already done returns its pending deliveries; one claimed
+    by another worker is skipped. A transient fetch failure leaves the article in
+    ``retry`` with ``next_attempt_at``; a permanent one falls back to the feed entry's
+    own text or marks the article ``failed`` with the error."""
+    now = ctx.now()
+    with ctx.session() as s:
+        art = s.get(Article, article_id)
+        if art is None:
+            return ProcessResult(article_id, "missing", error="no such article")
+        if art.status in ("done", "failed"):
+            return ProcessResult(article_id, art.status, _pending_deliveries(s, article_id))
+        if not _claim(s, Article, article_id, now, Article.status.in_(("new", "retry", "processing"))):
+            return ProcessResult(article_id, "claimed")
+        art.status = "processing"
+        art.attempts += 1
+        url, attempts = art.url, art.attempts
+        fallback_text, fallback_title = art.entry_summary, art.title
+
+    error: NewsradarError | None = None
+    try:
+        page = _fetch(ctx, url, accept=PAGE_ACCEPT)
+        story = clean_page(
+            page.content,
+            content_type=page.content_type,
+            url=page.final_url,
+            fallback_text=fallback_text,
+            fallback_title=fallback_title,
+        )
+    except FetchError as exc:
+        if not exc.permanent and attempts < MAX_ARTICLE_ATTEMPTS:
+            return _article_retry(ctx, article_id, exc, attempts)
+        error = exc
+        story = None
+        if fallback_text:
+            story = clean_page(fallback_text.encode("utf-8"), content_type="text/html",
+                               url=url, fallback_title=fallback_title)
+    except Exception as exc:  # never let one page stop the run
+        log.exception("process_article %s: unexpected error", url)
+        error = NewsradarError(_short(exc), code="internal")
+        story = None
+
+    if story is None or not (story.text or "").strip():
+        with ctx.session() as s:
+            art = s.get(Article, article_id)
+            assert art is not None
+            art.status = "failed"
+            art.fetched_at = now
+            art.error = _short(error) if error else f"no story text ({story.status if story else 'none'})"
+            art.error_code = error.code if error else "no_body"
+            art.claimed_until = None
+        return ProcessResult(article_id, "failed", error=_short(error) if error else "no story text")
+
+    with ctx.session() as s:
+        art = s.get(Article, article_id)
+        assert art is not None
+        art.title = (story.title or art.title or "")[:1000] or None
+        art.text = story.text
+        art.published_at = art.published_at or story.published
+        art.author = (story.author or art.author or None) and (story.author or art.author)[:300]
+        art.language = story.language
+        art.description = story.description
+        art.content_hash = hashlib.sha256(story.text.encode("utf-8")).hexdigest()
+        art.fetched_at = now
+        if error is not None:  # story from the feed entry: keep the page error visible
+            art.error = f"page unavailable, matched the feed entry's text: {_short(error)}"
+            art.error_code = error.code
+        else:
+            art.error = None
+            art.error_code = None
+        doc = Document(title=art.title or "", body=story.text, site=art.site, lang=story.language)
+        matches = ctx.index.match(doc)
+        story_id = assign_story(s, art)
+        delivery_ids: list[int] = []
+        for m in matches:
+            match_row = s.execute(
+                _insert(s, Match)
+                .values(
+                    article_id=article_id,
+                    topic_id=m.topic_id,
+                    score=m.score,
+                    explanation=m.explanation,
+                    highlights=m.highlights,
+                    created_at=now,
+                )
+                .on_conflict_do_nothing()
+                .returning(Match.id)
+            ).first()
+            match_id = match_row[0] if match_row else None
+            delivery_ids += create_alert(ctx, s, art, story_id, m.topic_id, m.score, match_id, now)
+        art.status = "done"
+        art.claimed_until = None
+        return ProcessResult(
+            article_id,
+            "done",
+            delivery_ids=delivery_ids or _pending_deliveries(s, article_id),
+            matched_topics=[m.topic_id for m in matches],
+        )
+
+
+def _article_retry(ctx: Context, article_id: int, exc: FetchError, attempts: int) -> ProcessResult:
+    now = ctx.now()
+    delay = ARTICLE_RETRY_BASE * (2 ** (attempts - 1))
+    if exc.retry_after:
+        delay = max(delay, timedelta(seconds=exc.retry_after))
+    with ctx.session() as s:
+        art = s.get(Article, article_id)
+        assert art is not None
+        art.status = "retry"
+        art.error = _short(exc)
+        art.error_code = exc.code
+        art.next_attempt_at = now + delay
+        art.claimed_until = None
+    return ProcessResult(article_id, "retry", error=_short(exc), retry_after=delay.total_seconds())
+
+
+def assign_story(session: Session, article: Article) -> int:
+    """Put the article in a story (a cluster of near-duplicates) and return its id.
+
+    This first version gives every article its own story; near-duplicate detection
+    (SimHash) attaches an agency story carried by several outlets to one story."""
+    if article.story_id is not None:
+        return article.story_id
+    story = Story(first_article_id=article.id, simhash=article.simhash)
+    session.add(story)
+    session.flush()
+    article.story_id = story.id
+    return story.id
+
+
+def create_alert(
+    ctx: Context,
+    session: Session,
+    article: Article,
+    story_id: int,
+    topic_id: str,
+    score: float,
+    match_id: int | None,
+    now: datetime,
+) -> list[int]:
+    """Write the alert for (topic, story) and one delivery per channel of the topic:
+    the outbox, written in the same transaction as the article's result and before
+    any send. Unique keys make a second run a no-op. Returns new delivery ids."""
+    topic = ctx.config.topic(topic_id)
+    if topic is None:
+        return []
+    alert_row = session.execute(
+        _insert(session, Alert)
+        .values(
+            topic_id=topic_id,
+            article_id=article.id,
+            story_id=story_id,
+            match_id=match_id,
+            score=score,
+            kind="article",
+            created_at=now,
+        )
+        .on_conflict_do_nothing()
+        .returning(Alert.id)
+    ).first()
+    if alert_row is None:
+        return []
+    ids: list[int] = []
+    for channel in topic.channels:
+        row = session.execute(
+            _insert(session, Delivery)
+            .values(
+                alert_id=alert_row[0],
+                channel=channel,
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+            .on_conflict_do_nothing()
+            .returning(Delivery.id)
+        ).first()
+        if row is not None:
+            ids.append(row[0])
+    return ids
+
+
+def _pending_deliveries(session: Session, article_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(Delivery.id)
+            .join(Alert, Alert.id == Delivery.alert_id)
+            .where(Alert.article_id == article_id, Delivery.status.in_(("pending", "failed")))
+        )
+    )
+
+
+# ---------------------------------------------------------------------------
+# deliveries
+
+
+def due_deliveries(ctx: Context, now: datetime | None = None, limit: int = 500) -> list[int]:
+    now = now or ctx.now()
+    with ctx.session() as s:
+        return list(
+            s.scalars(
+                select(Delivery.id)
+                .where(
+                    or_(
+                        Delivery.status.in_(("pending", "failed")),
+                        Delivery.status == "sending",  # its worker died: claim expired
+                    ),
+                    or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+                    or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
+                )
+                .order_by(Delivery.id)
+                .limit(limit)
+            )
+        )
+
+
+@dataclass
+class DeliveryResult:
+    delivery_id: int
+    status: str
+    next_attempt_at: datetime | None = None
+    error: str | None = None
+
+
+def delivery_delay(attempts: int) -> timedelta | None:
+    """Wait before the next try after ``attempts`` failed tries; None when exhausted."""
+    if attempts - 1 < len(DELIVERY_SCHEDULE):
+        return DELIVERY_SCHEDULE[attempts - 1]
+    return None
+
+
+def build_message(session: Session, ctx: Context, delivery: Delivery) -> AlertMessage:
+    alert = delivery.alert
+    article = alert.article
+    topic = ctx.config.topic(alert.topic_id)
+    match = session.get(Match, alert.match_id) if alert.match_id else None
+    others: list[Source] = []
+    if alert.story_id is not None:
+        for other in session.scalars(
+            select(Article).where(Article.story_id == alert.story_id, Article.id != article.id)
+            .order_by(Article.id)
+        ):
+            others.append(Source(url=other.url, title=other.title, outlet=other.site,
+                                 published=other.published_at))
+    return AlertMessage(
+        alert_id=alert.id,
+        delivery_id=delivery.id,
+        channel=delivery.channel,
+        topic_id=alert.topic_id,
+        topic_name=topic.display_name if topic else alert.topic_id,
+        url=article.url,
+        title=article.title,
+        outlet=article.site,
+        published=article.published_at,
+        score=alert.score,
+        explanation=(match.explanation if match else None) or {},
+        highlights=(match.highlights if match else None) or [],
+        other_sources=others,
+        created_at=alert.created_at,
+    )
+
+
+def deliver(ctx: Context, delivery_id: int) -> DeliveryResult:
+    """Send one alert on one channel and record the outcome.
+
+    The row is claimed first; a delivery already sent (or claimed by another worker)
+    is never sent again. A failure schedules the next try in the database
+    (``next_attempt_at``) on the Standard Webhooks schedule, then ``dead``."""
+    now = ctx.now()
+    with ctx.session() as s:
+        claimable = and_(
+            Delivery.status.in_(("pending", "failed", "sending")),
+            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
+        )
+        if not _claim(s, Delivery, delivery_id, now, claimable):
+            d = s.get(Delivery, delivery_id)
+            return DeliveryResult(delivery_id, d.status if d else "missing",
+                                  d.next_attempt_at if d else None)
+        delivery = s.get(Delivery, delivery_id)
+        assert delivery is not None
+        state = s.get(ChannelState, delivery.channel)
+        channel = ctx.channels.get(delivery.channel)
+        if state is not None and state.disabled:
+            delivery.status = "disabled"
+            delivery.last_error = f"channel {delivery.channel} is disabled: {state.disabled_reason}"
+            delivery.claimed_until = None
+            return DeliveryResult(delivery_id, "disabled", error=delivery.last_error)
+        delivery.status = "sending"
+        message = build_message(s, ctx, delivery)
+        delivery.payload = message.to_payload()
+        attempts = delivery.attempts + 1
+
+    error: DeliveryError | None = None
+    try:
+        if channel is None:
+            raise DeliveryError(f"channel {message.channel!r} is not configured", code="no_channel")
+        channel.send(message)
+    except DeliveryError as exc:
+        error = exc
+    except Exception as exc:  # a channel bug must not lose the delivery
+        log.exception("deliver %s: unexpected error", delivery_id)
+        error = DeliveryError(_short(exc), code="internal")
+
+    now = ctx.now()
+    with ctx.session() as s:
+        delivery = s.get(Delivery, delivery_id)
+        assert delivery is not None
+        delivery.attempts = attempts
+        delivery.claimed_until = None
+        s.add(DeliveryAttempt(delivery_id=delivery_id, at=now, ok=error is None,
+                              status_code=getattr(error, "status_code", None),
+                              error=_short(error) if error else None))
+        if error is None:
+            delivery.status = "sent"
+            delivery.sent_at = now
+            delivery.next_attempt_at = None
+            delivery.last_error = None
+            return DeliveryResult(delivery_id, "sent")
+        delivery.last_error = _short(error)
+        delivery.last_error_code = error.code
+        delay = None if error.permanent else delivery_delay(attempts)
+        if delay is not None and error.retry_after:
+            delay = max(delay, timedelta(seconds=error.retry_after))
+        if delay is None:
+            delivery.status = "dead"
+            delivery.next_attempt_at = None
+        else:
+            delivery.status = "failed"
+            delivery.next_attempt_at = now + delay
+        return DeliveryResult(delivery_id, delivery.status, delivery.next_attempt_at, delivery.last_error)
+
+
+# ---------------------------------------------------------------------------
+# the embedded runner
+
+
+@dataclass
+class RunSummary:
+    feeds_polled: int = 0
+    feeds_failed: int = 0
+    feeds_not_modified: int = 0
+    articles_new: int = 0
+    articles_processed: int = 0
+    articles_failed: int = 0
+    alerts: int = 0
+    deliveries_sent: int = 0
+    deliveries_failed: int = 0
+
+
+class Progress:
+    """What the runner reports as it goes (the CLI draws it; tests ignore it)."""
+
+    def feed(self, feed_id: int, result: PollResult) -> None: ...
+    def article(self, article_id: int, result: ProcessResult) -> None: ...
+    def delivery(self, delivery_id: int, result: DeliveryResult) -> None: ...
+    def stage(self, name: str, total: int) -> None: ...
+
+
+def run_once(ctx: Context, progress: Progress | None = None) -> RunSummary:
+    """One pass in-process: poll every due feed, process every waiting article,
+    deliver every due alert."""
+    progress = progress or Progress()
+    summary = RunSummary()
+    sync_feeds(ctx)
+
+    feed_ids = due_feeds(ctx)
+    progress.stage("feeds", len(feed_ids))
+    for feed_id in feed_ids:
+        result = poll_feed(ctx, feed_id)
+        if result.skipped:
+            continue
+        summary.feeds_polled += 1
+        summary.feeds_failed += result.error is not None
+        summary.feeds_not_modified += result.not_modified
+        summary.articles_new += len(result.new_article_ids)
+        progress.feed(feed_id, result)
+
+    article_ids = due_articles(ctx)
+    progress.stage("articles", len(article_ids))
+    for article_id in article_ids:
+        pres = process_article(ctx, article_id)
+        summary.articles_processed += pres.status == "done"
+        summary.articles_failed += pres.status == "failed"
+        progress.article(article_id, pres)
+
+    delivery_ids = due_deliveries(ctx)
+    progress.stage("deliveries", len(delivery_ids))
+    for delivery_id in delivery_ids:
+        dres = deliver(ctx, delivery_id)
+        summary.deliveries_sent += dres.status == "sent"
+        summary.deliveries_failed += dres.status in ("failed", "dead")
+        progress.delivery(delivery_id, dres)
+    with ctx.session() as s:
+        summary.alerts = s.query(Alert).count()
+    return summary

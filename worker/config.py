@@ -119,6 +119,76 @@ class FeedConfig(_Model):
         return v
 
 
+_CLOCK = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+def _check_clock(v: str) -> str:
+    if not _CLOCK.match(v.strip()):
+        raise ValueError(f"expected a time of day like '08:00' (got {v!r})")
+    return v.strip()
+
+
+def _check_timezone(v: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError  # noqa: PLC0415
+
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"expected an IANA time zone like 'Europe/Paris' (got {v!r})") from None
+    return v
+
+
+class DigestSchedule(_Model):
+    """When digests go out: ``hourly`` (at minute ``at``'s minutes past each hour) or
+    ``daily`` at ``at``, both in ``timezone``."""
+
+    every: Literal["hourly", "daily"] = "hourly"
+    at: str = "08:00"
+    timezone: str = "UTC"
+
+    _at = field_validator("at")(classmethod(lambda cls, v: _check_clock(v)))
+    _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+
+
+class QuietHours(_Model):
+    """Alerts are held from ``start`` to ``end`` (may span midnight) in ``timezone``,
+    unless their score reaches the topic's ``urgent_min_score``."""
+
+    start: str
+    end: str
+    timezone: str = "UTC"
+
+    _start = field_validator("start")(classmethod(lambda cls, v: _check_clock(v)))
+    _end = field_validator("end")(classmethod(lambda cls, v: _check_clock(v)))
+    _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+
+
+class ChannelPolicy(_Model):
+    """Per-channel overrides of a topic's delivery policy (unset keys keep the topic's)."""
+
+    mode: Literal["instant", "digest"] | None = None
+    digest: DigestSchedule | None = None
+    max_per_hour: int | None = Field(default=None, ge=1)
+    quiet_hours: QuietHours | None = None
+    urgent_min_score: float | None = None
+
+
+class FeedHealthConfig(_Model):
+    """System alerts about feeds: on ``channels`` (none: off) when a feed fails
+    ``failures`` polls in a row, or brings no new entry for ``silence_factor`` times its
+    usual interval between entries (never less than ``min_silence``)."""
+
+    channels: list[str] = Field(default_factory=list)
+    failures: int = Field(default=5, ge=1)
+    silence_factor: float = Field(default=10.0, gt=1)
+    min_silence: float = 6 * 3600.0
+
+    @field_validator("min_silence", mode="before")
+    @classmethod
+    def _duration(cls, v: Any) -> float:
+        return parse_duration(v)
+
+
 class TopicConfig(_Model):
     id: str
     name: str | None = None
@@ -128,8 +198,11 @@ class TopicConfig(_Model):
     enabled: bool = True
     # Delivery policy (see docs/alerts.md): applies to every channel of the topic.
     mode: Literal["instant", "digest"] = "instant"
-    max_per_hour: int | None = None
+    max_per_hour: int | None = Field(default=None, ge=1)
     urgent_min_score: float | None = None
+    digest: DigestSchedule = DigestSchedule()
+    quiet_hours: QuietHours | None = None
+    channel_policy: dict[str, ChannelPolicy] = Field(default_factory=dict)
 
     @field_validator("id")
     @classmethod
@@ -205,6 +278,7 @@ class Config(_Model):
     channels: dict[str, ChannelConfig] = Field(default_factory=dict)
     network: NetworkConfig = NetworkConfig()
     run: RunConfig = RunConfig()
+    feed_health: FeedHealthConfig = FeedHealthConfig()
 
     @model_validator(mode="after")
     def _cross_refs(self) -> "Config":
@@ -220,6 +294,14 @@ class Config(_Model):
                     problems.append(
                         (("topics", i, "channels", j), f"unknown channel {ch!r} (channels: {known})")
                     )
+            for ch in t.channel_policy:
+                if ch not in t.channels:
+                    problems.append((("topics", i, "channel_policy", ch),
+                                     f"channel {ch!r} is not one of this topic's channels"))
+        for j, ch in enumerate(self.feed_health.channels):
+            if ch not in self.channels:
+                known = ", ".join(sorted(self.channels)) or "none defined"
+                problems.append((("feed_health", "channels", j), f"unknown channel {ch!r} (channels: {known})"))
         urls: dict[str, int] = {}
         for i, f in enumerate(self.feeds):
             if f.url in urls:

@@ -1,0 +1,39 @@
+# newsradar: the two commands of the README's quick start, and a few more.
+#   make demo   set up .venv and scan the seed pages with the example config (offline)
+#   make test   set up .venv with the dev extras and run the whole test suite
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+
+.PHONY: demo test install install-dev run bench lint clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+install: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+
+install-dev: $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+
+demo: install
+	$(BIN)/newsradar scan seeds/
+
+run: install
+	$(BIN)/newsradar run --once
+
+test: install-dev
+	$(BIN)/python -m pytest -q
+
+bench: install-dev
+	$(BIN)/python bench/cleaner.py
+	$(BIN)/python bench/topics.py
+	$(BIN)/python bench/pipeline.py
+
+lint: install-dev
+	$(BIN)/ruff check worker tests bench
+
+clean:
+	rm -rf $(VENV) var build *.egg-info .pytest_cache .hypothesis

@@ -26,7 +26,6 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
-    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -280,45 +279,40 @@ class Config(_Model):
     run: RunConfig = RunConfig()
     feed_health: FeedHealthConfig = FeedHealthConfig()
 
-    @model_validator(mode="after")
-    def _cross_refs(self) -> "Config":
-        problems: list[tuple[tuple, str]] = []
-        seen: dict[str, int] = {}
-        for i, t in enumerate(self.topics):
-            if t.id in seen:
-                problems.append((("topics", i, "id"), f"duplicate topic id {t.id!r} (also topics[{seen[t.id]}])"))
-            seen[t.id] = i
-            for j, ch in enumerate(t.channels):
-                if ch not in self.channels:
-                    known = ", ".join(sorted(self.channels)) or "none defined"
-                    problems.append(
-                        (("topics", i, "channels", j), f"unknown channel {ch!r} (channels: {known})")
-                    )
-            for ch in t.channel_policy:
-                if ch not in t.channels:
-                    problems.append((("topics", i, "channel_policy", ch),
-                                     f"channel {ch!r} is not one of this topic's channels"))
-        for j, ch in enumerate(self.feed_health.channels):
-            if ch not in self.channels:
-                known = ", ".join(sorted(self.channels)) or "none defined"
-                problems.append((("feed_health", "channels", j), f"unknown channel {ch!r} (channels: {known})"))
-        urls: dict[str, int] = {}
-        for i, f in enumerate(self.feeds):
-            if f.url in urls:
-                problems.append((("feeds", i, "url"), f"duplicate feed url (also feeds[{urls[f.url]}])"))
-            urls[f.url] = i
-        if problems:
-            raise _CrossRefErrors(problems)
-        return self
-
     def topic(self, topic_id: str) -> TopicConfig | None:
         return next((t for t in self.topics if t.id == topic_id), None)
 
 
-class _CrossRefErrors(ValueError):
-    def __init__(self, problems: list[tuple[tuple, str]]):
-        super().__init__("; ".join(m for _, m in problems))
-        self.problems = problems
+def _cross_ref_problems(data: dict[str, Any]) -> list[tuple[tuple, str]]:
+    """References between sections (topic -> channel) and duplicates, checked on the
+    raw data so that they are reported together with every other problem."""
+    problems: list[tuple[tuple, str]] = []
+    channels = data.get("channels")
+    channel_names = set(channels) if isinstance(channels, dict) else set()
+    topics = data.get("topics")
+    seen: dict[str, int] = {}
+    for i, t in enumerate(topics if isinstance(topics, list) else []):
+        if not isinstance(t, dict):
+            continue
+        tid = t.get("id")
+        if isinstance(tid, str):
+            if tid in seen:
+                problems.append((("topics", i, "id"), f"duplicate topic id {tid!r} (also topics[{seen[tid]}])"))
+            seen.setdefault(tid, i)
+        chans = t.get("channels")
+        for j, ch in enumerate(chans if isinstance(chans, list) else []):
+            if isinstance(ch, str) and ch not in channel_names:
+                known = ", ".join(sorted(channel_names)) or "none defined"
+                problems.append((("topics", i, "channels", j), f"unknown channel {ch!r} (channels: {known})"))
+    feeds = data.get("feeds")
+    urls: dict[str, int] = {}
+    for i, f in enumerate(feeds if isinstance(feeds, list) else []):
+        url = f.get("url") if isinstance(f, dict) else None
+        if isinstance(url, str):
+            if url.strip() in urls:
+                problems.append((("feeds", i, "url"), f"duplicate feed url (also feeds[{urls[url.strip()]}])"))
+            urls.setdefault(url.strip(), i)
+    return problems
 
 
 class Settings(BaseSettings):
@@ -434,26 +428,23 @@ def parse_config(text: str, *, source: str = "<config>") -> Config:
         config = Config.model_validate(data)
     except ValidationError as exc:
         for err in exc.errors():
-            ctx_exc = (err.get("ctx") or {}).get("error")
-            if isinstance(ctx_exc, _CrossRefErrors):
-                for path, message in ctx_exc.problems:
-                    add(path, message)
-                continue
             add(_clean_loc(tuple(err["loc"])), _describe(err))
+    for path, message in _cross_ref_problems(data):
+        add(path, message)
     if config is not None:
-        problems.extend(_query_problems(config, add))
+        _query_problems(config, add)
     if problems:
         raise ConfigError(problems, source=source)
     assert config is not None
     return config
 
 
-def _query_problems(config: Config, add) -> list[str]:
+def _query_problems(config: Config, add: Any) -> None:
     """Validate every topic query with the topics package (when it is importable)."""
     try:
         from worker.topics import parse_query  # noqa: PLC0415 - optional during bootstrap
     except ImportError:
-        return []
+        return
     from worker.errors import QueryError
 
     for i, t in enumerate(config.topics):
@@ -461,7 +452,6 @@ def _query_problems(config: Config, add) -> list[str]:
             parse_query(t.query, config.lists)
         except QueryError as exc:
             add(("topics", i, "query"), str(exc.with_topic(t.id)))
-    return []
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:

@@ -34,7 +34,16 @@ from worker.clean import clean_page
 from worker.config import Config, Settings
 from worker.errors import DeliveryError, FeedParseError, FetchError, NewsradarError
 from worker.retry import feed_backoff
-from worker.sources import FetchLimits, NetworkPolicy, fetch, parse_feed
+from worker.sources import (
+    FEED_ACCEPT,
+    PAGE_ACCEPT,
+    PAGE_TYPES,
+    FetchLimits,
+    NetworkPolicy,
+    fetch,
+    make_client,
+    parse_feed,
+)
 from worker.store import (
     Alert,
     Article,
@@ -60,11 +69,6 @@ CLAIM_LEASE = timedelta(minutes=10)
 # A page that keeps failing transiently is given up after this many attempts.
 MAX_ARTICLE_ATTEMPTS = 5
 ARTICLE_RETRY_BASE = timedelta(minutes=2)
-PAGE_ACCEPT = "text/html,application/xhtml+xml,text/plain;q=0.8,*/*;q=0.5"
-FEED_ACCEPT = (
-    "application/rss+xml, application/atom+xml, application/feed+json, "
-    "application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
-)
 # Delivery retries (the Standard Webhooks schedule): after the first try, wait these.
 DELIVERY_SCHEDULE = [
     timedelta(seconds=5),
@@ -143,13 +147,18 @@ def build_context(
     engine = engine or make_engine(settings.database_url)
     if migrate:
         upgrade(engine)
+    limits = FetchLimits()
+    policy = network_policy(config)
     return Context(
         config=config,
         engine=engine,
         sessions=make_sessionmaker(engine),
         index=build_index(config),
         channels=build_channels(config.channels),
-        policy=network_policy(config),
+        limits=limits,
+        policy=policy,
+        # one pooled, guarded client per process: connections are reused across feeds/pages
+        client=make_client(limits, policy),
         clock=clock,
     )
 
@@ -482,7 +491,7 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
 
     error: NewsradarError | None = None
     try:
-        page = _fetch(ctx, url, accept=PAGE_ACCEPT)
+        page = _fetch(ctx, url, accept=PAGE_ACCEPT, content_types=PAGE_TYPES)
         story = clean_page(
             page.content,
             content_type=page.content_type,

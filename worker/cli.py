@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from worker.errors import ConfigError
+from worker.redact import install_log_redaction, redact
 
 app = typer.Typer(
     name="newsradar",
@@ -45,6 +46,7 @@ DatabaseOpt = Annotated[
 def _setup_logging(verbose: bool = False) -> None:
     level = os.environ.get("NEWSRADAR_LOG_LEVEL", "DEBUG" if verbose else "WARNING")
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_redaction()
 
 
 def _settings(database_url: str | None = None):  # type: ignore[no-untyped-def]
@@ -200,7 +202,8 @@ def run(
     try:
         ctx = build_context(cfg, settings)
     except Exception as exc:
-        err.print(f"[red]error:[/] cannot open the database {_redact(settings.database_url)}: {exc}")
+        err.print(f"[red]error:[/] cannot open the database {_redact(settings.database_url)}: "
+                  f"{_redact(str(exc))}", markup=True, highlight=False)
         raise typer.Exit(1) from exc
     show = not quiet and sys.stderr.isatty()
     try:
@@ -228,13 +231,8 @@ def run(
         ctx.close()
 
 
-def _redact(url: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return "<database url>"
+def _redact(text: str) -> str:
+    return redact(text)
 
 
 # ---------------------------------------------------------------------------

@@ -82,13 +82,18 @@ class Secret:
 
 def read_secret(env: str | None, file: str | None, *, what: str) -> Secret | None:
     """Read a secret from an environment variable or a file; None if neither is set."""
+    from worker.redact import register_secret
+
     if env:
         value = os.environ.get(env)
         if value:
+            register_secret(value)
             return Secret(value)
     if file:
         try:
-            return Secret(Path(file).read_text(encoding="utf-8").strip())
+            value = Path(file).read_text(encoding="utf-8").strip()
+            register_secret(value)
+            return Secret(value)
         except OSError as exc:
             raise ConfigError([f"{what}: cannot read secret file {file}: {exc.strerror}"]) from exc
     return None

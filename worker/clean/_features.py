@@ -1,0 +1,115 @@
+"""One pass of cheap per-line features for the text path's line classifier.
+
+Every feature is general (punctuation, length, function-word density, capitalisation,
+repetition, neighbours), none names an outlet. ``FEATURE_NAMES`` fixes the order that
+the tuned weights in ``params.json`` follow.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+# Function words of the languages news pages are most often written in; the ratio of
+# them in a line separates running prose from headlines, menus and labels.
+STOPWORDS = frozenset("""
+a about above after again against all also am an and any are as at be because been before
+being below between both but by can could did do does doing down during each few for from
+further had has have having he her here hers him his how i if in into is it its itself just
+me more most my no nor not now of off on once only or other our out over own same she should
+so some such than that the their them then there these they this those through to too under
+until up very was we were what when where which while who whom why will with would you your
+said says told after while since however although though who whose
+de la le les des du un une et est en au aux pour par sur dans qui que pas plus ne se ce il
+elle ils sont été avec son sa ses leur cette mais ou comme
+el los las del y en que por con para una es al lo como más pero sus le ha sobre entre
+o os as um uma do da dos das no na nos nas em com não se por para mais foi ao à é
+der die das und ist nicht ein eine zu den von mit sich des auf für im dem auch es an als
+wie bei nach aus wird er sie wir noch
+il di che e la per un non sono della del le gli una si con da al alla nel ha
+yang dan di ke dari ini itu untuk dengan pada adalah dalam tidak akan juga atau oleh ada
+een het van en de dat is op te zijn niet met voor
+""".split())
+
+FEATURE_NAMES = (
+    "bias", "log_len", "words", "ends_sentence", "stop_ratio", "title_ratio", "punct_density",
+    "digit_ratio", "bullet", "short", "repeated", "upper_ratio", "multi_sentence",
+    "prev_sentence", "next_sentence", "ctx_len", "position", "separators",
+)
+
+_WORD = re.compile(r"[^\W\d_][\w'’-]*|\d[\d.,:]*", re.U)
+_SENT_END = re.compile(r"[.!?。！？…:]['\"”’»)\]]*$|[.!?]\s*\(\w[^()]{0,40}\)$")
+_INNER_SENT = re.compile(r"[a-z0-9%)\"”’][.!?]['\"”’]?\s+['\"“‘]?[A-Z]")
+_PUNCT = re.compile(r"[,;.:]")
+_SEPS = re.compile(r"\s[|•·/]\s|\s[-–—]\s")
+BULLET = re.compile(r"^(?:[*+•·▪►▸◦‣⁃>»-]|\d{1,2}[.)])\s+")
+
+
+class LineInfo:
+    """Raw facts about one stripped, non-blank line (computed once, reused by rules,
+    features and metadata)."""
+
+    __slots__ = ("text", "norm", "n_chars", "n_words", "ends_sentence", "stop_ratio",
+                 "title_ratio", "punct_density", "digit_ratio", "bullet", "upper_ratio",
+                 "multi_sentence", "separators", "count")
+
+    def __init__(self, text: str) -> None:
+        bullet = BULLET.match(text)
+        body = text[bullet.end():] if bullet else text
+        self.text = body
+        self.norm = " ".join(body.lower().split())
+        self.bullet = 1.0 if bullet else 0.0
+        self.n_chars = len(body)
+        words = _WORD.findall(body)
+        nw = len(words)
+        self.n_words = nw
+        self.ends_sentence = 1.0 if _SENT_END.search(body) else 0.0
+        if nw:
+            alpha = [w for w in words if not w[0].isdigit()]
+            na = len(alpha) or 1
+            self.stop_ratio = sum(1 for w in alpha if w.lower() in STOPWORDS) / na
+            self.title_ratio = sum(1 for w in alpha if w[0].isupper()) / na
+            self.upper_ratio = sum(1 for w in alpha if len(w) > 1 and w.isupper()) / na
+            self.digit_ratio = (nw - len(alpha)) / nw
+            self.punct_density = min(1.0, len(_PUNCT.findall(body)) / nw)
+        else:
+            self.stop_ratio = self.title_ratio = self.upper_ratio = 0.0
+            self.digit_ratio = 1.0 if any(c.isdigit() for c in body) else 0.0
+            self.punct_density = 0.0
+        self.multi_sentence = 1.0 if _INNER_SENT.search(body) else 0.0
+        self.separators = min(3, len(_SEPS.findall(body))) / 3
+        self.count = 1
+
+
+def feature_rows(infos: list[LineInfo]) -> list[list[float]]:
+    """Feature vectors (in ``FEATURE_NAMES`` order) for a page's non-blank lines."""
+    n = len(infos)
+    rows: list[list[float]] = []
+    loglens = [math.log1p(i.n_chars) / 7.0 for i in infos]
+    sent = [i.ends_sentence * (1.0 if i.n_words >= 8 else 0.5) for i in infos]
+    for k, info in enumerate(infos):
+        prev_s = sent[k - 1] if k > 0 else 0.0
+        next_s = sent[k + 1] if k + 1 < n else 0.0
+        lo, hi = max(0, k - 2), min(n, k + 3)
+        ctx = sum(loglens[lo:hi]) / (hi - lo)
+        rows.append([
+            1.0,
+            loglens[k],
+            min(info.n_words, 60) / 60.0,
+            info.ends_sentence,
+            info.stop_ratio,
+            info.title_ratio,
+            info.punct_density,
+            info.digit_ratio,
+            info.bullet,
+            1.0 if info.n_words <= 3 else 0.0,
+            1.0 if info.count > 1 else 0.0,
+            info.upper_ratio,
+            info.multi_sentence,
+            prev_s,
+            next_s,
+            ctx,
+            k / n if n else 0.0,
+            info.separators,
+        ])
+    return rows

@@ -1,0 +1,63 @@
+"""The text path's tuned parameters, stored as a small versioned JSON file in the package.
+
+``newsradar clean tune`` writes the file; ``load_params`` reads it once. The file records
+where it came from (which page sets, how many pages, the fitted scores) so that figures
+measured on those pages can be labelled in-sample.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ._features import FEATURE_NAMES
+
+PARAMS_PATH = Path(__file__).with_name("params.json")
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Params:
+    weights: dict[str, float]
+    threshold: float = 0.5  # a line with p(story) at or above this is prose
+    neg_scale: float = 0.6  # how much a non-story line costs the story span, relative
+    drop_pen: float = 0.3  # cost of an in-story noise line (caption, ad, ALSO READ)
+    end_pen: float = 2.0  # cost of a section-ending line (related list label, share, footer)
+    len_cap: int = 400  # characters beyond this add no more weight to a line
+    heading_max_words: int = 15
+    version: int = FORMAT_VERSION
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def vector(self) -> list[float]:
+        return [float(self.weights.get(n, 0.0)) for n in FEATURE_NAMES]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Params":
+        known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
+        return cls(**known)
+
+
+DEFAULT_WEIGHTS = {
+    "bias": -3.0, "log_len": 3.0, "words": 1.0, "ends_sentence": 2.0, "stop_ratio": 3.0,
+    "title_ratio": -2.0, "punct_density": 1.0, "digit_ratio": -1.0, "bullet": -0.5,
+    "short": -1.5, "repeated": -1.5, "upper_ratio": -1.0, "multi_sentence": 1.0,
+    "prev_sentence": 0.7, "next_sentence": 0.7, "ctx_len": 1.0, "position": 0.0,
+    "separators": -1.5,
+}
+
+
+@lru_cache(maxsize=4)
+def load_params(path: str | None = None) -> Params:
+    """The packaged parameters (or those at ``path``); built-in defaults if missing."""
+    p = Path(path) if path else PARAMS_PATH
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return Params(weights=dict(DEFAULT_WEIGHTS), provenance={"source": "built-in defaults"})
+    return Params.from_dict(data)

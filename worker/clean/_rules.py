@@ -1,0 +1,132 @@
+"""Rule families for lines that are never the story's own prose.
+
+Each family is a small set of precompiled patterns written for a kind of page noise
+(not for an outlet): the first family that matches names the drop. ``line_rule`` is
+called once per line, so the cheap checks come first.
+"""
+
+from __future__ import annotations
+
+import re
+
+_SOCIAL = (r"facebook|twitter|x\.com|whatsapp|linkedin|instagram|youtube|telegram|pinterest|"
+           r"reddit|tumblr|email|e-mail|print|copy link|koo|threads|flipboard|rss|quora|"
+           r"google news|snapchat|tiktok|messenger|mail|share|tweet|sms|vk")
+
+# (rule name, pattern) in the order they are tried; patterns see the stripped line.
+_RULES: list[tuple[str, re.Pattern[str]]] = [
+    ("also_read", re.compile(
+        r"^(?:also\s+read|read\s+also|read\s+more|more\s+on\s+this|must\s+read|also\s+see|"
+        r"see\s+also|also\s+watch|watch|related|recommended|suggested|don'?t\s+miss|"
+        r"click\s+here|trending|read\s+next|up\s+next|more)\s*(?:[:|»>\-–—]|\.\.\.)", re.I)),
+    ("byline", re.compile(
+        r"^(?:(?:published|written|posted|reported|edited|curated|compiled|produced|"
+        r"photos?|story|text|words|reviewed)\s+by\b|by\s*:|by\s+(?-i:[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3})"
+        r"\s*(?:$|[|,•·]|and\b|\d)|authors?\s*:|reporter\s*:|editor\s*:|"
+        r"written by$|posted by$)", re.I)),
+    ("date", re.compile(
+        r"^(?:(?:first\s+|last\s+)?(?:published|updated|created|posted|modified|date|dated|"
+        r"last\s+modified)(?:\s+(?:on|at))?\s*:?\s*(?:$|\d|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|"
+        r"oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)[a-z]*\b|\w+\s+\d{1,2},?\s+\d{4})"
+        r"|\d+\s+(?:min(?:ute)?s?|hours?|hrs?|days?|weeks?|months?)\s+(?:ago|read)\b"
+        r"|.{0,80}[|•·]\s*(?:updated|published|created|posted|modified)(?:\s+(?:on|at))?\s*:)", re.I)),
+    ("caption", re.compile(
+        r"\((?:photo|image|picture|pic|file\s+photo|representational|representative|"
+        r"illustration|video|credit|source|graphic)s?\b[^)]*\)\s*$|"
+        r"[|·•]\s*(?:photo|image|picture|credit|source)s?\s*(?::|by\b)|"
+        r"^(?:photo|image|picture|pic|file\s+photo|credit|image\s+credit|photo\s+credit|"
+        r"image\s+source|source)s?\s*:|"
+        r"\((?:[^()]{0,60}/)?(?:AP|AFP|Reuters|Getty(?:\s+Images)?|EPA|PTI|ANI|IANS|Xinhua|"
+        r"Bloomberg|Shutterstock|iStock|Alamy|Wikimedia(?:\s+Commons)?|AAP|CP|PA|dpa|"
+        r"Yonhap|KCNA|X|Twitter|Instagram|Facebook)(?:\s*(?:Photo|Images?|via[^)]*))?\)\s*$|"
+        r"\bvia\s+Getty\s+Images\b|getty\s+images\s*$|\bAP\s+Photo\b|/\s*(?:AP|AFP|Reuters)\)?\s*$",
+        re.I)),
+    ("credit", re.compile(
+        r"^\(?\s*(?:with\s+(?:inputs?|agency\s+inputs?)\s+from|inputs?\s+from|"
+        r"(?:reporting|additional\s+reporting|writing|editing)\s+by|"
+        r"this\s+(?:story|article|report)\s+(?:has\s+been|was)\s+(?:published|edited|"
+        r"auto-generated|generated)|(?:this\s+)?(?:story|article)\s+(?:is\s+)?(?:from|via)\s+"
+        r"(?:a\s+)?(?:syndicated|wire|agency)|edited\s+by|source\s*:)", re.I)),
+    ("ai_disclaimer", re.compile(
+        r"\bai[- ]generated\b|\bgenerated\s+(?:by|with|using)\s+ai\b|"
+        r"for\s+illustrat(?:ive|ion)\s+purposes?\s+only|does\s+not\s+depict\s+any\s+real",
+        re.I)),
+    ("advert", re.compile(
+        r"^(?:advertisement|advertisment|ad|ads|sponsored(?:\s+content)?|promoted|"
+        r"story\s+continues\s+(?:below|after)(?:\s+(?:this\s+)?(?:advertisement|ad))?|"
+        r"continue\s+reading\s+(?:below|the\s+main\s+story)|scroll\s+to\s+continue.*|"
+        r"article\s+continues\s+(?:below|after).*|skip\s+(?:advert|ad)\w*|"
+        r"report\s+an?\s+ad|close\s+ad|"
+        r"paid\s+(?:content|post|partner\s+content))\s*[.:]?$", re.I)),
+    ("subscribe", re.compile(
+        r"\b(?:subscribe|subscription|newsletter|sign\s+up|sign\s+in|log\s+in|login|register"
+        r"|qr[- ]?code|unlock|paywall|premium\s+content|free\s+trial|already\s+a\s+subscriber"
+        r"|download\s+(?:the|our)\s+app|get\s+the\s+app)\b", re.I)),
+    ("share", re.compile(
+        r"^(?:(?:share|follow|connect|like|join)(?:\s+(?:us|this|on|with\s+us|the\s+story|"
+        r"article|post|via))*\s*(?:on|:)?\s*|(?:(?:" + _SOCIAL + r")\b[\s,|/·•]*){2,})"
+        r"(?:(?:" + _SOCIAL + r")\b[\s,|/·•]*)*$", re.I)),
+    ("copyright", re.compile(
+        r"©|\(c\)\s*\d{4}|\bcopyright\s*(?:©|\(c\)|\d{4})|^copyright\b|\ball\s+rights\s+reserved\b|"
+        r"^(?:terms\s+(?:of\s+(?:use|service)|&\s+conditions)|privacy\s+policy|cookie\s+policy"
+        r"|disclaimer|contact\s+us|about\s+us|sitemap|careers|advertise\s+with\s+us)\b", re.I)),
+    ("contact", re.compile(
+        r"^(?:e-?mail|phone|tel|telephone|fax|mobile|whatsapp|address|contact)\s*:|"
+        r"^[\w.+-]+@[\w-]+\.[\w.]+$", re.I)),
+    ("comments", re.compile(
+        r"^(?:\d+\s+)?(?:comments?|reply|replies|leave\s+a\s+(?:comment|reply)|post\s+a\s+comment"
+        r"|add\s+(?:a\s+)?comment|view\s+comments|show\s+comments|load\s+more(?:\s+comments)?"
+        r"|join\s+the\s+(?:conversation|discussion)|(?:\d+\s+)?(?:likes?|views?|shares?))\s*"
+        r"(?:\(\d+\))?$", re.I)),
+    ("ui", re.compile(
+        r"^(?:left\s+menu|menu|search|home|close|toggle\s+navigation|skip\s+to\s+(?:main\s+)?"
+        r"content|back\s+to\s+top|next|previous|prev|show\s+more|view\s+more|see\s+more|"
+        r"load\s+more|read\s+more|more|info_icon|listen(?:\s+to\s+(?:this\s+)?(?:article|story))?"
+        r"|print|font\s+size|a\+?|a-|x|×|…|\.\.\.|tags?\s*:?|topics?\s*:?|summary(?:\s+of\s+this"
+        r"\s+article)?|key\s+(?:highlights|takeaways|points)|highlights|"
+        r"in\s+(?:brief|short)|quick\s+read|opinion|sections?|editions?|categories|"
+        r"(?:top|more|other|quick|useful|group)\s+(?:categories|links|websites|products|"
+        r"sections|stories|news)|follow\s+us|connect\s+(?:with\s+)?us(?:\s+on)?|"
+        r"give\s+feedback|feedback|loading\.*|please\s+wait\.*)\s*[:.]?$", re.I)),
+    ("list_label", re.compile(
+        r"^(?:(?:the\s+)?(?:most\s+(?:popular|read|viewed|shared|commented|watched)|"
+        r"(?:latest|top|trending|related|recent|recommended|popular|breaking|more|featured|"
+        r"editor'?s?|similar|other|today'?s?|must)\s*(?:news|stories|posts|articles|content|"
+        r"videos?|reads?|headlines|picks|topics|updates|sports\s+news|from\s+[\w\s]+)?|"
+        r"more\s+from\s+(?:the\s+)?(?:author|[\w\s]{1,30})|you\s+(?:may|might)\s+(?:also\s+)?"
+        r"(?:like|enjoy|be\s+interested\s+in)|(?:what\s+)?to\s+read\s+next|"
+        r"in\s+(?:other|related)\s+news|around\s+the\s+web|from\s+(?:the\s+)?web|"
+        r"(?:photos?|videos?|watch|gallery|podcasts?|live\s+tv|web\s+stories|shorts))"
+        r"\s*[:!]?)$", re.I)),
+    ("rank_number", re.compile(r"^(?:\d{1,2}|#\d{1,2}|[ivx]{1,4}\.?)$")),
+    ("breadcrumb", re.compile(
+        r"^(?:home|start|main)\s*(?:>|»|/|›|\||→)|(?:\s(?:>|»|›|→)\s.*){2,}", re.I)),
+]
+
+_STRONG_SUB = re.compile(r"subscri|newsletter|qr[- ]?code|sign\s+up\s+for|unlock", re.I)
+_PIPES = re.compile(r"\s[|•·]\s")
+
+
+def line_rule(line: str) -> str | None:
+    """The name of the rule family that marks this stripped line as noise, or None."""
+    n = len(line)
+    for name, pat in _RULES:
+        if name in ("subscribe", "copyright", "contact", "ai_disclaimer", "caption") and n > 400:
+            continue  # long prose that merely mentions these words is story
+        if name in ("ui", "list_label", "comments", "rank_number", "advert", "share") and n > 80:
+            continue
+        if name == "date" and n > 120:
+            continue
+        if name == "subscribe" and (n > 160 or (
+                len(line.split()) > 5 and not _STRONG_SUB.search(line))):
+            continue  # "register" or "log in" in a sentence is prose
+        if name == "byline" and n > 100:
+            continue
+        if pat.search(line):
+            return name
+    # footer-ish link rows: "Terms of use | Privacy Policy | Disclaimer"
+    if n < 200 and len(_PIPES.findall(line)) >= 2:
+        parts = [p.strip() for p in re.split(r"\s[|•·]\s", line)]
+        if all(len(p.split()) <= 4 for p in parts):
+            return "link_row"
+    return None

@@ -1,0 +1,401 @@
+"""The text path: a block classifier over a page dump's lines.
+
+How it decides, in order:
+
+1. Rules (``_rules``) mark lines that are never story prose: bylines, dates, captions,
+   ALSO READ inserts, list labels, share rows, ads, subscribe prompts, footers.
+2. A small logistic model over general line features (``_features``, weights tuned by
+   ``newsradar clean tune``) gives every other line p(story prose).
+3. The story is the best-scoring contiguous stretch of lines (maximum subarray):
+   prose lines add, other lines subtract a little, so a short related-content island
+   inside the story does not cut it short, while a footer of headlines ends it.
+4. Metadata comes from the lines around the story: the headline (repeated, title-cased,
+   right before the standfirst or byline), the standfirst (description), the byline,
+   the publication time. Those lines, the author's bio and a summary widget are taken
+   out and the story is chosen again.
+5. Inside the story, prose lines are kept, plus short headings set between prose.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from ._dates import FoundDate, find_date, parse_date_text
+from ._features import LineInfo, feature_rows
+from ._model import Dropped, LineDecision
+from ._params import Params
+from ._rules import line_rule
+
+_DATE_PREFIX = re.compile(r"^date\s+(\d{4}-\d{2}-\d{2})\b\s*", re.I)
+_BYLINE = re.compile(
+    r"^(?:(?P<kind>published|written|posted|reported|story|words|text|curated|edited|compiled|"
+    r"produced|reviewed|photos?)\s+)?by\s*:?\s*(?P<name>.+)$", re.I)
+_AUTHOR_LABEL = re.compile(r"^(?:authors?|reporter|writer)\s*:\s*(?P<name>.+)$", re.I)
+_NAME_WORD = re.compile(r"^(?:[A-Z][\w.'’-]*|de|da|del|der|van|von|bin|al|el|la|le|du|dos|of)$")
+_DATE_LABEL = re.compile(
+    r"(published|created|posted|updated|modified|first\s+published|last\s+updated|date)"
+    r"(?:\s+(?:on|at))?\s*:?\s*$", re.I)
+_SUMMARY_LABEL = re.compile(
+    r"^(?:summary(?:\s+of\s+(?:this|the)\s+(?:article|story))?|highlights|key\s+(?:highlights|"
+    r"takeaways|points)|in\s+(?:brief|short)|at\s+a\s+glance|tl;?dr|quick\s+read|story\s+"
+    r"highlights|the\s+big\s+picture)\s*:?$", re.I)
+_BIO_START = re.compile(r"^(?:he|she|they)\s+(?:is|was|has|writes|covers|reports)\b|"
+                        r"^about\s+the\s+author\b", re.I)
+_INLINE_NOISE = frozenset({"caption", "also_read", "advert", "credit", "ai_disclaimer", "date",
+                           "byline", "rank_number", "ui", "repeated", "summary", "bio",
+                           "caption_dup", "list_label"})
+_PRIORITY = {"published": 0, "created": 0, "posted": 0, "first published": 0, "date": 1,
+             "dateline": 1, "bare": 2, "updated": 3, "modified": 3, "last updated": 3}
+
+
+@dataclass
+class TextResult:
+    title: str | None = None
+    text: str = ""
+    published: FoundDate | None = None
+    author: str | None = None
+    description: str | None = None
+    language: str | None = None
+    dropped: list[Dropped] = field(default_factory=list)
+    decisions: list[LineDecision] = field(default_factory=list)
+    kept_lines: int = 0
+
+
+@dataclass
+class _Line:
+    no: int  # 1-based input line number
+    raw: str
+    info: LineInfo
+    rule: str | None = None
+    p: float = 0.0
+    meta: str | None = None  # "title", "description", "author", ... once used as metadata
+
+
+def _sigmoid(x: float) -> float:
+    if x < -30:
+        return 0.0
+    if x > 30:
+        return 1.0
+    return 1.0 / (1.0 + math.exp(-x))
+
+
+def _name_like(text: str) -> bool:
+    words = text.split()
+    if not (2 <= len(words) <= 5) or len(text) > 50:
+        return False
+    if any(c.isdigit() for c in text) or text[-1] in ".!?:;,":
+        return False
+    return all(_NAME_WORD.match(w) for w in words) and words[0][0].isupper()
+
+
+def _clean_name(name: str) -> str | None:
+    name = re.split(r"\s[|•·]\s|\s{2,}|,\s*(?:updated|published|posted)\b", name, maxsplit=1)[0]
+    name = re.sub(r"\s*(?:published|updated|posted)\s*:?.*$", "", name, flags=re.I)
+    name = name.strip(" ,;:|-–—")
+    if not name or len(name) > 80 or find_date(name):
+        return None
+    return name
+
+
+def _date_candidates(text: str) -> list[tuple[int, FoundDate]]:
+    """(priority, date) for each labelled date in a line."""
+    out: list[tuple[int, FoundDate]] = []
+    from ._dates import _DATE  # the located-date pattern
+
+    for m in _DATE.finditer(text):
+        found = parse_date_text(m.group("d"))
+        if found is None:
+            continue
+        before = text[max(0, m.start() - 30):m.start()]
+        lab = _DATE_LABEL.search(before)
+        kind = " ".join(lab.group(1).lower().split()) if lab else "bare"
+        out.append((_PRIORITY.get(kind, 2), found))
+    return out
+
+
+def _best_span(values: list[float]) -> tuple[int, int]:
+    """Maximum-sum contiguous stretch (inclusive bounds); (0, -1) when nothing is positive."""
+    best, best_lo, best_hi = 0.0, 0, -1
+    cur, lo = 0.0, 0
+    for i, v in enumerate(values):
+        if cur <= 0:
+            cur, lo = v, i
+        else:
+            cur += v
+        if cur > best:
+            best, best_lo, best_hi = cur, lo, i
+    return best_lo, best_hi
+
+
+class TextCleaner:
+    """Cleans one plain-text page dump with the given parameters."""
+
+    def __init__(self, params: Params) -> None:
+        self.params = params
+        self._w = params.vector()
+
+    # -- steps -------------------------------------------------------------------
+    def _lines(self, text: str, dates: list[tuple[int, int, FoundDate]]) -> list[_Line]:
+        out: list[_Line] = []
+        for no, raw in enumerate(text.splitlines(), start=1):
+            s = raw.strip()
+            if not s:
+                continue
+            m = _DATE_PREFIX.match(s)
+            if m:
+                found = parse_date_text(m.group(1))
+                if found is not None:
+                    dates.append((_PRIORITY["dateline"], no, found))
+                s = s[m.end():].strip()
+                if not s:
+                    continue
+            out.append(_Line(no, s, LineInfo(s)))
+        return out
+
+    def _score(self, lines: list[_Line]) -> None:
+        counts: dict[str, int] = {}
+        for ln in lines:
+            counts[ln.info.norm] = counts.get(ln.info.norm, 0) + 1
+        for ln in lines:
+            ln.info.count = counts[ln.info.norm]
+            ln.rule = line_rule(ln.info.text)
+        rows = feature_rows([ln.info for ln in lines])
+        w = self._w
+        for ln, row in zip(lines, rows):
+            ln.p = _sigmoid(sum(a * b for a, b in zip(w, row)))
+        # a caption split from its credit line: "X" then "X | Photo: AP"
+        for a, b in zip(lines, lines[1:]):
+            if b.rule == "caption" and a.rule is None and len(a.info.norm) > 15 \
+                    and b.info.norm.startswith(a.info.norm):
+                a.rule = "caption_dup"
+        # a repeated line that is not prose (headline, caption) is page furniture
+        for ln in lines:
+            if ln.rule is None and ln.info.count > 1 and (
+                    ln.p < self.params.threshold or not ln.info.ends_sentence):
+                ln.rule = "repeated"
+        # a summary widget: bullet lines right after a "Summary"/"Highlights" label
+        in_summary = False
+        for ln in lines:
+            if _SUMMARY_LABEL.match(ln.info.text):
+                in_summary = True
+                ln.rule = ln.rule or "ui"
+                continue
+            if in_summary and ln.info.bullet:
+                ln.rule = "summary"
+                continue
+            in_summary = False
+
+    def _values(self, lines: list[_Line]) -> list[float]:
+        pr = self.params
+        vals: list[float] = []
+        for ln in lines:
+            if ln.meta is not None:
+                vals.append(-pr.drop_pen)
+            elif ln.rule is not None:
+                vals.append(-pr.drop_pen if ln.rule in _INLINE_NOISE else -pr.end_pen)
+            else:
+                v = (ln.p - pr.threshold) * max(0.2, min(ln.info.n_chars, pr.len_cap) / 100.0)
+                vals.append(v if v >= 0 else v * pr.neg_scale)
+        return vals
+
+    def _metadata(self, lines: list[_Line], lo: int, res: TextResult,
+                  fallback_title: str | None) -> None:
+        pr = self.params
+        header = lines[:lo] if lo > 0 else []
+        # -- title ---------------------------------------------------------------
+        fb = set(re.findall(r"\w+", fallback_title.lower())) if fallback_title else set()
+        crumbs = [ln.info.norm for ln in lines if ln.rule == "breadcrumb"]
+        best, best_score = None, -1e9
+        for k, ln in enumerate(header):
+            inf = ln.info
+            if ln.rule not in (None, "repeated", "breadcrumb") or not (3 <= inf.n_words <= 30) \
+                    or inf.n_chars > 250:
+                continue
+            if ln.rule == "breadcrumb":
+                continue
+            score = inf.title_ratio + min(inf.n_words, 10) / 10.0
+            if inf.count > 1:
+                score += 1.5
+            if any(c.endswith(inf.norm) for c in crumbs):
+                score += 2.0
+            if inf.text[-1] == "." or inf.stop_ratio > 0.45:
+                score -= 1.5
+            nxt = header[k + 1] if k + 1 < len(header) else (lines[lo] if lo < len(lines) else None)
+            if nxt is not None and (nxt.rule in ("byline", "date") or _name_like(nxt.info.text)
+                                    or (nxt.info.ends_sentence and nxt.info.n_words >= 12)):
+                score += 1.0
+            if fb:
+                toks = set(re.findall(r"\w+", inf.norm))
+                if toks and len(toks & fb) / len(toks | fb) >= 0.6:
+                    score += 5.0
+            score -= 0.01 * k
+            if score > best_score:
+                best, best_score = ln, score
+        title_idx = -1
+        if best is not None:
+            res.title = best.info.text
+            best.meta = "title"
+            title_idx = lines.index(best)
+            for ln in lines:  # the headline repeated elsewhere on the page
+                if ln is not best and ln.info.norm == best.info.norm:
+                    ln.meta = "title_repeat"
+        elif fallback_title:
+            res.title = fallback_title.strip()
+        # -- description: the prose line right after the headline, set apart from the
+        # body by a caption, byline or date (else it is the first paragraph) -----------
+        if 0 <= title_idx < len(lines) - 2:
+            cand, after = lines[title_idx + 1], lines[title_idx + 2]
+            if cand.rule is None and cand.meta is None and cand.info.n_words >= 8 \
+                    and cand.info.ends_sentence and (
+                        after.rule is not None or after.p < pr.threshold
+                        or _name_like(after.info.text)):
+                res.description = cand.info.text
+                cand.meta = "description"
+        # -- author: in the header, between the headline and the story ------------
+        lo2, hi2 = _best_span(self._values(lines))
+        zone_end = max(lo2 if hi2 >= lo2 else len(lines), title_idx + 1)
+        zone = lines[max(0, title_idx):zone_end] if title_idx >= 0 else lines[:zone_end]
+        authors: list[tuple[int, str, _Line]] = []
+        for ln in zone:
+            t = ln.info.text
+            m = _BYLINE.match(t) or _AUTHOR_LABEL.match(t)
+            if m and ln.info.n_chars <= 100:
+                kind = (m.groupdict().get("kind") or "").lower()
+                name = _clean_name(m.group("name"))
+                if name:
+                    rank = 3 if kind in ("curated", "edited", "compiled", "photo", "photos",
+                                         "reviewed", "produced") else 0
+                    authors.append((rank, name, ln))
+                continue
+            if ln.rule == "date" and re.search(r"\s[|•·]\s", t):
+                head = _clean_name(t)
+                if head and _name_like(head):
+                    authors.append((1, head, ln))
+                continue
+            if ln.meta is None and ln.rule is None and _name_like(t) and ln.info.count == 1:
+                authors.append((2, t, ln))
+        if authors:
+            authors.sort(key=lambda a: a[0])
+            rank, name, aln = authors[0]
+            res.author = name
+            if aln.meta is None and aln.rule is None:
+                aln.meta = "author"
+            first = name.split()[0].lower()
+            i = lines.index(aln)
+            if i + 1 < len(lines):
+                nxt = lines[i + 1]
+                low = nxt.info.norm
+                if nxt.meta is None and (low.startswith(first + " ") or _BIO_START.match(low)):
+                    nxt.meta = "bio"
+        # -- publication time ----------------------------------------------------
+        cands: list[tuple[int, int, FoundDate]] = []
+        for idx, ln in enumerate(lines):
+            if ln.rule in ("date", "byline") or (idx < zone_end and ln.info.n_chars < 80):
+                for prio, found in _date_candidates(ln.info.text):
+                    cands.append((prio + (0 if idx < zone_end else 5), ln.no, found))
+        self._pending_dates = cands
+
+    def _choose_date(self, cands: list[tuple[int, int, FoundDate]]) -> FoundDate | None:
+        if not cands:
+            return None
+        cands.sort(key=lambda c: (c[0], c[1]))
+        chosen = cands[0][2]
+        if not chosen.has_time:
+            for _, _, f in cands:
+                if f.has_time and f.when.date() == chosen.when.date():
+                    return f
+        return chosen
+
+    # -- the whole page ------------------------------------------------------------
+    def clean(self, text: str, fallback_title: str | None = None) -> TextResult:
+        res = TextResult()
+        dates: list[tuple[int, int, FoundDate]] = []
+        lines = self._lines(text, dates)
+        if not lines:
+            return res
+        self._score(lines)
+        lo, hi = _best_span(self._values(lines))
+        self._pending_dates = []
+        self._metadata(lines, lo if hi >= lo else len(lines), res, fallback_title)
+        lo, hi = _best_span(self._values(lines))
+        res.published = self._choose_date(dates + self._pending_dates)
+        self._decide(lines, lo, hi, res)
+        return res
+
+    def _decide(self, lines: list[_Line], lo: int, hi: int, res: TextResult) -> None:
+        pr = self.params
+        keep = [False] * len(lines)
+        reason = [""] * len(lines)
+        for i, ln in enumerate(lines):
+            if ln.meta is not None:
+                reason[i] = f"metadata: {ln.meta}"
+            elif ln.rule is not None:
+                reason[i] = ln.rule
+            elif not (lo <= i <= hi):
+                reason[i] = f"outside story (p={ln.p:.2f})"
+            elif ln.p >= pr.threshold:
+                keep[i] = True
+                reason[i] = f"prose (p={ln.p:.2f})"
+            else:
+                reason[i] = f"not prose (p={ln.p:.2f})"
+        # short headings set between prose lines inside the story
+        for i in range(max(lo, 1), min(hi, len(lines) - 2) + 1):
+            ln = lines[i]
+            if keep[i] or ln.rule is not None or ln.meta is not None:
+                continue
+            inf = ln.info
+            if not (1 <= inf.n_words <= pr.heading_max_words) or inf.text[-1] in ".,;:" \
+                    or inf.bullet:
+                continue
+            if keep[i - 1] and i + 1 <= hi and lines[i + 1].rule is None \
+                    and lines[i + 1].p >= pr.threshold:
+                keep[i] = True
+                reason[i] = f"heading between prose (p={ln.p:.2f})"
+        # a prose line repeated on the page (pull quote) is kept once
+        seen: set[str] = set()
+        paras: list[str] = []
+        for i, ln in enumerate(lines):
+            if keep[i]:
+                if ln.info.count > 1 and ln.info.norm in seen:
+                    keep[i] = False
+                    reason[i] = "repeated"
+                else:
+                    seen.add(ln.info.norm)
+                    paras.append(ln.info.text)
+        res.text = "\n\n".join(paras)
+        res.kept_lines = len(paras)
+        res.language = guess_language(res.text)
+        by_no = {ln.no: i for i, ln in enumerate(lines)}
+        res.decisions = []
+        for ln in lines:
+            i = by_no[ln.no]
+            if keep[i]:
+                res.decisions.append(LineDecision(ln.no, ln.raw, "KEEP", reason[i]))
+            else:
+                res.decisions.append(LineDecision(ln.no, ln.raw, "DROP", reason[i]))
+                res.dropped.append(Dropped(ln.no, ln.raw, reason[i]))
+
+
+_LANG_WORDS = {
+    "en": {"the", "and", "of", "to", "is", "that", "with", "for", "was", "said"},
+    "fr": {"le", "les", "des", "est", "une", "dans", "pour", "qui", "sur", "pas"},
+    "es": {"el", "los", "las", "del", "que", "por", "con", "una", "para", "como"},
+    "pt": {"os", "uma", "não", "com", "para", "mais", "foi", "ao", "dos", "das"},
+    "de": {"der", "die", "und", "ist", "nicht", "ein", "eine", "zu", "den", "mit"},
+    "it": {"il", "di", "che", "della", "per", "non", "sono", "gli", "nel", "una"},
+    "id": {"yang", "dan", "di", "ke", "dari", "ini", "itu", "untuk", "dengan", "adalah"},
+    "nl": {"het", "een", "van", "en", "de", "dat", "niet", "zijn", "met", "voor"},
+}
+_WORDS = re.compile(r"[^\W\d_]+")
+
+
+def guess_language(text: str) -> str | None:
+    """A cheap guess from function words; None when the text gives too little to go on."""
+    words = _WORDS.findall(text[:5000].lower())
+    if len(words) < 20:
+        return None
+    scores = {lang: sum(1 for w in words if w in ws) for lang, ws in _LANG_WORDS.items()}
+    lang, best = max(scores.items(), key=lambda kv: kv[1])
+    return lang if best >= len(words) * 0.05 else None

@@ -1,0 +1,226 @@
+"""``newsradar clean tune``: derive the text path's parameters from pages with gold.
+
+1. Every line of every page dump is labelled story / not story by how much of it
+   (word 4-grams) is in the gold body.
+2. A logistic model over the line features (``_features.FEATURE_NAMES``) is fitted by
+   Newton's method with an L2 penalty, each line weighted by its length (long lines
+   carry the score).
+3. The span parameters (threshold, costs of non-story lines) are chosen by grid search
+   for the best benchmark F1 over the same pages.
+
+Page sets come in two layouts: ``DIR/*.txt`` + ``DIR/gold/*.txt`` whose gold is the
+headline, a blank line, then the body (the seeds' layout), or ``DIR/text/*.txt`` +
+``DIR/gold/*.txt`` whose gold is the body alone (the extraction benchmark's layout).
+A set given with ``--half-of`` contributes only the pages whose id hashes to the tuning
+half (``in_tune_half``); the other half stays out for measuring.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import math
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from ._features import FEATURE_NAMES, feature_rows
+from ._params import DEFAULT_WEIGHTS, FORMAT_VERSION, Params
+from ._score import aggregate, score_page, shingles
+from ._textpath import TextCleaner
+
+L2 = 1.0
+GRID = {
+    "threshold": (0.35, 0.5, 0.65),
+    "neg_scale": (0.3, 0.6, 1.0),
+    "drop_pen": (0.1, 0.3, 0.6),
+    "end_pen": (0.5, 1.0, 2.0),
+}
+
+
+class TuneError(Exception):
+    """Bad tuning input: names the directory or file."""
+
+
+@dataclass
+class GoldPage:
+    page_id: str
+    source: str
+    text: str
+    body: str
+    title: str | None
+
+
+def in_tune_half(page_id: str) -> bool:
+    """The stable split of a half-used page set: True for the tuning half."""
+    return hashlib.sha1(page_id.encode("utf-8")).digest()[0] % 2 == 0
+
+
+def load_pages(directory: Path, half: bool = False) -> list[GoldPage]:
+    """The pages with gold in one directory (see the module docstring for layouts)."""
+    gold_dir = directory / "gold"
+    if not gold_dir.is_dir():
+        raise TuneError(f"{directory}: no gold/ directory (expected DIR/gold/<page>.txt)")
+    bench_layout = (directory / "text").is_dir()
+    text_dir = directory / "text" if bench_layout else directory
+    pages: list[GoldPage] = []
+    for path in sorted(text_dir.glob("*.txt")):
+        gold_path = gold_dir / path.name
+        if not gold_path.is_file():
+            continue
+        if half and not in_tune_half(path.stem):
+            continue
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+            gold = gold_path.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise TuneError(f"{path}: cannot read ({exc.strerror})") from exc
+        title: str | None = None
+        if not bench_layout:
+            head, _, rest = gold.partition("\n")
+            title, gold = head.strip() or None, rest
+        pages.append(GoldPage(path.stem, str(directory), text, gold.strip(), title))
+    if not pages:
+        raise TuneError(f"{directory}: no page with a gold file found")
+    return pages
+
+
+def _labelled_rows(pages: list[GoldPage], cleaner: TextCleaner
+                   ) -> tuple[list[list[float]], list[float], list[float]]:
+    xs: list[list[float]] = []
+    ys: list[float] = []
+    ws: list[float] = []
+    for page in pages:
+        gold = shingles(page.body)
+        lines = cleaner._lines(page.text, [])
+        if not lines:
+            continue
+        cleaner._score(lines)
+        rows = feature_rows([ln.info for ln in lines])
+        for ln, row in zip(lines, rows):
+            if ln.rule is not None:
+                continue  # rules decide these lines; the model never sees them
+            sh = shingles(ln.info.text)
+            total = sum(sh.values())
+            inside = sum((sh & gold).values())
+            xs.append(row)
+            ys.append(1.0 if total and inside / total >= 0.5 else 0.0)
+            ws.append(max(0.2, min(ln.info.n_chars, 400) / 100.0))
+    return xs, ys, ws
+
+
+def _solve(a: list[list[float]], b: list[float]) -> list[float]:
+    """Gaussian elimination with partial pivoting (the systems are 18 x 18)."""
+    n = len(b)
+    m = [row[:] + [b[i]] for i, row in enumerate(a)]
+    for c in range(n):
+        piv = max(range(c, n), key=lambda r: abs(m[r][c]))
+        m[c], m[piv] = m[piv], m[c]
+        if abs(m[c][c]) < 1e-12:
+            continue
+        for r in range(c + 1, n):
+            f = m[r][c] / m[c][c]
+            if f:
+                for k in range(c, n + 1):
+                    m[r][k] -= f * m[c][k]
+    x = [0.0] * n
+    for r in range(n - 1, -1, -1):
+        s = m[r][n] - sum(m[r][k] * x[k] for k in range(r + 1, n))
+        x[r] = s / m[r][r] if abs(m[r][r]) > 1e-12 else 0.0
+    return x
+
+
+def fit_logistic(xs: list[list[float]], ys: list[float], ws: list[float],
+                 iters: int = 12) -> list[float]:
+    """Weighted L2-penalised logistic regression by Newton's method (no bias penalty)."""
+    d = len(FEATURE_NAMES)
+    beta = [DEFAULT_WEIGHTS.get(n, 0.0) * 0.0 for n in FEATURE_NAMES]
+    for _ in range(iters):
+        grad = [0.0] * d
+        hess = [[0.0] * d for _ in range(d)]
+        for x, y, w in zip(xs, ys, ws):
+            z = sum(a * b for a, b in zip(beta, x))
+            p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+            g = w * (p - y)
+            h = w * p * (1 - p)
+            for i in range(d):
+                xi = x[i]
+                if xi == 0.0:
+                    continue
+                grad[i] += g * xi
+                hi = h * xi
+                row = hess[i]
+                for j in range(i, d):
+                    row[j] += hi * x[j]
+        for i in range(d):
+            for j in range(i):
+                hess[i][j] = hess[j][i]
+            if i > 0:  # leave the bias unpenalised
+                grad[i] += L2 * beta[i]
+                hess[i][i] += L2
+            hess[i][i] += 1e-9
+        step = _solve(hess, grad)
+        beta = [b - s for b, s in zip(beta, step)]
+        if max(abs(s) for s in step) < 1e-6:
+            break
+    return beta
+
+
+def evaluate(params: Params, pages: list[GoldPage]) -> tuple[float, float, float]:
+    cleaner = TextCleaner(params)
+    scores = [score_page(cleaner.clean(p.text).text, p.body) for p in pages]
+    return aggregate(scores)
+
+
+def tune(seed_dirs: list[Path], half_dirs: list[Path]) -> tuple[Params, str]:
+    """Fit parameters on the given page sets; returns them and a printable report."""
+    pages: list[GoldPage] = []
+    sources: list[dict[str, object]] = []
+    for d in seed_dirs:
+        got = load_pages(Path(d))
+        pages += got
+        sources.append({"dir": str(d), "pages": len(got), "half": None})
+    for d in half_dirs:
+        got = load_pages(Path(d), half=True)
+        pages += got
+        sources.append({"dir": str(d), "pages": len(got), "half": "tune (in_tune_half)"})
+    if not pages:
+        raise TuneError("no pages to tune on")
+    base = Params(weights=dict(DEFAULT_WEIGHTS))
+    xs, ys, ws = _labelled_rows(pages, TextCleaner(base))
+    if not xs or not any(ys) or all(ys):
+        raise TuneError("the gold gives no story/non-story contrast to fit on")
+    beta = fit_logistic(xs, ys, ws)
+    weights = {n: round(b, 4) for n, b in zip(FEATURE_NAMES, beta)}
+    fitted = Params(weights=weights)
+    before = evaluate(base, pages)
+    best, best_f = fitted, -1.0
+    keys = list(GRID)
+    for combo in itertools.product(*(GRID[k] for k in keys)):
+        cand = replace(fitted, **dict(zip(keys, combo)))
+        f = evaluate(cand, pages)[2]
+        if f > best_f + 1e-9:
+            best, best_f = cand, f
+    after = evaluate(best, pages)
+    ids = hashlib.sha1("\n".join(sorted(f"{p.source}/{p.page_id}" for p in pages))
+                       .encode()).hexdigest()[:16]
+    best = replace(best, version=FORMAT_VERSION, provenance={
+        "tuned_on": sources,
+        "pages": len(pages),
+        "page_set_sha1": ids,
+        "lines": len(xs),
+        "in_sample_f1": round(after[2], 4),
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "command": "newsradar clean tune " + " ".join(
+            [f"--seeds {d}" for d in seed_dirs] + [f"--half-of {d}" for d in half_dirs]),
+    })
+    report = "\n".join([
+        f"tuned on {len(pages)} pages ({len(xs)} lines) from: "
+        + ", ".join(f"{s['dir']} ({s['pages']}{', tuning half' if s['half'] else ''})"
+                    for s in sources),
+        f"in-sample F1 before {before[2]:.4f} (P {before[0]:.4f} R {before[1]:.4f}), "
+        f"after {after[2]:.4f} (P {after[0]:.4f} R {after[1]:.4f})",
+        "span: " + ", ".join(f"{k}={getattr(best, k)}" for k in keys),
+        "weights: " + ", ".join(f"{k}={v:+.2f}" for k, v in weights.items()),
+    ])
+    return best, report

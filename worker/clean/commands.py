@@ -1,0 +1,100 @@
+"""``newsradar clean FILE [--json] [--explain]`` and ``newsradar clean tune``.
+
+Mount with ``app.add_typer(clean_app, name="clean")`` (``from worker.clean.commands import
+app as clean_app``). ``clean FILE`` and ``clean tune`` share the group: a first argument
+that is not a subcommand is read as the FILE of the hidden ``file`` command.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Optional
+
+import click
+import typer
+from typer.core import TyperGroup
+
+
+class _CleanGroup(TyperGroup):
+    """Routes ``clean FILE ...`` to the hidden ``file`` command, ``clean tune`` to tune."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["file", *args]
+        return super().parse_args(ctx, args)
+
+
+app = typer.Typer(
+    cls=_CleanGroup, no_args_is_help=True, add_completion=False,
+    help="Clean a page down to its story: `clean FILE [--json] [--explain]` "
+         "(see `clean file --help`), or fit the text path: `clean tune`.")
+
+
+@app.command("file", hidden=True)
+def clean_command(
+    file: Path = typer.Argument(..., help="An HTML page or a plain-text page dump."),
+    as_json: bool = typer.Option(False, "--json", help="Print the story as JSON."),
+    explain: bool = typer.Option(False, "--explain",
+                                 help="Print every input line with KEEP or DROP and why."),
+    content_type: Optional[str] = typer.Option(
+        None, "--content-type", help="Treat the file as this type (e.g. text/html)."),
+) -> None:
+    """Print the cleaned story of FILE."""
+    from . import clean_page, explain_page
+
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        typer.echo(f"error: cannot read {file}: {exc.strerror or exc}", err=True)
+        raise typer.Exit(2) from exc
+    if explain:
+        for d in explain_page(data, content_type=content_type):
+            if d.verdict == "BLANK":
+                continue
+            typer.echo(f"{d.line_no:5d} {d.verdict:4s} {d.reason:34.34s} | {d.text.strip()}")
+        return
+    story = clean_page(data, content_type=content_type)
+    if as_json:
+        out: dict[str, Any] = story.to_dict()
+        out.pop("dropped", None)
+        typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    if story.status != "ok":
+        typer.echo(f"[{story.status}] {file}", err=True)
+    head = []
+    if story.title:
+        head.append(story.title)
+    meta = " | ".join(x for x in (
+        story.author, story.to_dict()["published"], story.site_name) if x)
+    if meta:
+        head.append(meta)
+    typer.echo("\n".join(head + ([""] if head else []) + [story.text]))
+
+
+@app.command("tune")
+def tune_command(
+    seeds: list[Path] = typer.Option(
+        [Path("seeds")], "--seeds",
+        help="A directory of pages with gold (DIR/*.txt + DIR/gold/*.txt, gold = headline, "
+             "blank line, body; or DIR/text/*.txt + DIR/gold/*.txt, gold = body). Repeatable."),
+    half_of: list[Path] = typer.Option(
+        [], "--half-of",
+        help="A page set of which only the tuning half is used (a stable hash of each page "
+             "id decides); the other half stays held out for measuring. Repeatable."),
+    out: Optional[Path] = typer.Option(
+        None, "--out", help="Where to write the parameters (default: the packaged params.json)."),
+) -> None:
+    """Fit the text path's parameters on pages with gold and store them (versioned JSON)."""
+    from ._params import PARAMS_PATH
+    from ._tune import TuneError, tune
+
+    try:
+        params, report = tune(seeds, half_of)
+    except TuneError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    target = out or PARAMS_PATH
+    target.write_text(params.to_json(), encoding="utf-8")
+    typer.echo(report)
+    typer.echo(f"wrote {target}")

@@ -1,0 +1,318 @@
+"""Compiled matchers: a query tree becomes a tree of small evaluators over a PreparedDoc.
+
+Two paths: ``hit(doc)`` answers yes/no as cheaply as possible (early exits, no span
+lists when not needed); ``explain(doc, out)`` runs only for matches and collects the
+hits that make the match (for score, explanation and highlights).
+
+A span is ``(start, end)``: inclusive word positions. NEAR/n holds when two disjoint
+spans are at most n apart, measured from the end of the earlier to the start of the
+later (adjacent words are 1 apart).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass, field
+
+from ._ast import And, Field, Lang, Near, Node, Not, Or, Phrase, Site
+from ._text import BODY_OFFSET, PreparedDoc
+
+Span = tuple[int, int]
+
+
+@dataclass
+class Hit:
+    clause: str
+    marks: tuple[Span, ...]  # word spans to mark; empty for document-level clauses
+
+
+@dataclass
+class Explained:
+    hits: list[Hit] = field(default_factory=list)
+    absent: list[str] = field(default_factory=list)
+
+
+def _in_zone(pos: int, zone: str | None) -> bool:
+    if zone is None:
+        return True
+    return (pos < BODY_OFFSET) == (zone == "title")
+
+
+def _filter(positions: list[int], zone: str | None) -> list[int]:
+    if zone is None or not positions:
+        return positions
+    if zone == "title":
+        return positions[: bisect_left(positions, BODY_OFFSET)]
+    return positions[bisect_left(positions, BODY_OFFSET):]
+
+
+class Matcher:
+    __slots__ = ("text",)
+    positional = False
+
+    def hit(self, d: PreparedDoc) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def spans(self, d: PreparedDoc) -> list[Span]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def explain(self, d: PreparedDoc, out: Explained, label: str = "") -> None:
+        for s in self.spans(d):
+            out.hits.append(Hit(label + self.text, (s,)))
+
+
+class _Term(Matcher):
+    __slots__ = ("word",)
+    positional = True
+
+    def __init__(self, word: str, text: str) -> None:
+        self.word, self.text = word, text
+
+    def hit(self, d: PreparedDoc) -> bool:
+        return self.word in d.postings
+
+    def spans(self, d: PreparedDoc) -> list[Span]:
+        return [(p, p) for p in d.postings.get(self.word, ())]
+
+
+class _ZonedTerm(_Term):
+    __slots__ = ("zone",)
+
+    def __init__(self, word: str, text: str, zone: str) -> None:
+        super().__init__(word, text)
+        self.zone = zone
+
+    def hit(self, d: PreparedDoc) -> bool:
+        ps = d.postings.get(self.word)
+        if not ps:
+            return False
+        return ps[0] < BODY_OFFSET if self.zone == "title" else ps[-1] >= BODY_OFFSET
+
+    def spans(self, d: PreparedDoc) -> list[Span]:
+        return [(p, p) for p in _filter(d.postings.get(self.word, []), self.zone)]
+
+
+class _Prefix(Matcher):
+    __slots__ = ("prefix", "zone")
+    positional = True
+
+    def __init__(self, prefix: str, text: str, zone: str | None) -> None:
+        self.prefix, self.text, self.zone = prefix, text, zone
+
+    def hit(self, d: PreparedDoc) -> bool:
+        return bool(_filter(d.prefix_positions(self.prefix), self.zone))
+
+    def spans(self, d: PreparedDoc) -> list[Span]:
+        return [(p, p) for p in _filter(d.prefix_positions(self.prefix), self.zone)]
+
+
+class _Phrase(Matcher):
+    __slots__ = ("words", "zone", "n")
+    positional = True
+
+    def __init__(self, words: tuple[tuple[str, bool], ...], text: str, zone: str | None) -> None:
+        self.words, self.text, self.zone, self.n = words, text, zone, len(words)
+
+    def _starts(self, d: PreparedDoc, first_only: bool) -> list[int]:
+        postings = d.postings
+        for w, is_prefix in self.words:
+            if not is_prefix and w not in postings:
+                return []
+        w0, p0 = self.words[0]
+        starts = _filter(d.prefix_positions(w0) if p0 else postings[w0], self.zone)
+        if not starts:
+            return []
+        rest = [(i, d.prefix_set(w) if p else d.posset(w)) for i, (w, p) in enumerate(self.words)
+                if i > 0]
+        out = []
+        for s in starts:
+            for i, ps in rest:
+                if s + i not in ps:
+                    break
+            else:
+                out.append(s)
+                if first_only:
+                    break
+        return out
+
+    def hit(self, d: PreparedDoc) -> bool:
+        return bool(self._starts(d, True))
+
+    def spans(self, d: PreparedDoc) -> list[Span]:
+        k = self.n - 1
+        return [(s, s + k) for s in self._starts(d, False)]
+
+
+class _Or(Matcher):
+    __slots__ = ("children", "label")
+
+    def __init__(self, children: list[Matcher], text: str, label: str | None) -> None:
+        self.children, self.text, self.label = children, text, label
+
+    def hit(self, d: PreparedDoc) -> bool:
+        for c in self.children:
+            if c.hit(d):
+                return True
+        return False
+
+    def spans(self, d: PreparedDoc) -> list[Span]:
+        if len(self.children) == 1:
+            return self.children[0].spans(d)
+        return sorted({s for c in self.children for s in c.spans(d)})
+
+    def explain(self, d: PreparedDoc, out: Explained, label: str = "") -> None:
+        inner = f"{label}{self.label}: " if self.label else label
+        for c in self.children:
+            if c.hit(d):
+                c.explain(d, out, inner)
+
+
+class _And(Matcher):
+    __slots__ = ("children",)
+
+    def __init__(self, children: list[Matcher], text: str) -> None:
+        self.children, self.text = children, text
+
+    def hit(self, d: PreparedDoc) -> bool:
+        for c in self.children:
+            if not c.hit(d):
+                return False
+        return True
+
+    def explain(self, d: PreparedDoc, out: Explained, label: str = "") -> None:
+        for c in self.children:
+            c.explain(d, out, label)
+
+
+class _Not(Matcher):
+    __slots__ = ("child",)
+
+    def __init__(self, child: Matcher, text: str) -> None:
+        self.child, self.text = child, text
+
+    def hit(self, d: PreparedDoc) -> bool:
+        return not self.child.hit(d)
+
+    def explain(self, d: PreparedDoc, out: Explained, label: str = "") -> None:
+        out.absent.append(label + self.text)
+
+
+class _Near(Matcher):
+    __slots__ = ("left", "right", "dist", "ordered")
+    positional = True
+
+    def __init__(self, left: Matcher, right: Matcher, dist: int, ordered: bool,
+                 text: str) -> None:
+        self.left, self.right, self.dist, self.ordered, self.text = left, right, dist, ordered, text
+
+    def _pairs(self, d: PreparedDoc, first_only: bool) -> list[tuple[Span, Span]]:
+        if not (self.left.hit(d) and self.right.hit(d)):
+            return []
+        a_spans = self.left.spans(d)
+        b_spans = self.right.spans(d)
+        if not a_spans or not b_spans:
+            return []
+        b_starts = [s for s, _ in b_spans]
+        b_maxlen = max(e - s for s, e in b_spans)
+        n, ordered = self.dist, self.ordered
+        out: list[tuple[Span, Span]] = []
+        for a in a_spans:
+            a_s, a_e = a
+            lo = a_s - n - b_maxlen if not ordered else a_e + 1
+            i = bisect_left(b_starts, lo)
+            j = bisect_right(b_starts, a_e + n)
+            for k in range(i, j):
+                b = b_spans[k]
+                b_s, b_e = b
+                if b_s > a_e:
+                    ok = b_s - a_e <= n
+                elif not ordered and b_e < a_s:
+                    ok = a_s - b_e <= n
+                else:
+                    ok = False
+                if ok:
+                    out.append((a, b))
+                    if first_only:
+                        return out
+        return out
+
+    def hit(self, d: PreparedDoc) -> bool:
+        return bool(self._pairs(d, True))
+
+    def spans(self, d: PreparedDoc) -> list[Span]:
+        return sorted({(min(a[0], b[0]), max(a[1], b[1])) for a, b in self._pairs(d, False)})
+
+    def explain(self, d: PreparedDoc, out: Explained, label: str = "") -> None:
+        # A NEAR counts its disjoint pairs (each occurrence used once), not every
+        # combination. Sweeping by the later word and pairing it with the earliest free
+        # partner finds the largest such set for window constraints like this one.
+        used_a: set[Span] = set()
+        used_b: set[Span] = set()
+        pairs = self._pairs(d, False)
+        pairs.sort(key=lambda ab: (max(ab[0][0], ab[1][0]), min(ab[0][0], ab[1][0])))
+        for a, b in pairs:
+            if a in used_a or b in used_b:
+                continue
+            used_a.add(a)
+            used_b.add(b)
+            out.hits.append(Hit(label + self.text, tuple(sorted((a, b)))))
+
+
+class _Site(Matcher):
+    __slots__ = ("domain",)
+
+    def __init__(self, domain: str, text: str) -> None:
+        self.domain, self.text = domain, text
+
+    def hit(self, d: PreparedDoc) -> bool:
+        s = d.site
+        return s is not None and (s == self.domain or s.endswith("." + self.domain))
+
+    def explain(self, d: PreparedDoc, out: Explained, label: str = "") -> None:
+        out.hits.append(Hit(label + self.text, ()))
+
+
+class _Lang(Matcher):
+    __slots__ = ("code",)
+
+    def __init__(self, code: str, text: str) -> None:
+        self.code, self.text = code, text
+
+    def hit(self, d: PreparedDoc) -> bool:
+        return d.lang == self.code
+
+    def explain(self, d: PreparedDoc, out: Explained, label: str = "") -> None:
+        out.hits.append(Hit(label + self.text, ()))
+
+
+def compile_node(node: Node, zone: str | None = None) -> Matcher:
+    """Build the evaluator for ``node``; ``zone`` is the enclosing title:/body: field."""
+    if isinstance(node, Phrase):
+        if len(node.words) == 1:
+            w = node.words[0]
+            if w.prefix:
+                return _Prefix(w.text, node.text, zone)
+            return _Term(w.text, node.text) if zone is None else _ZonedTerm(w.text, node.text, zone)
+        return _Phrase(tuple((w.text, w.prefix) for w in node.words), node.text, zone)
+    if isinstance(node, Or):
+        return _Or([compile_node(c, zone) for c in node.children], node.text, node.label)
+    if isinstance(node, And):
+        return _And([compile_node(c, zone) for c in node.children], node.text)
+    if isinstance(node, Not):
+        return _Not(compile_node(node.child, zone), node.text)
+    if isinstance(node, Near):
+        return _Near(compile_node(node.left, zone), compile_node(node.right, zone),
+                     node.distance, node.ordered, node.text)
+    if isinstance(node, Field):
+        return compile_node(node.child, node.name)
+    if isinstance(node, Site):
+        return _Site(node.domain, node.text)
+    if isinstance(node, Lang):
+        return _Lang(node.code, node.text)
+    raise TypeError(f"unknown node {node!r}")  # pragma: no cover
+
+
+def explain(m: Matcher, d: PreparedDoc) -> Explained:
+    out = Explained()
+    m.explain(d, out)
+    return out

@@ -1,0 +1,112 @@
+"""The pipeline Context of this worker process, built lazily and rebuilt when needed.
+
+Built on first use in the process that runs tasks (a prefork child builds its own:
+database pools and sockets must never cross a fork), with the Redis host gate wired in.
+It is rebuilt when the config file changes, so a feed or topic added to the YAML file is
+picked up without restarting anything; the next tick then syncs the feeds table.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+from worker import pipeline
+from worker.config import get_settings, load_config
+from worker.service._limiter import RedisHostGate
+from worker.service._redis import redis_client
+from worker.service._settings import get_service_settings
+from worker.store import make_engine
+
+__all__ = ["ContextHolder", "holder"]
+
+log = logging.getLogger(__name__)
+
+_CHECK_EVERY = 2.0  # seconds between stat() calls on the config file
+
+
+def _mtime(path: Path) -> float | None:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return None
+
+
+class ContextHolder:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ctx: pipeline.Context | None = None
+        self._pid: int | None = None
+        self._path: Path | None = None
+        self._mtime: float | None = None
+        self._checked = 0.0
+        self._needs_sync = False
+
+    def get(self) -> pipeline.Context:
+        ctx = self._ctx
+        if ctx is not None and self._pid == os.getpid() and not self._config_changed():
+            return ctx
+        with self._lock:
+            if self._ctx is None or self._pid != os.getpid() or self._config_changed(force=True):
+                self._build()
+            assert self._ctx is not None
+            return self._ctx
+
+    def _config_changed(self, force: bool = False) -> bool:
+        now = time.monotonic()
+        if self._path is None or (not force and now - self._checked < _CHECK_EVERY):
+            return False
+        self._checked = now
+        return _mtime(self._path) != self._mtime
+
+    def _build(self) -> None:
+        settings = get_settings()
+        service = get_service_settings()
+        path = Path(settings.config)
+        mtime = _mtime(path)
+        config = load_config(path)
+        old = self._ctx if self._pid == os.getpid() else None
+        engine = make_engine(settings.database_url, pool_size=service.db_pool_size)
+        ctx = pipeline.build_context(config, settings, engine=engine, migrate=False)
+        gate = RedisHostGate(
+            redis_client(settings.redis_url),
+            max_concurrent=service.host_concurrency,
+            min_delay=service.host_min_delay,
+            max_wait=service.host_max_wait,
+            lease=service.limits("process").hard,
+        )
+        ctx.host_gate = gate.host_slot
+        lease = timedelta(seconds=service.row_claim_lease)
+        if hasattr(ctx, "claim_lease"):
+            ctx.claim_lease = lease
+        else:
+            # The pipeline reads its module-level lease at claim time; the service's
+            # time limits decide how long a dead worker's claim must last.
+            pipeline.CLAIM_LEASE = lease
+        self._ctx, self._pid, self._path, self._mtime = ctx, os.getpid(), path, mtime
+        self._checked = time.monotonic()
+        self._needs_sync = True
+        if old is not None:
+            log.info("config %s changed: context rebuilt", path)
+            old.engine.dispose()  # connections in use finish; idle ones close
+
+    def take_sync(self) -> bool:
+        """True once after each (re)build: the feeds table should be synced."""
+        with self._lock:
+            needed, self._needs_sync = self._needs_sync, False
+            return needed
+
+    def after_fork(self) -> None:
+        """In a new child: forget the parent's context without closing its sockets."""
+        with self._lock:
+            if self._ctx is not None and self._pid != os.getpid():
+                self._ctx.engine.dispose(close=False)
+            self._ctx = None
+            self._pid = None
+
+
+holder = ContextHolder()

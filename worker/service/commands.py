@@ -1,0 +1,103 @@
+"""CLI commands of the service: ``newsradar worker``, ``newsradar beat``, ``newsradar health``.
+
+Mount them as top-level commands of the main CLI::
+
+    from worker.service.commands import register as register_service
+    register_service(app)          # adds worker, beat, health
+
+(or ``app.add_typer(service_app, name="service")`` for a sub-group). Celery is imported
+only when a command runs, so ``newsradar --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import typer
+
+__all__ = ["app", "beat", "health", "register", "worker"]
+
+app = typer.Typer(help="Service mode: Celery workers, beat and health checks.", no_args_is_help=True)
+
+
+def worker(
+    queues: str = typer.Option(
+        "poll,process,deliver", "--queues", "-Q", help="Comma-separated queues to consume."
+    ),
+    concurrency: int | None = typer.Option(
+        None, "--concurrency", "-c", help="Processes (prefork) or threads; default: one per CPU."
+    ),
+    pool: str = typer.Option(
+        "prefork", "--pool", "-P",
+        help="prefork for CPU-bound 'process'; threads for I/O-bound 'poll' and 'deliver'.",
+    ),
+    loglevel: str = typer.Option("info", "--loglevel", "-l", help="debug, info, warning, error."),
+    hostname: str | None = typer.Option(
+        None, "--hostname", "-n", help="Worker node name (default: celery@<host>)."
+    ),
+    max_tasks_per_child: int | None = typer.Option(
+        None, "--max-tasks-per-child", help="Recycle a prefork child after this many tasks."
+    ),
+) -> None:
+    """Run a Celery worker on the given queues (scale by starting more, on any machine
+    that reaches the same Redis and PostgreSQL). Serves Prometheus metrics on
+    NEWSRADAR_METRICS_PORT."""
+    from worker.celery_app import app as celery
+
+    argv = ["worker", f"--queues={queues}", f"--pool={pool}", f"--loglevel={loglevel}"]
+    if concurrency:
+        argv.append(f"--concurrency={concurrency}")
+    if hostname:
+        argv.append(f"--hostname={hostname}")
+    if max_tasks_per_child:
+        argv.append(f"--max-tasks-per-child={max_tasks_per_child}")
+    celery.worker_main(argv)
+
+
+def beat(
+    loglevel: str = typer.Option("info", "--loglevel", "-l", help="debug, info, warning, error."),
+) -> None:
+    """Run beat: sends the tick every NEWSRADAR_TICK_INTERVAL seconds. Safe to run more
+    than one: only the holder of the Redis leader lock sends, the others stand by."""
+    from worker.celery_app import app as celery
+
+    celery.start(["beat", f"--loglevel={loglevel}"])
+
+
+def health(
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    max_queue: int | None = typer.Option(
+        None, "--max-queue", help="Fail when a queue holds more than this many messages."
+    ),
+) -> None:
+    """Check the database, Redis, the last beat tick and the queue depths.
+    Exit status 0 when healthy, 1 otherwise (usable as a container healthcheck)."""
+    from worker.service._health import check_health
+
+    report = check_health(max_queue=max_queue)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        for c in report.checks:
+            mark = "ok  " if c.ok else "FAIL"
+            typer.echo(f"{mark} {c.name:<16} {c.detail}")
+        typer.echo("healthy" if report.ok else "unhealthy")
+    raise typer.Exit(0 if report.ok else 1)
+
+
+app.command("worker")(worker)
+app.command("beat")(beat)
+app.command("health")(health)
+
+
+def register(main: typer.Typer) -> None:
+    """Add ``worker``, ``beat`` and ``health`` as top-level commands of ``main``."""
+    main.command("worker")(worker)
+    main.command("beat")(beat)
+    main.command("health")(health)
+
+
+if __name__ == "__main__":  # python -m worker.service.commands ...
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app()

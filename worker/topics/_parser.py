@@ -271,9 +271,7 @@ class _Parser:
                 raise QueryError("empty group '()'", column=t.col)
             node = self._or()
             if self.tok.kind != "RPAREN":
-                found = "end of query" if self.tok.kind == "EOF" else f"'{self.tok.text}'"
-                raise QueryError(f"expected ')' to close the '(' at column {t.col}, found {found}",
-                                 column=self.tok.col)
+                raise QueryError("expected ')'", column=self.tok.col)
             self._next()
             return node
         if t.kind == "FIELD":

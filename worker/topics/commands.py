@@ -1,0 +1,234 @@
+"""``newsradar topics …``: check the configured topics, try a query on local files, and
+backtest a topic on the stored articles. Mounted by worker/cli.py as
+``app.add_typer(topics_app, name="topics")``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from worker.errors import ConfigError, QueryError
+
+from . import Document, Topic, TopicIndex, backtest as run_backtest, validate_topics
+
+app = typer.Typer(help="Watch topics: check queries, try them on files, backtest them.",
+                  no_args_is_help=True)
+_out = Console()
+_err = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Config YAML (default: the configured one).",
+                 dir_okay=False),
+]
+
+
+# -- configuration ------------------------------------------------------------------
+def _topics_from_yaml(path: Path) -> tuple[dict[str, list[str]], list[Topic]]:
+    """Fallback when worker.config is not importable: read lists and topics only."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError([f"{path}: {exc}"], source=str(path)) from exc
+    problems: list[str] = []
+    lists = data.get("lists") or {}
+    if not isinstance(lists, dict):
+        problems.append(f"{path}: lists: expected a mapping of name → entries")
+        lists = {}
+    topics = []
+    for i, t in enumerate(data.get("topics") or []):
+        if not isinstance(t, dict) or "id" not in t or "query" not in t:
+            problems.append(f"{path}: topics[{i}]: expected a mapping with id and query")
+            continue
+        topics.append(Topic(str(t["id"]), str(t.get("name") or t["id"]), t["query"],
+                            float(t.get("min_score") or 0.0)))
+    if problems:
+        raise ConfigError(problems, source=str(path))
+    return {str(k): list(v or []) for k, v in lists.items()}, topics
+
+
+def _load(path: Path | None) -> tuple[dict[str, list[str]], list[Topic]]:
+    """(lists, topics) from the config, via worker.config when it is there."""
+    try:
+        from worker.config import load_config  # noqa: PLC0415 - optional during bootstrap
+    except ImportError:
+        if path is None:
+            raise ConfigError(["no --config given and worker.config is not available"])
+        return _topics_from_yaml(path)
+    cfg: Any = load_config(path)
+    lists = {k: list(v) for k, v in (getattr(cfg, "lists", None) or {}).items()}
+    topics = [
+        Topic(t.id, t.name or t.id, t.query, float(t.min_score or 0.0))
+        for t in getattr(cfg, "topics", [])
+        if getattr(t, "enabled", True)
+    ]
+    return lists, topics
+
+
+def _fail_config(exc: ConfigError) -> None:
+    _err.print(f"[red]{exc}[/red]", highlight=False)
+    raise typer.Exit(1)
+
+
+# -- check ----------------------------------------------------------------------------
+@app.command()
+def check(config: ConfigOpt = None) -> None:
+    """Validate every topic of the config: each problem names the topic and the column."""
+    try:
+        lists, topics = _load(config)
+    except ConfigError as exc:
+        _fail_config(exc)
+        return
+    problems = validate_topics(topics, lists)
+    if problems:
+        for p in problems:
+            _err.print(f"[red]{p}[/red]", highlight=False)
+        _err.print(f"{len(problems)} problem(s) in {len(topics)} topic(s)")
+        raise typer.Exit(1)
+    _out.print(f"{len(topics)} topic(s) and {len(lists)} list(s): OK", highlight=False)
+
+
+# -- test -------------------------------------------------------------------------------
+def _read_story(path: Path) -> Document:
+    """Clean a local file to its story (worker.clean when available, else plain text
+    with the first non-empty line as the title)."""
+    data = path.read_bytes()
+    try:
+        from worker.clean import clean_page  # noqa: PLC0415
+    except ImportError:
+        clean_page = None
+    if clean_page is not None:
+        story = clean_page(data)
+        return Document(story.title or "", story.text or "",
+                        lang=getattr(story, "language", None))
+    text = data.decode("utf-8", errors="replace")
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if line.strip():
+            return Document(line.strip(), "\n".join(lines[i + 1:]).strip())
+    return Document("", "")
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(sorted(f for f in p.iterdir()
+                              if f.is_file() and f.suffix.lower() in (".txt", ".html", ".htm")))
+        else:
+            out.append(p)
+    return out
+
+
+@app.command("test")
+def test_query(
+    query: Annotated[str, typer.Argument(help="The query, e.g. '@dprk NEAR/10 @russia'.")],
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories (.txt/.html).",
+                                                exists=True)],
+    config: ConfigOpt = None,
+    min_score: Annotated[float, typer.Option(help="Relevance threshold to apply.")] = 0.0,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
+) -> None:
+    """Show which files a query matches, with score and highlights (lists from the config)."""
+    lists: dict[str, list[str]] = {}
+    try:
+        lists, _ = _load(config)
+    except ConfigError as exc:
+        if config is not None:
+            _fail_config(exc)
+    index = TopicIndex(lists)
+    try:
+        index.add(Topic("query", "query", query, min_score))
+    except QueryError as exc:
+        _err.print(f"[red]{exc.reason}" + (f" at column {exc.column}" if exc.column else "")
+                   + "[/red]", highlight=False)
+        if exc.column:
+            _err.print("  " + query, highlight=False)
+            _err.print("  " + " " * (exc.column - 1) + "^", highlight=False)
+        raise typer.Exit(2)
+    hits = 0
+    for f in _files(paths):
+        try:
+            doc = _read_story(f)
+        except OSError as exc:
+            _err.print(f"{f}: cannot read: {exc}")
+            continue
+        matches = index.match(doc)
+        m = matches[0] if matches else None
+        hits += m is not None
+        if as_json:
+            sys.stdout.write(json.dumps({"path": str(f), "title": doc.title,
+                                         "match": m.to_dict() if m else None},
+                                        ensure_ascii=False) + "\n")
+            continue
+        if m is None:
+            _out.print(f"[dim]{f.name}: no match[/dim]", highlight=False)
+            continue
+        _out.print(f"[bold green]{f.name}[/bold green]: score {m.score:g}  {doc.title}",
+                   highlight=False)
+        for h in m.highlights:
+            _out.print(f"    {h}", highlight=False, markup=False)
+    if not as_json:
+        _out.print(f"{hits} of {len(_files(paths))} file(s) matched", highlight=False)
+
+
+# -- backtest ---------------------------------------------------------------------------
+@app.command("backtest")
+def backtest_cmd(
+    topic: Annotated[str, typer.Argument(help="Topic id (from the config, or a new one with --query).")],
+    days: Annotated[int, typer.Option(help="Look back this many days.", min=1)] = 30,
+    query: Annotated[str | None, typer.Option(help="Try this query instead of the saved one.")] = None,
+    min_score: Annotated[float | None, typer.Option(help="Override the topic's min_score.")] = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many alerts.")] = 50,
+    config: ConfigOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+) -> None:
+    """Run a topic over the stored articles: the alerts it would have sent, per day."""
+    try:
+        lists, topics = _load(config)
+    except ConfigError as exc:
+        _fail_config(exc)
+        return
+    saved = next((t for t in topics if t.id == topic), None)
+    if saved is None and query is None:
+        _err.print(f"unknown topic '{topic}' (give --query to try a new one)")
+        raise typer.Exit(2)
+    t = Topic(topic, saved.name if saved else topic, query or saved.query,  # type: ignore[union-attr]
+              min_score if min_score is not None else (saved.min_score if saved else 0.0))
+    try:
+        from worker.store import iter_articles  # type: ignore[attr-defined]  # noqa: PLC0415
+    except ImportError:
+        _err.print("backtest needs the article store (worker.store.iter_articles), "
+                   "which is not available in this build yet")
+        raise typer.Exit(2)
+    since = datetime.now(timezone.utc) - timedelta(days=days)
+    try:
+        result = run_backtest(t, iter_articles(since=since), lists, since=since)
+    except QueryError as exc:
+        _err.print(f"[red]{exc}[/red]", highlight=False)
+        raise typer.Exit(2)
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+        return
+    table = Table(title=f"topic {t.id}: {len(result.hits)} alert(s) in {result.scanned} "
+                        f"article(s), last {days} day(s)")
+    table.add_column("day")
+    table.add_column("alerts", justify="right")
+    for day, n in result.per_day.items():
+        table.add_row(day, str(n))
+    _out.print(table)
+    for h in sorted(result.hits, key=lambda h: -h.score)[:limit]:
+        when = h.published.strftime("%Y-%m-%d %H:%M") if h.published else "?"
+        _out.print(f"[bold]{h.score:g}[/bold] {when} {h.title}  [dim]{h.url or ''}[/dim]",
+                   highlight=False)
+        for s in h.highlights:
+            _out.print(f"    {s}", highlight=False, markup=False)

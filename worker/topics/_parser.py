@@ -65,7 +65,7 @@ def _lex(text: str) -> list[_Tok]:
             toks.append(_Tok("PHRASE", text[i : j + 1], i + 1, j + 1, text[i + 1 : j]))
             i = j + 1
             continue
-        if ch in "-+" and i + 1 < n and text[i + 1] not in _STOP:
+        if ch in "-+" and i + 1 < n and not text[i + 1].isspace() and text[i + 1] != ")":
             toks.append(_Tok("MINUS" if ch == "-" else "PLUS", ch, i + 1, i + 1))
             i += 1
             continue
@@ -124,6 +124,8 @@ def _words(raw: str, col: int) -> list[Word]:
             raise QueryError("a wildcard '*' is only allowed at the end of a word", column=col + star)
         prefix = True
         raw = raw[:-1]
+        if not raw or not _WORD_RE.fullmatch(raw[-1]):
+            raise QueryError("a wildcard '*' must follow a letter or digit", column=col + star)
     q = raw.find("?")
     if q != -1:
         raise QueryError("'?' wildcards are not supported (use a trailing '*')", column=col + q)
@@ -134,8 +136,6 @@ def _words(raw: str, col: int) -> list[Word]:
         raise QueryError(f"'{raw or '*'}' has no letters or digits", column=col)
     words = [Word(w) for w in folded]
     if prefix:
-        if not raw or not _WORD_RE.fullmatch(raw[-1]):
-            raise QueryError("a wildcard '*' must follow a letter or digit", column=col + star)
         if len(folded[-1]) < MIN_PREFIX:
             raise QueryError(
                 f"a wildcard needs at least {MIN_PREFIX} letters before '*'", column=col + star

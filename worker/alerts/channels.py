@@ -10,14 +10,14 @@ import threading
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from worker.alerts.message import AlertMessage
+from worker.alerts.message import Message
 from worker.errors import DeliveryError
 
 
 class Channel(Protocol):
     name: str
 
-    def send(self, message: AlertMessage) -> None: ...
+    def send(self, message: Message) -> None: ...
 
 
 class ConsoleChannel:
@@ -27,11 +27,17 @@ class ConsoleChannel:
         self.name = name
         self._stream = stream
 
-    def send(self, message: AlertMessage) -> None:
+    def send(self, message: Message) -> None:
         stream = self._stream or sys.stdout
-        title = message.title or message.url
-        print(f"[newsradar] {message.topic_name}: {title} <{message.url}> "
-              f"(score {message.score:.2f})", file=stream, flush=True)
+        line = f"[newsradar] {message.topic_name}: {message.headline}"
+        if message.kind == "alert":
+            line += f" <{message.url}> (score {message.score:.2f})"  # type: ignore[union-attr]
+            if message.other_sources:  # type: ignore[union-attr]
+                line += f" +{len(message.other_sources)} source(s)"  # type: ignore[union-attr]
+        elif message.kind == "digest":
+            for item in message.items:  # type: ignore[union-attr]
+                line += f"\n  - {item.headline} <{item.url}>"
+        print(line, file=stream, flush=True)
 
 
 class JsonlChannel:
@@ -44,7 +50,7 @@ class JsonlChannel:
         self.name = name
         self.path = Path(path)
 
-    def send(self, message: AlertMessage) -> None:
+    def send(self, message: Message) -> None:
         line = json.dumps(message.to_payload(), ensure_ascii=False, sort_keys=True)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)

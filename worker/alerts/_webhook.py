@@ -1,0 +1,147 @@
+"""The webhook channel: a JSON POST signed the Standard Webhooks way.
+
+Headers: ``webhook-id`` (stable per alert and channel: receivers deduplicate on it),
+``webhook-timestamp`` (Unix seconds) and ``webhook-signature`` (``v1,<base64
+HMAC-SHA256 of "id.timestamp.body">`` with the channel's ``whsec_`` secret, read from
+the environment or a file). The exact bytes signed are the bytes sent.
+
+Outcomes: 2xx is success. 410 Gone is permanent and disables the endpoint (the
+pipeline records it in ``channel_state``, ``alerts list`` shows it). 429, 5xx, other
+4xx, timeouts and network errors are retried, honouring ``Retry-After``. Redirects
+are not followed (a 3xx is a failure): following them would let a receiver point
+newsradar anywhere.
+
+SSRF: the URL goes through ``worker.alerts._http.webhook_client``, the one place where
+the network guard of ``worker.sources`` plugs in.
+"""
+
+from __future__ import annotations
+
+import email.utils
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import httpx
+from standardwebhooks.webhooks import Webhook
+
+from worker.alerts._http import webhook_client
+from worker.alerts._render import Renderer
+from worker.alerts.message import Message
+from worker.config import Secret
+from worker.errors import DeliveryError, FetchError
+
+__all__ = ["WebhookChannel", "parse_retry_after", "signed_headers"]
+
+USER_AGENT = "newsradar-webhooks/1 (+https://github.com/newsradar/newsradar)"
+
+
+def signed_headers(secret: Secret, msg_id: str, body: bytes, at: datetime) -> dict[str, str]:
+    """The three Standard Webhooks headers for ``body`` sent at ``at`` (aware)."""
+    # standardwebhooks relabels a timestamp's zone instead of converting: give it UTC.
+    at = at.astimezone(UTC)
+    signature = Webhook(secret.get()).sign(msg_id, at, body.decode("utf-8"))
+    return {
+        "webhook-id": msg_id,
+        "webhook-timestamp": str(int(at.timestamp())),
+        "webhook-signature": signature,
+    }
+
+
+def parse_retry_after(value: str | None, now: datetime) -> float | None:
+    """Seconds from a Retry-After header (delta-seconds or an HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max((when - now).total_seconds(), 0.0)
+
+
+class WebhookChannel:
+    def __init__(
+        self,
+        name: str,
+        *,
+        url: str,
+        secret: Secret | None,
+        timeout: float = 10.0,
+        template_dir: str | None = None,
+        client: httpx.Client | None = None,
+        network: object | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.name = name
+        self.url = url
+        self._secret = secret
+        self.timeout = timeout
+        self.renderer = Renderer(template_dir)
+        self._client = client
+        self._network = network
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"WebhookChannel({self.name!r}, {self.url!r})"
+
+    def _http(self) -> httpx.Client:
+        if self._client is None:
+            self._client = webhook_client(self._network, timeout=self.timeout)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def send(self, message: Message) -> None:
+        where = f"webhook channel {self.name} ({self.url})"
+        if self._secret is None:
+            # Not permanent: setting the variable and restarting lets the retries through.
+            raise DeliveryError(f"{where}: no signing secret (set secret_env or secret_file)",
+                                code="no_secret")
+        body = self.renderer.webhook_body(message)
+        try:
+            headers = signed_headers(self._secret, message.message_id, body, self._clock())
+        except Exception as exc:  # a malformed secret: say so without showing it
+            raise DeliveryError(f"{where}: cannot sign with the configured secret "
+                                f"(expected 'whsec_' + base64): {exc.__class__.__name__}",
+                                code="bad_secret", permanent=True) from None
+        headers.update({"content-type": "application/json", "user-agent": USER_AGENT})
+        try:
+            response = self._http().post(self.url, content=body, headers=headers, timeout=self.timeout)
+        except FetchError as exc:  # the network guard refused the address
+            raise DeliveryError(f"{where}: {exc}", code=exc.code, permanent=exc.permanent) from exc
+        except httpx.TimeoutException as exc:
+            raise DeliveryError(f"{where}: timed out after {self.timeout:g}s", code="timeout") from exc
+        except httpx.HTTPError as exc:
+            raise DeliveryError(f"{where}: {exc.__class__.__name__}: {exc}", code="network") from exc
+        status = response.status_code
+        if 200 <= status < 300:
+            return
+        retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock())
+        if status == 410:
+            raise DeliveryError(f"{where}: 410 Gone: the receiver asked us to stop; "
+                                "endpoint disabled", code="gone", permanent=True, status_code=410)
+        if status == 429:
+            code = "rate_limited"
+        elif status >= 500:
+            code = "http_5xx"
+        elif 300 <= status < 400:
+            code = "redirect"
+        else:
+            code = "http_4xx"
+        raise DeliveryError(f"{where}: HTTP {status}{_excerpt(response)}", code=code,
+                            retry_after=retry_after, status_code=status)
+
+
+def _excerpt(response: httpx.Response) -> str:
+    try:
+        text = response.text.strip().replace("\n", " ")
+    except Exception:
+        return ""
+    return f": {text[:200]}" if text else ""

@@ -95,9 +95,11 @@ class LocalServer:
         self.port = self._server.server_address[1]
         self.scheme = "https" if https else "http"
         self._certdir: str | None = None
+        self.cert_path: str | None = None
         if https:
             self._certdir = tempfile.mkdtemp(prefix="newsradar-cert-")
             cert, key = self_signed_cert(Path(self._certdir))
+            self.cert_path = cert  # trust it with ssl.create_default_context(cafile=...)
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(cert, key)
             self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True)

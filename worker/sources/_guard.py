@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import ipaddress
 import socket
 import ssl
 import time
@@ -221,6 +222,11 @@ class _GuardedBackend(httpcore.NetworkBackend):
 
 def _resolve(policy: NetworkPolicy, host: str, port: int, timeout: float | None) -> list[str]:
     _bounded(timeout)  # already past the deadline: do not even resolve
+    literal = host.strip("[]")
+    try:
+        return [str(ipaddress.ip_address(literal))]  # an IP literal needs no resolver
+    except ValueError:
+        pass
     try:
         addresses = [a for a in policy.resolve(host, port) if a]
     except (OSError, UnicodeError) as exc:

@@ -142,10 +142,10 @@ def _describe(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
         return "multicast address"
     if isinstance(ip, ipaddress.IPv4Address) and ip in ipaddress.ip_network("100.64.0.0/10"):
         return "shared (CGNAT) address"
-    if ip.is_private:
-        return "private address"
     if ip.is_reserved:
         return "reserved address"
+    if ip.is_private:
+        return "private address"
     return None
 
 

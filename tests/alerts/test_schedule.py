@@ -22,6 +22,8 @@ def test_delays_follow_the_schedule_with_jitter_then_give_up():
     for attempts, base in enumerate(STANDARD, start=1):
         d = retry_delay(attempts, err, rng=rng).total_seconds()
         assert 0.8 * base <= d <= 1.2 * base
+        if base < 60:
+            assert d == base
     assert retry_delay(len(STANDARD) + 1, err) is None
 
 

@@ -18,7 +18,13 @@ import logging
 from typing import Any
 
 from worker.alerts._email import EmailChannel
-from worker.alerts._health import FeedSnapshot, HealthChange, assess_feed, health_change, usual_interval
+from worker.alerts._health import (
+    FeedSnapshot,
+    HealthChange,
+    assess_feed,
+    health_change,
+    usual_interval,
+)
 from worker.alerts._policy import (
     Decision,
     Policy,
@@ -54,9 +60,17 @@ def build_channels(channels_config: dict[str, Any], *, network: Any = None) -> d
     not stop the process: that channel's deliveries fail with a clear error and retry."""
     from worker.config import (
         ConsoleChannel as ConsoleCfg,
+    )
+    from worker.config import (
         EmailChannel as EmailCfg,
+    )
+    from worker.config import (
         JsonlChannel as JsonlCfg,
+    )
+    from worker.config import (
         WebhookChannel as WebhookCfg,
+    )
+    from worker.config import (
         read_secret,
     )
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import smtplib
-import socket
 import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
@@ -103,7 +102,7 @@ class EmailChannel:
             raise DeliveryError(f"{where}: server answered {exc.smtp_code} {text}",
                                 code="smtp_rejected" if exc.smtp_code >= 500 else "smtp_busy",
                                 permanent=exc.smtp_code >= 500 and exc.smtp_code != 521) from exc
-        except (socket.timeout, TimeoutError) as exc:
+        except TimeoutError as exc:
             raise DeliveryError(f"{where}: timed out", code="timeout") from exc
         except ssl.SSLError as exc:
             raise DeliveryError(f"{where}: TLS failed: {exc.reason or exc}", code="tls") from exc

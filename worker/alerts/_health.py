@@ -18,6 +18,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 from typing import Literal
 
 from worker.config import FeedHealthConfig
@@ -51,7 +52,7 @@ def usual_interval(entry_times: list[datetime]) -> float | None:
     times = sorted(entry_times)
     if len(times) < MIN_HISTORY:
         return None
-    gaps = [(b - a).total_seconds() for a, b in zip(times, times[1:])]
+    gaps = [(b - a).total_seconds() for a, b in pairwise(times)]
     gaps = [g for g in gaps if g > 0] or [0.0]
     return statistics.median(gaps)
 

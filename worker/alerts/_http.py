@@ -16,7 +16,7 @@ __all__ = ["webhook_client"]
 def webhook_client(network: object | None, *, timeout: float) -> httpx.Client:
     """A client that never follows redirects, ignores proxy environment variables and
     connects only where ``network`` (a ``worker.sources.NetworkPolicy``) allows."""
-    from worker.sources import FetchLimits, NetworkPolicy, make_client  # noqa: PLC0415
+    from worker.sources import FetchLimits, NetworkPolicy, make_client
 
     policy = network if isinstance(network, NetworkPolicy) else NetworkPolicy()
     limits = FetchLimits(connect_timeout=timeout, read_timeout=timeout, total_timeout=timeout * 2)

@@ -39,7 +39,7 @@ class Policy:
     overrides applied)."""
 
     mode: Literal["instant", "digest"] = "instant"
-    digest: DigestSchedule = DigestSchedule()
+    digest: DigestSchedule = DigestSchedule()  # noqa: RUF009 - frozen, immutable
     max_per_hour: int | None = None
     quiet_hours: QuietHours | None = None
     urgent_min_score: float | None = None

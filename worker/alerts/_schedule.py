@@ -1,9 +1,10 @@
 """When to try a failed delivery again: the Standard Webhooks schedule, in the database.
 
 Attempt 1 goes at once; after each failure the next waits 5 s, 5 min, 30 min, 2 h,
-5 h, 10 h, 14 h, 20 h, 24 h (about three days and a half in all), each stretched or
-shrunk by up to 20 % of jitter so that a receiver coming back up is not hit by every
-sender at the same second. A server's ``Retry-After`` is honoured: the next try is
+5 h, 10 h, 14 h, 20 h, 24 h (about three days and a half in all). From the 5-minute
+step on, each wait is stretched or shrunk by up to 20 % of jitter so that the many
+deliveries that piled up while a receiver was down do not all return at the same
+second; the 5-second step stays exact (it only rides out a blip). A server's ``Retry-After`` is honoured: the next try is
 never earlier than it asks (capped at a day). After the tenth failure, or at once for
 a permanent error (410, a rejected recipient), the delivery is ``dead`` with its last
 error, and stays visible in ``newsradar alerts list --status dead``.
@@ -19,7 +20,7 @@ from datetime import timedelta
 
 from worker.errors import NewsradarError
 
-__all__ = ["RETRY_SCHEDULE", "MAX_ATTEMPTS", "retry_delay"]
+__all__ = ["MAX_ATTEMPTS", "RETRY_SCHEDULE", "retry_delay"]
 
 # Wait before attempt n+1 after n failures (index n-1); attempt 1 is immediate.
 RETRY_SCHEDULE: tuple[timedelta, ...] = (
@@ -53,7 +54,7 @@ def retry_delay(
     if attempts > len(RETRY_SCHEDULE):
         return None
     base = RETRY_SCHEDULE[attempts - 1].total_seconds()
-    delay = base * (rng or random).uniform(1.0 - JITTER, 1.0 + JITTER)
+    delay = base if base < 60 else base * (rng or random).uniform(1.0 - JITTER, 1.0 + JITTER)
     retry_after = getattr(error, "retry_after", None)
     if isinstance(retry_after, (int, float)) and retry_after > 0:
         delay = max(delay, min(float(retry_after), MAX_RETRY_AFTER.total_seconds()))

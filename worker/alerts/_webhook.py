@@ -107,7 +107,7 @@ class WebhookChannel:
         body = self.renderer.webhook_body(message)
         try:
             headers = signed_headers(self._secret, message.message_id, body, self._clock())
-        except Exception as exc:  # a malformed secret: say so without showing it
+        except Exception as exc:  # noqa: BLE001 - a malformed secret: say so without showing it
             raise DeliveryError(f"{where}: cannot sign with the configured secret "
                                 f"(expected 'whsec_' + base64): {exc.__class__.__name__}",
                                 code="bad_secret", permanent=True) from None
@@ -142,6 +142,6 @@ class WebhookChannel:
 def _excerpt(response: httpx.Response) -> str:
     try:
         text = response.text.strip().replace("\n", " ")
-    except Exception:
+    except Exception:  # noqa: BLE001 - an undecodable body is no reason to fail
         return ""
     return f": {text[:200]}" if text else ""

@@ -29,10 +29,12 @@ from sqlalchemy import Engine, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
-from worker.alerts import AlertMessage, Channel, Source, build_channels
+from worker.alerts import RETRY_SCHEDULE, Channel, Message, build_channels, retry_delay
+from worker.alerts import outbox as _alerts
+from worker.alerts.outbox import DeliveryResult
 from worker.clean import clean_page
 from worker.config import Config, Settings
-from worker.errors import DeliveryError, FeedParseError, FetchError, NewsradarError
+from worker.errors import FeedParseError, FetchError, NewsradarError
 from worker.retry import feed_backoff
 from worker.sources import (
     FEED_ACCEPT,
@@ -47,12 +49,9 @@ from worker.sources import (
 from worker.store import (
     Alert,
     Article,
-    ChannelState,
     Delivery,
-    DeliveryAttempt,
     Feed,
     Match,
-    Story,
     make_engine,
     make_sessionmaker,
     session_scope,
@@ -69,18 +68,8 @@ CLAIM_LEASE = timedelta(minutes=10)
 # A page that keeps failing transiently is given up after this many attempts.
 MAX_ARTICLE_ATTEMPTS = 5
 ARTICLE_RETRY_BASE = timedelta(minutes=2)
-# Delivery retries (the Standard Webhooks schedule): after the first try, wait these.
-DELIVERY_SCHEDULE = [
-    timedelta(seconds=5),
-    timedelta(minutes=5),
-    timedelta(minutes=30),
-    timedelta(hours=2),
-    timedelta(hours=5),
-    timedelta(hours=10),
-    timedelta(hours=14),
-    timedelta(hours=20),
-    timedelta(hours=24),
-]
+# Delivery retries (the Standard Webhooks schedule, jittered): see worker/alerts/_schedule.py.
+DELIVERY_SCHEDULE = list(RETRY_SCHEDULE)
 
 
 def _no_gate(host: str) -> AbstractContextManager[None]:
@@ -586,18 +575,11 @@ def _article_retry(ctx: Context, article_id: int, exc: FetchError, attempts: int
     return ProcessResult(article_id, "retry", error=_short(exc), retry_after=delay.total_seconds())
 
 
-def assign_story(session: Session, article: Article) -> int:
-    """Put the article in a story (a cluster of near-duplicates) and return its id.
-
-    This first version gives every article its own story; near-duplicate detection
-    (SimHash) attaches an agency story carried by several outlets to one story."""
-    if article.story_id is not None:
-        return article.story_id
-    story = Story(first_article_id=article.id, simhash=article.simhash)
-    session.add(story)
-    session.flush()
-    article.story_id = story.id
-    return story.id
+def assign_story(session: Session, article: Article, now: datetime | None = None) -> int:
+    """Put the article in a story (a cluster of near-duplicates) and return its id: an
+    agency story carried by several outlets joins the story of the first copy seen
+    (SimHash of the cleaned text, threshold in worker/alerts/_simhash.py)."""
+    return _alerts.assign_story(session, article, now)
 
 
 def create_alert(
@@ -612,44 +594,9 @@ def create_alert(
 ) -> list[int]:
     """Write the alert for (topic, story) and one delivery per channel of the topic:
     the outbox, written in the same transaction as the article's result and before
-    any send. Unique keys make a second run a no-op. Returns new delivery ids."""
-    topic = ctx.config.topic(topic_id)
-    if topic is None:
-        return []
-    alert_row = session.execute(
-        _insert(session, Alert)
-        .values(
-            topic_id=topic_id,
-            article_id=article.id,
-            story_id=story_id,
-            match_id=match_id,
-            score=score,
-            kind="article",
-            created_at=now,
-        )
-        .on_conflict_do_nothing()
-        .returning(Alert.id)
-    ).first()
-    if alert_row is None:
-        return []
-    ids: list[int] = []
-    for channel in topic.channels:
-        row = session.execute(
-            _insert(session, Delivery)
-            .values(
-                alert_id=alert_row[0],
-                channel=channel,
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
-            .on_conflict_do_nothing()
-            .returning(Delivery.id)
-        ).first()
-        if row is not None:
-            ids.append(row[0])
-    return ids
+    any send. Unique keys make a second run a no-op; an article whose story already
+    has an alert for the topic joins it as another source. Returns new delivery ids."""
+    return _alerts.create_alert(ctx, session, article, story_id, topic_id, score, match_id, now)
 
 
 def _pending_deliveries(session: Session, article_id: int) -> list[int]:
@@ -667,139 +614,42 @@ def _pending_deliveries(session: Session, article_id: int) -> list[int]:
 
 
 def due_deliveries(ctx: Context, now: datetime | None = None, limit: int = 500) -> list[int]:
-    now = now or ctx.now()
-    with ctx.session() as s:
-        return list(
-            s.scalars(
-                select(Delivery.id)
-                .where(
-                    or_(
-                        Delivery.status.in_(("pending", "failed")),
-                        Delivery.status == "sending",  # its worker died: claim expired
-                    ),
-                    or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
-                    or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now),
-                )
-                .order_by(Delivery.id)
-                .limit(limit)
-            )
-        )
-
-
-@dataclass
-class DeliveryResult:
-    delivery_id: int
-    status: str
-    next_attempt_at: datetime | None = None
-    error: str | None = None
+    """Deliveries to hand to ``deliver``: pending, retry due, stuck in sending (worker
+    died), or held for quiet hours that have ended."""
+    return _alerts.due_deliveries(ctx, now, limit)
 
 
 def delivery_delay(attempts: int) -> timedelta | None:
     """Wait before the next try after ``attempts`` failed tries; None when exhausted."""
-    if attempts - 1 < len(DELIVERY_SCHEDULE):
-        return DELIVERY_SCHEDULE[attempts - 1]
-    return None
+    return retry_delay(attempts)
 
 
-def build_message(session: Session, ctx: Context, delivery: Delivery) -> AlertMessage:
-    alert = delivery.alert
-    article = alert.article
-    topic = ctx.config.topic(alert.topic_id)
-    match = session.get(Match, alert.match_id) if alert.match_id else None
-    others: list[Source] = []
-    if alert.story_id is not None:
-        for other in session.scalars(
-            select(Article).where(Article.story_id == alert.story_id, Article.id != article.id)
-            .order_by(Article.id)
-        ):
-            others.append(Source(url=other.url, title=other.title, outlet=other.site,
-                                 published=other.published_at))
-    return AlertMessage(
-        alert_id=alert.id,
-        delivery_id=delivery.id,
-        channel=delivery.channel,
-        topic_id=alert.topic_id,
-        topic_name=topic.display_name if topic else alert.topic_id,
-        url=article.url,
-        title=article.title,
-        outlet=article.site,
-        published=article.published_at,
-        score=alert.score,
-        explanation=(match.explanation if match else None) or {},
-        highlights=(match.highlights if match else None) or [],
-        other_sources=others,
-        created_at=alert.created_at,
-    )
+def build_message(session: Session, ctx: Context, delivery: Delivery) -> Message:
+    return _alerts.build_message(session, ctx.config, delivery)
 
 
 def deliver(ctx: Context, delivery_id: int) -> DeliveryResult:
     """Send one alert on one channel and record the outcome.
 
     The row is claimed first; a delivery already sent (or claimed by another worker)
-    is never sent again. A failure schedules the next try in the database
-    (``next_attempt_at``) on the Standard Webhooks schedule, then ``dead``."""
-    now = ctx.now()
-    with ctx.session() as s:
-        claimable = and_(
-            Delivery.status.in_(("pending", "failed", "sending")),
-            or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now),
-        )
-        if not _claim(s, Delivery, delivery_id, now, claimable):
-            d = s.get(Delivery, delivery_id)
-            return DeliveryResult(delivery_id, d.status if d else "missing",
-                                  d.next_attempt_at if d else None)
-        delivery = s.get(Delivery, delivery_id)
-        assert delivery is not None
-        state = s.get(ChannelState, delivery.channel)
-        channel = ctx.channels.get(delivery.channel)
-        if state is not None and state.disabled:
-            delivery.status = "disabled"
-            delivery.last_error = f"channel {delivery.channel} is disabled: {state.disabled_reason}"
-            delivery.claimed_until = None
-            return DeliveryResult(delivery_id, "disabled", error=delivery.last_error)
-        delivery.status = "sending"
-        message = build_message(s, ctx, delivery)
-        delivery.payload = message.to_payload()
-        attempts = delivery.attempts + 1
+    is never sent again. The topic's policy may hold it (quiet hours) or move it into
+    the next digest (digest mode, max_per_hour). A failure schedules the next try in
+    the database (``next_attempt_at``) on the Standard Webhooks schedule, then
+    ``dead``; a 410 disables the channel (``newsradar alerts list`` shows it)."""
+    return _alerts.deliver(ctx, delivery_id)
 
-    error: DeliveryError | None = None
-    try:
-        if channel is None:
-            raise DeliveryError(f"channel {message.channel!r} is not configured", code="no_channel")
-        channel.send(message)
-    except DeliveryError as exc:
-        error = exc
-    except Exception as exc:  # a channel bug must not lose the delivery
-        log.exception("deliver %s: unexpected error", delivery_id)
-        error = DeliveryError(_short(exc), code="internal")
 
-    now = ctx.now()
-    with ctx.session() as s:
-        delivery = s.get(Delivery, delivery_id)
-        assert delivery is not None
-        delivery.attempts = attempts
-        delivery.claimed_until = None
-        s.add(DeliveryAttempt(delivery_id=delivery_id, at=now, ok=error is None,
-                              status_code=getattr(error, "status_code", None),
-                              error=_short(error) if error else None))
-        if error is None:
-            delivery.status = "sent"
-            delivery.sent_at = now
-            delivery.next_attempt_at = None
-            delivery.last_error = None
-            return DeliveryResult(delivery_id, "sent")
-        delivery.last_error = _short(error)
-        delivery.last_error_code = error.code
-        delay = None if error.permanent else delivery_delay(attempts)
-        if delay is not None and error.retry_after:
-            delay = max(delay, timedelta(seconds=error.retry_after))
-        if delay is None:
-            delivery.status = "dead"
-            delivery.next_attempt_at = None
-        else:
-            delivery.status = "failed"
-            delivery.next_attempt_at = now + delay
-        return DeliveryResult(delivery_id, delivery.status, delivery.next_attempt_at, delivery.last_error)
+def send_digests(ctx: Context, now: datetime | None = None) -> list[int]:
+    """Periodic: gather held alerts whose digest time has come and send the digests
+    that are due (retried on the delivery schedule). Returns the digest ids sent."""
+    return _alerts.send_digests(ctx, now)
+
+
+def check_feed_health(ctx: Context, now: datetime | None = None) -> list[int]:
+    """Periodic: system alerts on the ``feed_health`` channels for feeds failing N polls
+    in a row or silent k times their usual interval, once per incident, and a recovery
+    notice. Returns the new delivery ids (hand them to ``deliver``)."""
+    return _alerts.check_feed_health(ctx, now)
 
 
 # ---------------------------------------------------------------------------

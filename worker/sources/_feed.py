@@ -70,6 +70,10 @@ def _parse(
     media, charset = _media_type(content_type)
     decoded = decode_body(content, charset, url)
     text = decoded.text
+    if "\x00" in text:  # NUL is never valid in XML or JSON text; feedparser chokes on it
+        problems_nul = f"removed {text.count(chr(0))} NUL character(s)"
+        text = text.replace("\x00", "")
+        decoded.problems.append(problems_nul)
     if not text.strip(" \t\r\n\ufeff\x00"):
         raise FeedParseError(f"feed {url}: empty body, nothing to parse", code="empty")
     if looks_like_json(text, media):

@@ -18,7 +18,7 @@ __all__ = ["looks_like_json", "parse_json_feed"]
 
 def looks_like_json(text: str, content_type: str | None) -> bool:
     stripped = text.lstrip("\ufeff \t\r\n")
-    if stripped.startswith("{"):
+    if stripped.startswith(("{", "[")):
         return True
     return bool(content_type and content_type.endswith("json") and not stripped.startswith("<"))
 

@@ -72,7 +72,7 @@ def decode_body(content: bytes, charset: str | None, url: str) -> Decoded:
     if m:
         declared.append(m.group(1).decode("ascii").lower())
     problems: list[str] = []
-    for enc in declared:
+    for enc in dict.fromkeys(declared):  # HTTP and XML often say the same thing: try once
         name = _codec(enc)
         if name is None:
             problems.append(f"unknown character encoding {enc!r} declared")
@@ -117,6 +117,7 @@ _ENTITY_DECL = re.compile(
     re.IGNORECASE,
 )
 _ANY_ENTITY_DECL = re.compile(r"<!ENTITY\b", re.IGNORECASE)
+_PARAMETER_ENTITY = re.compile(r"<!ENTITY\s+%", re.IGNORECASE)
 _CHAR_OR_PREDEFINED = re.compile(r"&(?:#[0-9]+|#x[0-9A-Fa-f]+|lt|gt|amp|quot|apos);")
 _CDATA = re.compile(r"<!\[CDATA\[.*?\]\]>", re.DOTALL)
 _ROOT = re.compile(r"<([A-Za-z_][\w:.-]*)")
@@ -187,19 +188,19 @@ def defuse(text: str, url: str, *, max_expansion: int) -> tuple[str, list[str]]:
 
 def _entities(doctype: str, url: str) -> dict[str, str]:
     entities: dict[str, str] = {}
+    if _PARAMETER_ENTITY.search(doctype):
+        raise FeedParseError(
+            f"feed {url}: parameter entity in DOCTYPE refused (entity expansion attack)",
+            code="entity_bomb",
+        )
     declared = len(_ANY_ENTITY_DECL.findall(doctype))
     matches = list(_ENTITY_DECL.finditer(doctype))
     if declared != len(matches):
         raise FeedParseError(f"feed {url}: malformed ENTITY declaration in DOCTYPE",
                              code="doctype_refused")
     for m in matches:
-        percent, name, external = m.group(1), m.group(2), m.group(3)
+        name, external = m.group(2), m.group(3)
         value = m.group(4) if m.group(4) is not None else m.group(5)
-        if percent:
-            raise FeedParseError(
-                f"feed {url}: parameter entity %{name} in DOCTYPE refused (entity expansion attack)",
-                code="entity_bomb",
-            )
         if external:
             raise FeedParseError(
                 f"feed {url}: external entity {name!r} ({external}) refused: it would read "

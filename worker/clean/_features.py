@@ -34,13 +34,17 @@ een het van en de dat is op te zijn niet met voor
 FEATURE_NAMES = (
     "bias", "log_len", "words", "ends_sentence", "stop_ratio", "title_ratio", "punct_density",
     "digit_ratio", "bullet", "short", "repeated", "upper_ratio", "multi_sentence",
-    "prev_sentence", "next_sentence", "ctx_len", "position", "separators",
+    "prev_sentence", "next_sentence", "ctx_len", "position", "separators", "ctx_headline",
+    "truncated", "ctx_bullet",
 )
 
-_WORD = re.compile(r"[^\W\d_][\w'’-]*|\d[\d.,:]*", re.U)
+_WORD = re.compile(r"[\w'’]+")
 _SENT_END = re.compile(r"[.!?。！？…:]['\"”’»)\]]*$|[.!?]\s*\(\w[^()]{0,40}\)$")
 _INNER_SENT = re.compile(r"[a-z0-9%)\"”’][.!?]['\"”’]?\s+['\"“‘]?[A-Z]")
 _PUNCT = re.compile(r"[,;.:]")
+_NUMBER = re.compile(r"\b\d")
+_CAPWORD = re.compile(r"\b[A-ZÀ-ÖØ-ÞĀ-Ž]")
+_UPPERWORD = re.compile(r"\b[A-ZÀ-ÖØ-Þ]{2,}\b")
 _SEPS = re.compile(r"\s[|•·/]\s|\s[-–—]\s")
 BULLET = re.compile(r"^(?:[*+•·▪►▸◦‣⁃>»-]|\d{1,2}[.)])\s+")
 
@@ -57,27 +61,30 @@ class LineInfo:
         bullet = BULLET.match(text)
         body = text[bullet.end():] if bullet else text
         self.text = body
-        self.norm = " ".join(body.lower().split())
+        lower = body.lower()
+        self.norm = " ".join(lower.split())
         self.bullet = 1.0 if bullet else 0.0
         self.n_chars = len(body)
-        words = _WORD.findall(body)
+        words = _WORD.findall(lower)
         nw = len(words)
         self.n_words = nw
         self.ends_sentence = 1.0 if _SENT_END.search(body) else 0.0
         if nw:
-            alpha = [w for w in words if not w[0].isdigit()]
-            na = len(alpha) or 1
-            self.stop_ratio = sum(1 for w in alpha if w.lower() in STOPWORDS) / na
-            self.title_ratio = sum(1 for w in alpha if w[0].isupper()) / na
-            self.upper_ratio = sum(1 for w in alpha if len(w) > 1 and w.isupper()) / na
-            self.digit_ratio = (nw - len(alpha)) / nw
+            # counted with C-level regex passes and set lookups: this runs on every line
+            na = nw - len(_NUMBER.findall(body))
+            d = na or 1
+            self.stop_ratio = sum(map(STOPWORDS.__contains__, words)) / d
+            self.title_ratio = min(1.0, len(_CAPWORD.findall(body)) / d)
+            self.upper_ratio = min(1.0, len(_UPPERWORD.findall(body)) / d)
+            self.digit_ratio = (nw - na) / nw
             self.punct_density = min(1.0, len(_PUNCT.findall(body)) / nw)
         else:
             self.stop_ratio = self.title_ratio = self.upper_ratio = 0.0
             self.digit_ratio = 1.0 if any(c.isdigit() for c in body) else 0.0
             self.punct_density = 0.0
-        self.multi_sentence = 1.0 if _INNER_SENT.search(body) else 0.0
-        self.separators = min(3, len(_SEPS.findall(body))) / 3
+        long = self.n_chars > 24
+        self.multi_sentence = 1.0 if long and _INNER_SENT.search(body) else 0.0
+        self.separators = min(3, len(_SEPS.findall(body))) / 3 if long or " " in body else 0.0
         self.count = 1
 
 
@@ -87,11 +94,25 @@ def feature_rows(infos: list[LineInfo]) -> list[list[float]]:
     rows: list[list[float]] = []
     loglens = [math.log1p(i.n_chars) / 7.0 for i in infos]
     sent = [i.ends_sentence * (1.0 if i.n_words >= 8 else 0.5) for i in infos]
+    # headline-like: a teaser title or menu entry (title-cased, no full stop, 3+ words)
+    head = [1.0 if (not i.ends_sentence and i.n_words >= 3 and i.title_ratio >= 0.5) else 0.0
+            for i in infos]
+    bul = [i.bullet for i in infos]
+    # running sums give each line the share of headline-like / bulleted neighbours (±4)
+    cum_h = [0.0]
+    cum_b = [0.0]
+    for h, b in zip(head, bul):
+        cum_h.append(cum_h[-1] + h)
+        cum_b.append(cum_b[-1] + b)
     for k, info in enumerate(infos):
         prev_s = sent[k - 1] if k > 0 else 0.0
         next_s = sent[k + 1] if k + 1 < n else 0.0
         lo, hi = max(0, k - 2), min(n, k + 3)
         ctx = sum(loglens[lo:hi]) / (hi - lo)
+        wlo, whi = max(0, k - 4), min(n, k + 5)
+        others = (whi - wlo - 1) or 1
+        ctx_h = (cum_h[whi] - cum_h[wlo] - head[k]) / others
+        ctx_b = (cum_b[whi] - cum_b[wlo] - bul[k]) / others
         rows.append([
             1.0,
             loglens[k],
@@ -111,5 +132,8 @@ def feature_rows(infos: list[LineInfo]) -> list[list[float]]:
             ctx,
             k / n if n else 0.0,
             info.separators,
+            ctx_h,
+            1.0 if info.text.endswith(("...", "…")) else 0.0,
+            ctx_b,
         ])
     return rows

@@ -48,7 +48,7 @@ DEFAULT_WEIGHTS = {
     "title_ratio": -2.0, "punct_density": 1.0, "digit_ratio": -1.0, "bullet": -0.5,
     "short": -1.5, "repeated": -1.5, "upper_ratio": -1.0, "multi_sentence": 1.0,
     "prev_sentence": 0.7, "next_sentence": 0.7, "ctx_len": 1.0, "position": 0.0,
-    "separators": -1.5,
+    "separators": -1.5, "ctx_headline": -2.0, "truncated": -2.0, "ctx_bullet": -0.5,
 }
 
 

@@ -29,28 +29,23 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"last\s+modified)(?:\s+(?:on|at))?\s*:?\s*(?:$|\d|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|"
         r"oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)[a-z]*\b|\w+\s+\d{1,2},?\s+\d{4})"
         r"|\d+\s+(?:min(?:ute)?s?|hours?|hrs?|days?|weeks?|months?)\s+(?:ago|read)\b"
-        r"|.{0,80}[|•·]\s*(?:updated|published|created|posted|modified)(?:\s+(?:on|at))?\s*:)", re.I)),
+        r"|.{0,80}[|•·]\s*(?:updated|published|created|posted|modified)(?:\s+(?:on|at))?\s*:"
+        # a line that is only a date (and time): "November 19, 2019 at 6:34 am"
+        r"|(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?(?:\d{1,2}(?:st|nd|rd|th)?\s+)?"
+        r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?:\d{1,2}(?:st|nd|rd|th)?,?\s+)?"
+        r"\d{4}(?:,?\s*(?:at\s+)?\d{1,2}[:.]\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?(?:\s*[a-z]{2,4})?)?"
+        r"\s*(?:[|•·]\s*)?$"
+        r"|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?:,?\s*\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?)?\s*$"
+        r"|\d{4}-\d{2}-\d{2}(?:[t ]\d{2}:\d{2}(?::\d{2})?)?\s*$)", re.I)),
     ("caption", re.compile(
-        r"\((?:photo|image|picture|pic|file\s+photo|representational|representative|"
-        r"illustration|video|credit|source|graphic)s?\b[^)]*\)\s*$|"
-        r"[|·•]\s*(?:photo|image|picture|credit|source)s?\s*(?::|by\b)|"
         r"^(?:photo|image|picture|pic|file\s+photo|credit|image\s+credit|photo\s+credit|"
-        r"image\s+source|source)s?\s*:|"
-        r"\((?:[^()]{0,60}/)?(?:AP|AFP|Reuters|Getty(?:\s+Images)?|EPA|PTI|ANI|IANS|Xinhua|"
-        r"Bloomberg|Shutterstock|iStock|Alamy|Wikimedia(?:\s+Commons)?|AAP|CP|PA|dpa|"
-        r"Yonhap|KCNA|X|Twitter|Instagram|Facebook)(?:\s*(?:Photo|Images?|via[^)]*))?\)\s*$|"
-        r"\bvia\s+Getty\s+Images\b|getty\s+images\s*$|\bAP\s+Photo\b|/\s*(?:AP|AFP|Reuters)\)?\s*$",
-        re.I)),
+        r"image\s+source|source)s?\s*:", re.I)),
     ("credit", re.compile(
         r"^\(?\s*(?:with\s+(?:inputs?|agency\s+inputs?)\s+from|inputs?\s+from|"
         r"(?:reporting|additional\s+reporting|writing|editing)\s+by|"
         r"this\s+(?:story|article|report)\s+(?:has\s+been|was)\s+(?:published|edited|"
         r"auto-generated|generated)|(?:this\s+)?(?:story|article)\s+(?:is\s+)?(?:from|via)\s+"
         r"(?:a\s+)?(?:syndicated|wire|agency)|edited\s+by|source\s*:)", re.I)),
-    ("ai_disclaimer", re.compile(
-        r"\bai[- ]generated\b|\bgenerated\s+(?:by|with|using)\s+ai\b|"
-        r"for\s+illustrat(?:ive|ion)\s+purposes?\s+only|does\s+not\s+depict\s+any\s+real",
-        re.I)),
     ("advert", re.compile(
         r"^(?:advertisement|advertisment|ad|ads|sponsored(?:\s+content)?|promoted|"
         r"story\s+continues\s+(?:below|after)(?:\s+(?:this\s+)?(?:advertisement|ad))?|"
@@ -58,25 +53,28 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"article\s+continues\s+(?:below|after).*|skip\s+(?:advert|ad)\w*|"
         r"report\s+an?\s+ad|close\s+ad|"
         r"paid\s+(?:content|post|partner\s+content))\s*[.:]?$", re.I)),
-    ("subscribe", re.compile(
-        r"\b(?:subscribe|subscription|newsletter|sign\s+up|sign\s+in|log\s+in|login|register"
-        r"|qr[- ]?code|unlock|paywall|premium\s+content|free\s+trial|already\s+a\s+subscriber"
-        r"|download\s+(?:the|our)\s+app|get\s+the\s+app)\b", re.I)),
     ("share", re.compile(
+        r"^click\s+to\s+(?:share|email|print|tweet)\b.*|.*\(opens\s+in\s+(?:a\s+)?new\s+window\)$|"
         r"^(?:(?:share|follow|connect|like|join)(?:\s+(?:us|this|on|with\s+us|the\s+story|"
         r"article|post|via))*\s*(?:on|:)?\s*|(?:(?:" + _SOCIAL + r")\b[\s,|/·•]*){2,})"
         r"(?:(?:" + _SOCIAL + r")\b[\s,|/·•]*)*$", re.I)),
     ("copyright", re.compile(
-        r"©|\(c\)\s*\d{4}|\bcopyright\s*(?:©|\(c\)|\d{4})|^copyright\b|\ball\s+rights\s+reserved\b|"
-        r"^(?:terms\s+(?:of\s+(?:use|service)|&\s+conditions)|privacy\s+policy|cookie\s+policy"
-        r"|disclaimer|contact\s+us|about\s+us|sitemap|careers|advertise\s+with\s+us)\b", re.I)),
+        r"^copyright\b|^(?:terms\s+(?:of\s+(?:use|service)|&\s+conditions)|privacy\s+policy|"
+        r"cookie\s+policy|disclaimer|contact\s+us|about\s+us|sitemap|careers|"
+        r"advertise\s+with\s+us)\b", re.I)),
     ("contact", re.compile(
         r"^(?:e-?mail|phone|tel|telephone|fax|mobile|whatsapp|address|contact)\s*:|"
         r"^[\w.+-]+@[\w-]+\.[\w.]+$", re.I)),
     ("comments", re.compile(
+        # a comment's own header: "Milan on September 12, 2018 at 4:47 pm said:", "1. joe says:"
+        r"^(?:\d+\.\s*)?[\w.@-]+\s+says\s*:?$|"
+        r"^.{1,60}\bon\s+.{3,40}\d{4}.{0,30}\s(?:said|says|wrote|replied)\s*:?$|"
+        r"^\d+\s+(?:responses?|thoughts?|comments?|replies)\s+(?:to|on)\b.{0,200}$|"
         r"^(?:\d+\s+)?(?:comments?|reply|replies|leave\s+a\s+(?:comment|reply)|post\s+a\s+comment"
         r"|add\s+(?:a\s+)?comment|view\s+comments|show\s+comments|load\s+more(?:\s+comments)?"
-        r"|join\s+the\s+(?:conversation|discussion)|(?:\d+\s+)?(?:likes?|views?|shares?))\s*"
+        r"|join\s+the\s+(?:conversation|discussion)|(?:\d+\s+)?(?:likes?|views?|shares?)"
+        r"|comments\s+are\s+closed\.?|discussion|(?:show|hide|view)\s+\d+\s+(?:more\s+)?repl(?:y|ies)"
+        r"|your\s+email\s+address\s+will\s+not\s+be\s+published\..*)\s*"
         r"(?:\(\d+\))?$", re.I)),
     ("ui", re.compile(
         r"^(?:left\s+menu|menu|search|home|close|toggle\s+navigation|skip\s+to\s+(?:main\s+)?"
@@ -99,10 +97,67 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"(?:photos?|videos?|watch|gallery|podcasts?|live\s+tv|web\s+stories|shorts))"
         r"\s*[:!]?)$", re.I)),
     ("rank_number", re.compile(r"^(?:\d{1,2}|#\d{1,2}|[ivx]{1,4}\.?)$")),
-    ("breadcrumb", re.compile(
-        r"^(?:home|start|main)\s*(?:>|»|/|›|\||→)|(?:\s(?:>|»|›|→)\s.*){2,}", re.I)),
+    ("breadcrumb", re.compile(r"^(?:home|start|main)\s*(?:>|»|/|›|\||→)", re.I)),
 ]
 
+_STRONG_SUB = re.compile(r"subscri|newsletter|qr[- ]?code|sign\s+up\s+for|unlock", re.I)
+_PIPES = re.compile(r"\s[|•·]\s")
+
+
+# Patterns that may match anywhere in a line; each runs only when one of its guard
+# substrings is in the lower-cased line (scanning every line with them is the hot loop).
+# (family, pattern, longest line it applies to, guard substrings, tail window)
+_ANYWHERE: list[tuple[str, re.Pattern[str], int, tuple[str, ...], int]] = [
+    ("caption", re.compile(
+    r"\((?:photo|image|picture|pic|file\s+photo|representational|representative|"
+    r"illustration|video|credit|source|graphic)s?\b[^)]*\)\s*$|"
+    r"[|·•]\s*(?:photo|image|picture|credit|source)s?\s*(?::|by\b)|"
+    r"\((?:[^()]{0,60}/)?(?:AP|AFP|Reuters|Getty(?:\s+Images)?|EPA|PTI|ANI|IANS|Xinhua|"
+    r"Bloomberg|Shutterstock|iStock|Alamy|Wikimedia(?:\s+Commons)?|AAP|CP|PA|dpa|"
+    r"Yonhap|KCNA|X|Twitter|Instagram|Facebook)(?:\s*(?:Photo|Images?|via[^)]*))?\)\s*$|"
+    r"\bvia\s+Getty\s+Images\b|getty\s+images\s*$|\bAP\s+Photo\b|/\s*(?:AP|AFP|Reuters)\)?\s*$",
+    re.I), 400,
+     ("(", "|", "·", "•", "getty", "ap photo", "/"), 160),
+    ("ai_disclaimer", re.compile(
+        r"\bai[- ]generated\b|\bgenerated\s+(?:by|with|using)\s+ai\b|"
+        r"for\s+illustrat(?:ive|ion)\s+purposes?\s+only|does\s+not\s+depict\s+any\s+real",
+        re.I), 400, ("generated", "illustrat", "depict"), 0),
+    ("subscribe", re.compile(
+        r"\b(?:subscribe|subscription|newsletter|sign\s+up|sign\s+in|log\s+in|login|register"
+        r"|qr[- ]?code|unlock|paywall|premium\s+content|free\s+trial|already\s+a\s+subscriber"
+        r"|download\s+(?:the|our)\s+app|get\s+the\s+app)\b", re.I), 160,
+     ("subscri", "newsletter", "sign", "log", "regist", "qr", "unlock", "paywall", "premium",
+      "trial", "app"), 0),
+    ("cookies", re.compile(
+        r"\b(?:we|this\s+(?:site|website))\s+uses?\s+cookies|cookies?\s+(?:policy|settings|preferences|"
+        r"consent|notice)|accept\s+(?:all\s+)?cookies|(?:necessary|functional|analytics|performance|"
+        r"advertising|third[- ]party|tracking|these)\s+cookies|cookies\s+(?:are|that|to\s+improve)|"
+        r"opt[- ]out\s+if\s+you\s+wish|by\s+(?:continuing|using)\s+(?:to\s+(?:use|browse)\s+)?this\s+"
+        r"(?:site|website)", re.I), 600, ("cookie", "opt", "continuing", "using this"), 0),
+    ("copyright", re.compile(
+        r"©|\(c\)\s*\d{4}|\bcopyright\s*(?:©|\(c\)|\d{4})|\ball\s+rights\s+reserved\b", re.I),
+     400, ("©", "(c)", "copyright", "reserved"), 0),
+    ("breadcrumb", re.compile(r"(?:\s(?:>|»|›|→)\s.*){2,}"), 1 << 30, (" > ", " » ", " › ", " → "),
+     0),
+]
+
+# Families anchored at the line start that only apply to lines up to a length: a long
+# line that merely starts like a share row or a label is prose.
+_MAX_LEN = {"ui": 80, "list_label": 80, "comments": 80, "rank_number": 80, "advert": 80,
+            "share": 80, "byline": 100, "date": 120, "caption": 400, "copyright": 400,
+            "contact": 400}
+_BUCKETS = (80, 100, 120, 400, 1 << 30)
+
+
+def _combined(limit: int) -> re.Pattern[str]:
+    """One alternation of the anchored families that apply to lines of this length, used
+    with ``match``: a single regex call per line tries them all, in order."""
+    alts = [f"(?P<{name}>{pat.pattern})" for name, pat in _RULES
+            if _MAX_LEN.get(name, 1 << 30) >= limit]
+    return re.compile("|".join(alts), re.I)
+
+
+_COMBINED = [(limit, _combined(limit)) for limit in _BUCKETS]
 _STRONG_SUB = re.compile(r"subscri|newsletter|qr[- ]?code|sign\s+up\s+for|unlock", re.I)
 _PIPES = re.compile(r"\s[|•·]\s")
 
@@ -110,23 +165,28 @@ _PIPES = re.compile(r"\s[|•·]\s")
 def line_rule(line: str) -> str | None:
     """The name of the rule family that marks this stripped line as noise, or None."""
     n = len(line)
-    for name, pat in _RULES:
-        if name in ("subscribe", "copyright", "contact", "ai_disclaimer", "caption") and n > 400:
-            continue  # long prose that merely mentions these words is story
-        if name in ("ui", "list_label", "comments", "rank_number", "advert", "share") and n > 80:
+    for limit, pat in _COMBINED:
+        if n <= limit:
+            m = pat.match(line)
+            if m is not None:
+                return m.lastgroup
+            break
+    lower = line.lower()
+    for name, pat, max_len, guard, tail in _ANYWHERE:
+        if n > max_len:
             continue
-        if name == "date" and n > 120:
+        for g in guard:
+            if g in lower:
+                break
+        else:
             continue
-        if name == "subscribe" and (n > 160 or (
-                len(line.split()) > 5 and not _STRONG_SUB.search(line))):
-            continue  # "register" or "log in" in a sentence is prose
-        if name == "byline" and n > 100:
-            continue
-        if pat.search(line):
+        if pat.search(line[-tail:] if tail and n > tail else line):
+            if name == "subscribe" and len(line.split()) > 5 and not _STRONG_SUB.search(line):
+                continue  # "register" or "log in" in a sentence is prose
             return name
     # footer-ish link rows: "Terms of use | Privacy Policy | Disclaimer"
     if n < 200 and len(_PIPES.findall(line)) >= 2:
-        parts = [p.strip() for p in re.split(r"\s[|•·]\s", line)]
+        parts = [p.strip() for p in _PIPES.split(line)]
         if all(len(p.split()) <= 4 for p in parts):
             return "link_row"
     return None

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import re
+from operator import mul
 from dataclasses import dataclass, field
 
 from ._dates import FoundDate, find_date, parse_date_text
@@ -28,6 +29,7 @@ from ._model import Dropped, LineDecision
 from ._params import Params
 from ._rules import line_rule
 
+_YEAR = re.compile(r"\d\d")
 _DATE_PREFIX = re.compile(r"^date\s+(\d{4}-\d{2}-\d{2})\b\s*", re.I)
 _BYLINE = re.compile(
     r"^(?:(?P<kind>published|written|posted|reported|story|words|text|curated|edited|compiled|"
@@ -139,6 +141,7 @@ class TextCleaner:
     # -- steps -------------------------------------------------------------------
     def _lines(self, text: str, dates: list[tuple[int, int, FoundDate]]) -> list[_Line]:
         out: list[_Line] = []
+        seen: dict[str, LineInfo] = {}  # menus repeat: one LineInfo per distinct line
         for no, raw in enumerate(text.splitlines(), start=1):
             s = raw.strip()
             if not s:
@@ -151,30 +154,41 @@ class TextCleaner:
                 s = s[m.end():].strip()
                 if not s:
                     continue
-            out.append(_Line(no, s, LineInfo(s)))
+            info = seen.get(s)
+            if info is None:
+                info = seen[s] = LineInfo(s)
+            out.append(_Line(no, s, info))
         return out
 
     def _score(self, lines: list[_Line]) -> None:
         counts: dict[str, int] = {}
         for ln in lines:
             counts[ln.info.norm] = counts.get(ln.info.norm, 0) + 1
+        rules: dict[str, str | None] = {}
         for ln in lines:
             ln.info.count = counts[ln.info.norm]
-            ln.rule = line_rule(ln.info.text)
+            t = ln.info.text
+            if t in rules:
+                ln.rule = rules[t]
+            else:
+                ln.rule = rules[t] = line_rule(t)
         rows = feature_rows([ln.info for ln in lines])
         w = self._w
         for ln, row in zip(lines, rows):
-            ln.p = _sigmoid(sum(a * b for a, b in zip(w, row)))
+            ln.p = _sigmoid(sum(map(mul, w, row)))
         # a caption split from its credit line: "X" then "X | Photo: AP"
         for a, b in zip(lines, lines[1:]):
             if b.rule == "caption" and a.rule is None and len(a.info.norm) > 15 \
                     and b.info.norm.startswith(a.info.norm):
                 a.rule = "caption_dup"
-        # a repeated line that is not prose (headline, caption) is page furniture
+        # a repeated headline-like line (teaser, caption, label) is page furniture; other
+        # repeated lines (a recipe's "Meal 1") are left to the model's "repeated" feature
         for ln in lines:
-            if ln.rule is None and ln.info.count > 1 and (
-                    ln.p < self.params.threshold or not ln.info.ends_sentence):
+            inf = ln.info
+            if ln.rule is None and inf.count > 1 and not inf.ends_sentence \
+                    and inf.n_words >= 2 and inf.title_ratio >= 0.6:
                 ln.rule = "repeated"
+        self._cut_comments(lines)
         # a summary widget: bullet lines right after a "Summary"/"Highlights" label
         in_summary = False
         for ln in lines:
@@ -186,6 +200,22 @@ class TextCleaner:
                 ln.rule = "summary"
                 continue
             in_summary = False
+
+    def _cut_comments(self, lines: list[_Line]) -> None:
+        """Readers' comments are not the story: after a comments heading that follows some
+        prose and is itself followed by comment headers or dates, every line is out."""
+        t = self.params.threshold
+        prose = 0
+        for i, ln in enumerate(lines):
+            if ln.rule is None and ln.p >= t and ln.info.n_chars >= 80:
+                prose += 1
+            elif ln.rule == "comments" and prose >= 2:
+                window = lines[i + 1:i + 9]
+                if sum(1 for w in window if w.rule in ("comments", "date")) >= 1:
+                    for rest in lines[i + 1:]:
+                        if rest.rule is None:
+                            rest.rule = "comments_section"
+                    return
 
     def _values(self, lines: list[_Line]) -> list[float]:
         pr = self.params
@@ -292,7 +322,8 @@ class TextCleaner:
         # -- publication time ----------------------------------------------------
         cands: list[tuple[int, int, FoundDate]] = []
         for idx, ln in enumerate(lines):
-            if ln.rule in ("date", "byline") or (idx < zone_end and ln.info.n_chars < 80):
+            if (ln.rule in ("date", "byline") or (idx < zone_end and ln.info.n_chars < 80)) \
+                    and _YEAR.search(ln.info.text):
                 for prio, found in _date_candidates(ln.info.text):
                     cands.append((prio + (0 if idx < zone_end else 5), ln.no, found))
         self._pending_dates = cands

@@ -62,8 +62,8 @@ def _canonical(text: str) -> str:
     userinfo, at, _ = parts.netloc.rpartition("@")
     if at:
         netloc = f"{userinfo}@{netloc}"
-    path = parts.path or "/"
-    query = _canonical_query(parts.query)
+    path = _escape_unsafe(parts.path) or "/"
+    query = _canonical_query(_escape_unsafe(parts.query))
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
@@ -80,6 +80,14 @@ def _canonical_host(parts: SplitResult) -> str:
         except (UnicodeError, ValueError):
             pass  # leave an un-encodable name as written (lower-case); still idempotent
     return host
+
+
+def _escape_unsafe(text: str) -> str:
+    # Spaces and control characters are never literal in a URL: percent-encode them as
+    # browsers do, so that stripping whitespace can never change a canonical URL again.
+    if not any(ord(c) <= 0x20 or ord(c) == 0x7F for c in text):
+        return text
+    return "".join(f"%{ord(c):02X}" if ord(c) <= 0x20 or ord(c) == 0x7F else c for c in text)
 
 
 def _canonical_query(query: str) -> str:

@@ -94,7 +94,7 @@ def describe(name: str, dists: list[int]) -> None:
 def histogram(same: list[int], diff: list[int]) -> None:
     cs, cd = Counter(same), Counter(diff)
     print("\n distance | same-story | different-story")
-    for d in range(0, max(max(same), min(diff)) + 3):
+    for d in range(max(max(same), min(diff)) + 3):
         if cs[d] or cd[d] or d <= 16:
             print(f"   {d:6d} | {cs[d]:10d} | {cd[d]:6d}")
 

@@ -38,13 +38,13 @@ class _Inbox:
         self.messages: list[dict] = []
         self.reject_rcpt: set[str] = set()
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.reject_rcpt:
             return "550 5.1.1 no such user"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         self.messages.append({
             "from": envelope.mail_from,
             "to": list(envelope.rcpt_tos),
@@ -147,7 +147,7 @@ class Receiver:
 
 def _handler(receiver: Receiver):
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:
             length = int(self.headers.get("content-length") or 0)
             body = self.rfile.read(length)
             headers = {k.lower(): v for k, v in self.headers.items()}

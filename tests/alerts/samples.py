@@ -23,7 +23,7 @@ EXPLANATION = {
 
 
 def alert_message(channel: str = "team-mail", alert_id: int = 42, **over) -> AlertMessage:
-    fields = dict(
+    fields: dict = dict(  # noqa: C408 - reads like the constructor call
         alert_id=alert_id,
         delivery_id=7,
         channel=channel,
@@ -37,8 +37,8 @@ def alert_message(channel: str = "team-mail", alert_id: int = 42, **over) -> Ale
         explanation=EXPLANATION,
         highlights=[
             "Kim Jong Un vows victory over US on «Korean War» anniversary",
-            "Marking the 71st anniversary of the «Korean War» «armistice», Kim vowed to win the "
-            "\"anti-imperialist\" struggle <b>&</b> more.",
+            ("Marking the 71st anniversary of the «Korean War» «armistice», Kim vowed to win the "
+             "\"anti-imperialist\" struggle <b>&</b> more."),
         ],
         other_sources=[
             Source("https://wire.example.org/kim-armistice", "Kim marks armistice anniversary",

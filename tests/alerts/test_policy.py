@@ -5,12 +5,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from worker.alerts import Policy, decide, digest_period_key, effective_policy, next_digest_at, quiet_until
+from worker.alerts import (
+    Policy,
+    decide,
+    digest_period_key,
+    effective_policy,
+    next_digest_at,
+    quiet_until,
+)
 from worker.config import ChannelPolicy, DigestSchedule, QuietHours, TopicConfig
 
-T = lambda *a: datetime(*a, tzinfo=UTC)  # noqa: E731
+T = lambda *a: datetime(*a, tzinfo=UTC)
 
 
 def test_instant_sends():

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from worker.alerts import STORY_THRESHOLD, hamming, simhash, to_signed, to_unsigned
 

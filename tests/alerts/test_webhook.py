@@ -8,7 +8,8 @@ import pytest
 from standardwebhooks.webhooks import Webhook
 
 from worker.alerts import WebhookChannel, build_channels
-from worker.config import Secret, WebhookChannel as WebhookCfg
+from worker.config import Secret
+from worker.config import WebhookChannel as WebhookCfg
 from worker.errors import DeliveryError
 
 from .conftest import SECRET

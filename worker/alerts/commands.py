@@ -1,0 +1,237 @@
+"""``newsradar alerts``: see deliveries, their attempts and errors; retry; re-enable.
+
+    newsradar alerts list [--status failed|dead|held|disabled|...] [--channel NAME] [--limit N]
+    newsradar alerts show ID        one delivery: alert, article, story sources, attempts, payload
+    newsradar alerts retry ID...    send again now (dead, failed, disabled or held deliveries)
+    newsradar alerts enable NAME    re-enable a channel disabled by a 410 answer
+
+IDs are delivery ids (one per alert and channel), as printed by ``alerts list``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from worker.store import (
+    Alert,
+    Article,
+    ChannelState,
+    Delivery,
+    Digest,
+    Feed,
+    make_engine,
+    make_sessionmaker,
+)
+
+app = typer.Typer(help="Alert deliveries: list, show, retry; re-enable a disabled channel.",
+                  no_args_is_help=True)
+
+STATUSES = ("pending", "sending", "sent", "failed", "dead", "held", "digested", "disabled")
+
+
+def _sessions(database_url: str | None) -> sessionmaker[Session]:
+    from worker.config import get_settings
+
+    url = database_url or get_settings().database_url
+    return make_sessionmaker(make_engine(url))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _when(d: datetime | None) -> str:
+    return d.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ") if d else ""
+
+
+def _headline(s: Session, alert: Alert, payload: dict[str, Any] | None) -> str:
+    if alert.kind == "system":
+        p = payload or {}
+        return f"{p.get('type', 'system')}: {(p.get('feed') or {}).get('name') or (p.get('feed') or {}).get('url', '')}"
+    article = s.get(Article, alert.article_id) if alert.article_id else None
+    return (article.title or article.url) if article else "(article gone)"
+
+
+DbOption = Annotated[str | None, typer.Option("--database-url", envvar="NEWSRADAR_DATABASE_URL",
+                                              help="Database URL (default: the NEWSRADAR_DATABASE_URL setting).")]
+
+
+@app.command("list")
+def list_cmd(
+    status: Annotated[str | None, typer.Option(help=f"Only this status: {', '.join(STATUSES)}.")] = None,
+    channel: Annotated[str | None, typer.Option(help="Only this channel.")] = None,
+    limit: Annotated[int, typer.Option(help="Newest N deliveries.")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
+    database_url: DbOption = None,
+) -> None:
+    """List deliveries, newest first, and any channel disabled by its endpoint (410)."""
+    if status is not None and status not in STATUSES:
+        raise typer.BadParameter(f"unknown status {status!r} (expected one of: {', '.join(STATUSES)})",
+                                 param_hint="--status")
+    console = Console()
+    with _sessions(database_url)() as s:
+        disabled = list(s.scalars(select(ChannelState).where(ChannelState.disabled.is_(True))
+                                  .order_by(ChannelState.channel)))
+        q = select(Delivery, Alert).join(Alert, Alert.id == Delivery.alert_id)
+        if status:
+            q = q.where(Delivery.status == status)
+        if channel:
+            q = q.where(Delivery.channel == channel)
+        rows = s.execute(q.order_by(Delivery.id.desc()).limit(limit)).all()
+        if as_json:
+            for ch in disabled:
+                typer.echo(json.dumps({"channel": ch.channel, "disabled": True,
+                                       "reason": ch.disabled_reason, "at": _when(ch.disabled_at)}))
+            for d, a in rows:
+                typer.echo(json.dumps({
+                    "id": d.id, "alert_id": a.id, "topic": a.topic_id, "channel": d.channel,
+                    "status": d.status, "hold_reason": d.hold_reason, "attempts": d.attempts,
+                    "next_attempt_at": _when(d.next_attempt_at), "sent_at": _when(d.sent_at),
+                    "last_error": d.last_error, "headline": _headline(s, a, d.payload),
+                }, ensure_ascii=False))
+            return
+        for ch in disabled:
+            console.print(f"[bold red]channel {ch.channel} is DISABLED[/] since {_when(ch.disabled_at)}: "
+                          f"{ch.disabled_reason}\n  re-enable with: newsradar alerts enable {ch.channel}",
+                          highlight=False, soft_wrap=True)
+        if not rows:
+            console.print("no deliveries" + (f" with status {status}" if status else ""))
+            return
+        table = Table(title="deliveries (newest first)")
+        for col in ("id", "alert", "topic", "channel", "status", "tries", "next / sent", "headline", "last error"):
+            table.add_column(col, overflow="fold")
+        for d, a in rows:
+            state = d.status + (f" ({d.hold_reason})" if d.status == "held" and d.hold_reason else "")
+            table.add_row(str(d.id), str(a.id), a.topic_id, d.channel, state, str(d.attempts),
+                          _when(d.sent_at or d.next_attempt_at), _headline(s, a, d.payload)[:80],
+                          (d.last_error or "")[:120])
+        console.print(table)
+
+
+@app.command()
+def show(
+    delivery_id: Annotated[int, typer.Argument(help="Delivery id (from `alerts list`).")],
+    database_url: DbOption = None,
+) -> None:
+    """Show one delivery: its alert, article and story sources, every attempt with its
+    error, and the payload last sent (or to be sent)."""
+    with _sessions(database_url)() as s:
+        d = s.get(Delivery, delivery_id)
+        if d is None:
+            typer.echo(f"no delivery {delivery_id}", err=True)
+            raise typer.Exit(1)
+        a = d.alert
+        out = [f"delivery {d.id}  alert {a.id}  topic {a.topic_id}  channel {d.channel}",
+               f"status:   {d.status}" + (f" ({d.hold_reason})" if d.hold_reason and d.status == "held" else ""),
+               f"attempts: {d.attempts}",
+               f"created:  {_when(d.created_at)}"]
+        if d.next_attempt_at:
+            out.append(f"next:     {_when(d.next_attempt_at)}")
+        if d.sent_at:
+            out.append(f"sent:     {_when(d.sent_at)}")
+        if d.digest_id:
+            dg = s.get(Digest, d.digest_id)
+            out.append(f"digest:   {d.digest_id}" + (f" ({dg.period_key}, {dg.status})" if dg else ""))
+        if d.last_error:
+            out.append(f"last error ({d.last_error_code}): {d.last_error}")
+        state = s.get(ChannelState, d.channel)
+        if state is not None and state.disabled:
+            out.append(f"channel {d.channel} is DISABLED since {_when(state.disabled_at)}: {state.disabled_reason}")
+        if a.kind == "system" and a.feed_id:
+            feed = s.get(Feed, a.feed_id)
+            if feed:
+                out.append(f"feed:     {feed.url}")
+        if a.article_id:
+            art = s.get(Article, a.article_id)
+            if art:
+                out.append(f"article:  {art.title or ''} <{art.url}> ({art.site})")
+        if a.story_id:
+            others = s.scalars(select(Article).where(Article.story_id == a.story_id,
+                                                     Article.id != a.article_id).order_by(Article.id))
+            for o in others:
+                out.append(f"  also:   {o.site}: {o.title or ''} <{o.url}>")
+        out.append("attempts:")
+        if not d.attempt_log:
+            out.append("  (none yet)")
+        for at in d.attempt_log:
+            code = f" HTTP {at.status_code}" if at.status_code else ""
+            out.append(f"  {_when(at.at)}  {'ok' if at.ok else 'FAILED'}{code}"
+                       + (f"  {at.error}" if at.error else ""))
+        out.append("payload:")
+        out.append(json.dumps(d.payload, indent=2, ensure_ascii=False) if d.payload else "  (not built yet)")
+        typer.echo("\n".join(out))
+
+
+@app.command()
+def retry(
+    delivery_ids: Annotated[list[int], typer.Argument(help="Delivery ids (from `alerts list`).")],
+    database_url: DbOption = None,
+) -> None:
+    """Send these deliveries again as soon as the runner or a worker next looks (attempts
+    start over on the retry schedule). A delivery already sent is left alone."""
+    now = _now()
+    failed = False
+    with _sessions(database_url)() as s:
+        for did in delivery_ids:
+            d = s.get(Delivery, did)
+            if d is None:
+                typer.echo(f"no delivery {did}", err=True)
+                failed = True
+                continue
+            if d.status in ("sent", "digested"):
+                typer.echo(f"delivery {did} was already sent ({_when(d.sent_at)}); nothing to do")
+                continue
+            state = s.get(ChannelState, d.channel)
+            if state is not None and state.disabled:
+                typer.echo(f"delivery {did}: channel {d.channel} is disabled ({state.disabled_reason}); "
+                           f"run `newsradar alerts enable {d.channel}` first", err=True)
+                failed = True
+                continue
+            if d.digest_id is not None:
+                # back into the next digest gathering, as a new digest
+                d.status, d.hold_reason, d.digest_id = "held", d.hold_reason or "digest", None
+            else:
+                d.status = "pending"
+            d.attempts = 0
+            d.next_attempt_at = now
+            d.claimed_until = None
+            typer.echo(f"delivery {did} queued for another try")
+        s.commit()
+    if failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def enable(
+    channel: Annotated[str, typer.Argument(help="Channel name (as in the config).")],
+    resend: Annotated[bool, typer.Option("--resend/--no-resend",
+                                         help="Queue the deliveries the channel skipped while disabled.")] = True,
+    database_url: DbOption = None,
+) -> None:
+    """Re-enable a channel that its endpoint disabled (HTTP 410), once the receiver is fixed."""
+    now = _now()
+    with _sessions(database_url)() as s:
+        state = s.get(ChannelState, channel)
+        if state is None or not state.disabled:
+            typer.echo(f"channel {channel} is not disabled")
+            return
+        state.disabled = False
+        state.disabled_reason = None
+        state.disabled_at = None
+        n = 0
+        if resend:
+            for d in s.scalars(select(Delivery).where(Delivery.channel == channel, Delivery.status == "disabled")):
+                d.status, d.attempts, d.next_attempt_at, d.claimed_until = "pending", 0, now, None
+                if d.digest_id is not None:
+                    d.status, d.hold_reason, d.digest_id = "held", d.hold_reason or "digest", None
+                n += 1
+        s.commit()
+    typer.echo(f"channel {channel} enabled" + (f"; {n} delivery(ies) queued" if resend else ""))

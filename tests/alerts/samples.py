@@ -38,7 +38,7 @@ def alert_message(channel: str = "team-mail", alert_id: int = 42, **over) -> Ale
         highlights=[
             "Kim Jong Un vows victory over US on «Korean War» anniversary",
             ("Marking the 71st anniversary of the «Korean War» «armistice», Kim vowed to win the "
-             "\"anti-imperialist\" struggle <b>&</b> more."),
+             "\"anti-imperialist, anti-US\" struggle."),
         ],
         other_sources=[
             Source("https://wire.example.org/kim-armistice", "Kim marks armistice anniversary",
@@ -57,8 +57,15 @@ def digest_message(channel: str = "team-mail") -> DigestMessage:
     return DigestMessage(
         digest_id=3, channel=channel, topic_id="korea-armistice",
         topic_name="Korean War armistice anniversary", period_key="daily:2025-07-27T23:00Z",
-        items=[alert_message(channel), alert_message(channel, alert_id=43, title="Seoul marks the day",
-                                                     url="https://example.com/seoul", other_sources=[])],
+        items=[
+            alert_message(channel),
+            alert_message(
+                channel, alert_id=43, title="Rallies across North Korea mark 74th anniversary of the war",
+                url="https://news.example.org/asia/rallies", outlet="news.example.org",
+                published=datetime(2025, 7, 27, 9, 40, tzinfo=UTC), score=5.0,
+                highlights=["Mass rallies marked the anniversary of the «Korean War» «armistice» in Pyongyang."],
+                other_sources=[], story_id=6),
+        ],
         created_at=datetime(2025, 7, 27, 23, 0, tzinfo=UTC),
     )
 

@@ -18,7 +18,10 @@ def test_snippet_parses_marks():
 
 
 def test_alert_email_subject_body_and_escaping():
-    r = Renderer(timezone="Asia/Seoul").email(alert_message())
+    hl = alert_message().highlights[:1] + [
+        "Marking the 71st anniversary of the «Korean War» «armistice», Kim vowed to win the "
+        "\"anti-imperialist\" struggle <b>&</b> more."]
+    r = Renderer(timezone="Asia/Seoul").email(alert_message(highlights=hl))
     assert r.subject == "[newsradar] Korean War armistice anniversary: Kim Jong Un vows victory over US on Korean War anniversary"
     # text: topic, linked headline, outlet, local time, marked words, why, other outlets
     assert "Topic: Korean War armistice anniversary" in r.text
@@ -43,7 +46,7 @@ def test_subject_has_no_newlines():
 def test_digest_and_system_render():
     d = Renderer().email(digest_message())
     assert d.subject == "[newsradar] Korean War armistice anniversary: 2 new stories"
-    assert "1. Kim Jong Un vows" in d.text and "2. Seoul marks the day" in d.text
+    assert "1. Kim Jong Un vows" in d.text and "2. Rallies across North Korea" in d.text
     assert "Also: wire.example.org, daily.example.net" in d.text
     s = Renderer().email(system_message())
     assert s.subject == "[newsradar] feed health: feed failing: Example News"

@@ -136,3 +136,27 @@ def test_secret_from_environment(receiver, loopback_policy, secret_env):
     ch.send(alert_message("hook"))
     assert receiver.ids == ["nr_alert_42_hook"]
     assert SECRET not in repr(ch)
+
+
+def test_stdlib_verification_from_the_docs(receiver, loopback_policy):
+    """The library-free receiver snippet in docs/alerts.md accepts our requests and
+    refuses a tampered body."""
+    import base64
+    import hashlib
+    import hmac
+    import time
+
+    def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
+        key = base64.b64decode(secret.removeprefix("whsec_"))
+        msg_id, ts = headers["webhook-id"], headers["webhook-timestamp"]
+        if abs(time.time() - int(ts)) > 300:
+            return False
+        expected = base64.b64encode(
+            hmac.new(key, f"{msg_id}.{ts}.".encode() + body, hashlib.sha256).digest()).decode()
+        return any(hmac.compare_digest(expected, sig.split(",", 1)[1])
+                   for sig in headers["webhook-signature"].split() if sig.startswith("v1,"))
+
+    _channel(receiver, loopback_policy).send(alert_message("hook"))
+    got = receiver.received[0]
+    assert verify(SECRET, got["headers"], got["body"])
+    assert not verify(SECRET, got["headers"], got["body"] + b" ")

@@ -151,13 +151,20 @@ class _DeadlineStream(httpcore.NetworkStream):
 
 
 def _blocked(host: str, address: str, problem: str) -> BlockedAddress:
-    who = address if host.strip("[]") == address else f"{host} resolves to {address}, which"
+    who = address if _same_ip(host, address) else f"{host} resolves to {address}, which"
     return BlockedAddress(
         f"{who} is not public ({problem}); add it to the network allowlist if this is "
         "deliberate",
         code="blocked_address",
         permanent=True,
     )
+
+
+def _same_ip(host: str, address: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")) == ipaddress.ip_address(address)
+    except ValueError:
+        return False
 
 
 def _is_readable(sock: socket.socket) -> bool:
@@ -250,15 +257,32 @@ class GuardedTransport(httpx.HTTPTransport):
         verify: ssl.SSLContext | bool = True,
         limits: httpx.Limits = httpx.Limits(max_connections=100, max_keepalive_connections=20),
     ) -> None:
-        super().__init__(verify=verify, trust_env=False, limits=limits)
+        # HTTPTransport's own __init__ is skipped: it would build a second pool and SSL
+        # context; everything it does at request time goes through ``self._pool``.
         self.policy = policy
         self._pool = httpcore.ConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=verify, trust_env=False),
+            ssl_context=_ssl_context(verify),
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
             network_backend=_GuardedBackend(policy),
         )
+
+
+_DEFAULT_SSL: ssl.SSLContext | None = None
+
+
+def _ssl_context(verify: ssl.SSLContext | bool) -> ssl.SSLContext:
+    # Loading the CA bundle costs tens of milliseconds; one verifying context is shared
+    # (SSLContext is safe to share between threads once configured).
+    global _DEFAULT_SSL
+    if isinstance(verify, ssl.SSLContext):
+        return verify
+    if verify is not True:
+        return httpx.create_ssl_context(verify=verify, trust_env=False)
+    if _DEFAULT_SSL is None:
+        _DEFAULT_SSL = httpx.create_ssl_context(verify=True, trust_env=False)
+    return _DEFAULT_SSL
 
 
 def make_client(

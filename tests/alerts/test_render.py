@@ -18,9 +18,9 @@ def test_snippet_parses_marks():
 
 
 def test_alert_email_subject_body_and_escaping():
-    hl = alert_message().highlights[:1] + [
+    hl = [*alert_message().highlights[:1], (
         "Marking the 71st anniversary of the «Korean War» «armistice», Kim vowed to win the "
-        "\"anti-imperialist\" struggle <b>&</b> more."]
+        "\"anti-imperialist\" struggle <b>&</b> more.")]
     r = Renderer(timezone="Asia/Seoul").email(alert_message(highlights=hl))
     assert r.subject == "[newsradar] Korean War armistice anniversary: Kim Jong Un vows victory over US on Korean War anniversary"
     # text: topic, linked headline, outlet, local time, marked words, why, other outlets

@@ -113,17 +113,22 @@ class WebhookChannel:
                                 code="bad_secret", permanent=True) from None
         headers.update({"content-type": "application/json", "user-agent": USER_AGENT})
         try:
-            response = self._http().post(self.url, content=body, headers=headers, timeout=self.timeout)
+            # Streamed: only the status, headers and a short excerpt of the answer are
+            # read, so a receiver answering with a huge body cannot fill our memory.
+            with self._http().stream("POST", self.url, content=body, headers=headers,
+                                     timeout=self.timeout) as response:
+                status = response.status_code
+                retry_after_header = response.headers.get("retry-after")
+                excerpt = "" if 200 <= status < 300 else _excerpt(response)
         except FetchError as exc:  # the network guard refused the address
             raise DeliveryError(f"{where}: {exc}", code=exc.code, permanent=exc.permanent) from exc
         except httpx.TimeoutException as exc:
             raise DeliveryError(f"{where}: timed out after {self.timeout:g}s", code="timeout") from exc
         except httpx.HTTPError as exc:
             raise DeliveryError(f"{where}: {exc.__class__.__name__}: {exc}", code="network") from exc
-        status = response.status_code
         if 200 <= status < 300:
             return
-        retry_after = parse_retry_after(response.headers.get("retry-after"), self._clock())
+        retry_after = parse_retry_after(retry_after_header, self._clock())
         if status == 410:
             raise DeliveryError(f"{where}: 410 Gone: the receiver asked us to stop; "
                                 "endpoint disabled", code="gone", permanent=True, status_code=410)
@@ -135,13 +140,19 @@ class WebhookChannel:
             code = "redirect"
         else:
             code = "http_4xx"
-        raise DeliveryError(f"{where}: HTTP {status}{_excerpt(response)}", code=code,
+        raise DeliveryError(f"{where}: HTTP {status}{excerpt}", code=code,
                             retry_after=retry_after, status_code=status)
 
 
-def _excerpt(response: httpx.Response) -> str:
+def _excerpt(response: httpx.Response, limit: int = 200) -> str:
+    """The start of an error answer, for the delivery's last error."""
+    data = b""
     try:
-        text = response.text.strip().replace("\n", " ")
-    except Exception:  # noqa: BLE001 - an undecodable body is no reason to fail
-        return ""
-    return f": {text[:200]}" if text else ""
+        for chunk in response.iter_bytes():
+            data += chunk
+            if len(data) >= 4 * limit:
+                break
+    except httpx.HTTPError:
+        pass
+    text = data.decode("utf-8", "replace").strip().replace("\n", " ")
+    return f": {text[:limit]}" if text else ""

@@ -121,8 +121,7 @@ def show(
     delivery_id: Annotated[int, typer.Argument(help="Delivery id (from `alerts list`).")],
     database_url: DbOption = None,
 ) -> None:
-    """Show one delivery: its alert, article and story sources, every attempt with its
-    error, and the payload last sent (or to be sent)."""
+    """Show one delivery: its alert, article, story sources, every try and the payload."""
     with _sessions(database_url)() as s:
         d = s.get(Delivery, delivery_id)
         if d is None:
@@ -175,8 +174,10 @@ def retry(
     delivery_ids: Annotated[list[int], typer.Argument(help="Delivery ids (from `alerts list`).")],
     database_url: DbOption = None,
 ) -> None:
-    """Send these deliveries again as soon as the runner or a worker next looks (attempts
-    start over on the retry schedule). A delivery already sent is left alone."""
+    """Send deliveries again now (dead, failed, disabled or held).
+
+    Attempts start over on the retry schedule; a delivery already sent is left alone.
+    """
     now = _now()
     failed = False
     with _sessions(database_url)() as s:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -628,7 +628,3 @@ def check_feed_health(ctx: AlertContext, now: datetime | None = None) -> list[in
             log.warning("feed %s (%s): %s %s", feed.id, feed.url, event, detail)
     return created
 
-
-def iter_disabled_channels(session: Session) -> Iterator[ChannelState]:
-    yield from session.scalars(select(ChannelState).where(ChannelState.disabled.is_(True))
-                               .order_by(ChannelState.channel))

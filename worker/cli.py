@@ -188,9 +188,10 @@ def run(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Debug logging.")] = False,
 ) -> None:
-    """Poll due feeds, process new articles and deliver alerts in one process (SQLite by
-    default), looping at the configured interval; --once does one pass.
+    """Poll due feeds, process new articles and deliver alerts, in one process.
 
+    Loops at the configured interval (run.interval); --once does one pass and exits.
+    The database is SQLite (./var/newsradar.db) unless NEWSRADAR_DATABASE_URL says otherwise.
     Exits non-zero only when the run itself cannot work (bad config, no database), never
     because one feed or page failed: those are recorded and shown by `feeds list`.
     """

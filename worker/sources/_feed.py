@@ -30,6 +30,7 @@ __all__ = ["MAX_FEED_BYTES", "parse_feed"]
 MAX_FEED_BYTES = 10 * 1024 * 1024
 _FEED_ROOTS = ("rss", "feed", "rdf", "channel")
 _ABSOLUTE = re.compile(r"https?://", re.IGNORECASE)
+_END_OF_INPUT = re.compile(r"no element found|unclosed token", re.IGNORECASE)
 _CLOSED_ENTRY = re.compile(r"</(?:[\w.-]+:)?(?:item|entry)\s*>")
 
 
@@ -129,8 +130,10 @@ def _adapt(
     version = parsed.get("version") or ""
     raw_entries = parsed.get("entries") or []
     truncated = _is_truncated(text, root)
-    if parsed.get("bozo"):
-        problems.append(_describe_bozo(parsed.get("bozo_exception")))
+    bozo = parsed.get("bozo_exception") if parsed.get("bozo") else None
+    # The XML error of a truncated feed ("no element found") says less than our own note.
+    if bozo is not None and not (truncated and _END_OF_INPUT.search(str(bozo))):
+        problems.append(_describe_bozo(bozo))
     if truncated:
         closed = len(_CLOSED_ENTRY.findall(text))
         if len(raw_entries) > closed:

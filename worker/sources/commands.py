@@ -1,0 +1,80 @@
+"""`newsradar sources ...`: look at a feed the way the poller would, without storing anything."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from worker.errors import FeedParseError, FetchError
+from worker.sources._fetch import FEED_ACCEPT, fetch
+from worker.sources._feed import parse_feed
+from worker.sources._policy import FetchLimits, NetworkPolicy
+from worker.urls import canonical_url
+
+app = typer.Typer(help="Fetch and parse feeds as the poller would (nothing is stored).",
+                  no_args_is_help=True)
+
+
+@app.command("check")
+def check(
+    url: str = typer.Argument(..., help="Feed URL (http or https)."),
+    max_entries: int = typer.Option(20, "--max-entries", "-n", help="Entries to show."),
+    allow: list[str] = typer.Option(
+        [], "--allow", help="Allow this non-public CIDR or host name (repeatable)."),
+    allow_private: bool = typer.Option(
+        False, "--allow-private", help="Allow every non-public address (local testing only)."),
+    timeout: float = typer.Option(60.0, "--timeout", help="Total deadline in seconds."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Fetch URL through the SSRF guard, parse it, and show entries and problems.
+
+    Exit status 0 when entries were read, 1 with the error code and message otherwise.
+    """
+    console = Console()
+    policy = NetworkPolicy(allow_private=allow_private, allowlist=tuple(allow))
+    try:
+        result = fetch(url, limits=FetchLimits(total_timeout=timeout), policy=policy,
+                       accept=FEED_ACCEPT)
+        feed = parse_feed(result.content, url=result.final_url,
+                          content_type=result.content_type, max_entries=max_entries)
+    except (FetchError, FeedParseError) as exc:
+        stage = "fetch" if isinstance(exc, FetchError) else "parse"
+        if as_json:
+            typer.echo(json.dumps({"ok": False, "stage": stage, "code": exc.code,
+                                   "message": str(exc), "permanent": exc.permanent,
+                                   "retry_after": exc.retry_after}))
+        else:
+            console.print(f"[red]{stage} error[/red] [bold]{exc.code}[/bold]: {exc}",
+                          highlight=False)
+        raise typer.Exit(1) from None
+    if as_json:
+        typer.echo(json.dumps({
+            "ok": True, "final_url": result.final_url, "format": feed.format,
+            "title": feed.title, "site_url": feed.site_url, "problems": feed.problems,
+            "etag": result.etag, "last_modified": result.last_modified,
+            "entries": [
+                {"guid": e.guid, "link": e.link, "title": e.title,
+                 "published": e.published.isoformat() if e.published else None}
+                for e in feed.entries
+            ],
+        }, ensure_ascii=False))
+        return
+    console.print(f"[bold]{feed.title or '(untitled)'}[/bold] ({feed.format}) "
+                  f"from {result.final_url}", highlight=False)
+    table = Table("published (UTC)", "title", "link")
+    for e in feed.entries:
+        table.add_row(e.published.strftime("%Y-%m-%d %H:%M") if e.published else "-",
+                      (e.title or "")[:80], e.link or "-")
+    console.print(table)
+    for problem in feed.problems:
+        console.print(f"[yellow]problem:[/yellow] {problem}", highlight=False)
+
+
+@app.command("canonical")
+def canonical(urls: list[str] = typer.Argument(..., help="URLs to canonicalise.")) -> None:
+    """Print the canonical form of each URL (the form articles are deduplicated by)."""
+    for url in urls:
+        typer.echo(canonical_url(url))

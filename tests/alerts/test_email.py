@@ -102,3 +102,25 @@ def test_untrusted_certificate_is_refused(tls_server):
     with pytest.raises(DeliveryError) as err:
         ch.send(alert_message("mail"))
     assert err.value.code == "tls"
+
+
+def test_message_rejected_with_5xx_is_permanent(smtp_server):
+    async def reject(server, session, envelope):
+        return "554 5.7.1 message refused as spam"
+
+    smtp_server.inbox.handle_DATA = reject
+    ch = EmailChannel("mail", to=["ana@example.org"], host=smtp_server.host, port=smtp_server.port)
+    with pytest.raises(DeliveryError) as err:
+        ch.send(alert_message("mail"))
+    assert err.value.permanent and err.value.code == "smtp_rejected" and "554" in str(err.value)
+
+
+def test_busy_server_4xx_is_retried(smtp_server):
+    async def busy(server, session, envelope):
+        return "451 4.3.0 try again later"
+
+    smtp_server.inbox.handle_DATA = busy
+    ch = EmailChannel("mail", to=["ana@example.org"], host=smtp_server.host, port=smtp_server.port)
+    with pytest.raises(DeliveryError) as err:
+        ch.send(alert_message("mail"))
+    assert not err.value.permanent and err.value.code == "smtp_busy"

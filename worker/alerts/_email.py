@@ -25,6 +25,9 @@ __all__ = ["EmailChannel", "build_email"]
 
 log = logging.getLogger(__name__)
 
+# 5xx answers that mean "log in first / differently": fixable by configuration, so retried.
+_AUTH_CODES = (530, 534, 535, 538)
+
 
 def build_email(message: Message, renderer: Renderer, *, sender: str, to: list[str]) -> EmailMessage:
     rendered = renderer.email(message)
@@ -101,7 +104,7 @@ class EmailChannel:
             text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
             raise DeliveryError(f"{where}: server answered {exc.smtp_code} {text}",
                                 code="smtp_rejected" if exc.smtp_code >= 500 else "smtp_busy",
-                                permanent=exc.smtp_code >= 500 and exc.smtp_code != 521) from exc
+                                permanent=exc.smtp_code >= 500 and exc.smtp_code not in _AUTH_CODES) from exc
         except TimeoutError as exc:
             raise DeliveryError(f"{where}: timed out", code="timeout") from exc
         except ssl.SSLError as exc:

@@ -238,3 +238,23 @@ def test_thousands_of_items_capped_newest_first() -> None:
     feed = parse_feed(rss(items), url=URL, max_entries=100)
     assert len(feed.entries) == 100 and feed.entries[0].guid == "g1439"
     assert feed.entries == sorted(feed.entries, key=lambda e: e.published, reverse=True)
+
+
+def test_take_new_caps_per_poll_and_leaves_the_rest() -> None:
+    from worker.sources import take_new
+
+    items = "".join(item(f"g{i}", f"/a/{i}", date=f"Mon, 02 Nov 2026 10:{i:02d}:00 GMT")
+                    for i in range(10))
+    entries = parse_feed(rss(items), url=URL).entries
+    known: set[str] = set()
+    first, left = take_new(entries, lambda e: e.guid in known, 4)
+    assert [e.guid for e in first] == ["g9", "g8", "g7", "g6"] and left == 6
+    known.update(e.guid for e in first)
+    second, left = take_new(entries, lambda e: e.guid in known, 4)
+    assert [e.guid for e in second] == ["g5", "g4", "g3", "g2"] and left == 2
+
+
+def test_canonical_link_survives_changing_guid_and_title() -> None:
+    one = parse_feed(rss(item("r1", "/s?utm_source=rss", "Headline")), url=URL).entries[0]
+    two = parse_feed(rss(item("r2", "/s?utm_medium=x", "New headline")), url=URL).entries[0]
+    assert one.guid != two.guid and one.canonical_link == two.canonical_link

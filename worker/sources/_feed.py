@@ -144,8 +144,9 @@ def _adapt(
             raise FeedParseError(
                 f"feed {url}: truncated XML (the <{root}> element is never closed) and no "
                 "complete entry", code="truncated")
+        kept = len(raw_entries)
         problems.append(f"truncated XML: the <{root}> element is never closed; kept "
-                        f"{len(raw_entries)} complete entr{'y' if len(raw_entries) == 1 else 'ies'}")
+                        f"{kept} complete entr{'y' if kept == 1 else 'ies'}")
     if not version and not raw_entries:
         detail = _describe_bozo(parsed.get("bozo_exception")) if parsed.get("bozo") else ""
         raise FeedParseError(f"feed {url}: not a usable RSS or Atom feed"

@@ -136,6 +136,11 @@ def _fetch(
     )
 
 
+def _where(url: str, current: str) -> str:
+    """The URL asked for, and where redirects led if that differs."""
+    return url if current == url else f"{url} (at {current})"
+
+
 def _build_request(
     http: httpx.Client, target: str, headers: dict[str, str], policy: NetworkPolicy,
     *, original: str,
@@ -190,7 +195,7 @@ def _send(
 def _translate(
     exc: Exception, url: str, current: httpx.URL, deadline: float, limits: FetchLimits
 ) -> FetchError:
-    where = url if str(current) == url else f"{url} (at {current})"
+    where = _where(url, str(current))
     if isinstance(exc, httpx.TimeoutException):
         if time.monotonic() >= deadline - 0.01:
             what = f"total deadline of {limits.total_timeout:g}s exceeded"
@@ -242,13 +247,14 @@ def _finish(
         for t in content_types
     ):
         raise FetchError(
-            f"unexpected content type {content_type} at {current}"
+            f"unexpected content type {content_type} at {_where(url, current)}"
             f" (expected {', '.join(content_types)})",
             url=url, code="bad_content_type", permanent=True, status_code=status,
         )
     result.content = _read_body(response, url, limits, deadline)
     if not result.content.strip():
-        raise FetchError(f"empty response body from {current} (HTTP {status})", url=url,
+        raise FetchError(f"empty response body from {_where(url, current)} (HTTP {status})",
+                         url=url,
                          code="empty", status_code=status)
     return result
 
@@ -257,7 +263,7 @@ def _check_status(status: int, headers: dict[str, str], url: str, current: str) 
     if 200 <= status < 300:
         return
     retry_after = parse_retry_after(headers.get("retry-after"))
-    where = url if current == url else f"{url} (at {current})"
+    where = _where(url, current)
     if status == 404:
         raise FetchError(f"HTTP 404 Not Found: {where}", url=url, code="not_found",
                          permanent=True, status_code=status)
@@ -318,7 +324,7 @@ class _TooLarge(Exception):
 
 def _read_body(response: httpx.Response, url: str, limits: FetchLimits, deadline: float) -> bytes:
     cap = limits.max_bytes
-    where = str(response.request.url)
+    where = _where(url, str(response.request.url))
     declared = response.headers.get("content-length", "")
     if declared.strip().isdigit() and int(declared.strip()[:15]) > cap:
         raise FetchError(

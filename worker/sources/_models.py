@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from worker.urls import canonical_url
+
 __all__ = ["TITLE_MAX", "FeedEntry", "ParsedFeed"]
 
 TITLE_MAX = 1000  # characters; longer titles are cut, not rejected
@@ -19,6 +21,12 @@ class FeedEntry:
     summary: str | None
     content: str | None
     author: str | None
+
+    @property
+    def canonical_link(self) -> str | None:
+        """The link as deduplicated: a story whose GUID or title changes between polls
+        keeps the same canonical link, so it is not alerted twice."""
+        return canonical_url(self.link) if self.link else None
 
 
 @dataclass

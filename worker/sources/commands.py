@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 from worker.errors import FeedParseError, FetchError
-from worker.sources._fetch import FEED_ACCEPT, fetch
 from worker.sources._feed import parse_feed
+from worker.sources._fetch import FEED_ACCEPT, fetch
 from worker.sources._policy import FetchLimits, NetworkPolicy
 from worker.urls import canonical_url
 

@@ -81,3 +81,8 @@ def test_webhook_body_default_and_override(tmp_path):
     (tmp_path / "webhook.json.j2").write_text("not json {{ m.alert_id }}")
     with pytest.raises(DeliveryError, match="not valid JSON"):
         Renderer(tmp_path).webhook_body(alert_message())
+
+
+def test_only_http_links_in_html():
+    r = Renderer().email(alert_message(url="javascript:alert(1)"))
+    assert "javascript:" not in r.html and 'href="#"' in r.html

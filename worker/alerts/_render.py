@@ -40,6 +40,12 @@ class RenderedEmail:
     html: str
 
 
+def _safe_url(url: str | None) -> str:
+    """Only http(s) links go into HTML: a feed cannot smuggle in a javascript: link."""
+    text = (url or "").strip()
+    return text if text.lower().startswith(("http://", "https://")) else "#"
+
+
 def _marked_text(snippet: Snippet) -> str:
     """Matched words as *word* in plain text."""
     return "".join(f"*{t}*" if marked else t for t, marked in snippet.segments())
@@ -76,6 +82,7 @@ class Renderer:
         self.env.filters["score"] = lambda v: f"{float(v):g}"
         self.env.filters["marked_text"] = _marked_text
         self.env.filters["marked_html"] = _marked_html
+        self.env.filters["safe_url"] = _safe_url
 
     def _localtime(self, value: datetime | None) -> str:
         if value is None:

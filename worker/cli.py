@@ -220,7 +220,8 @@ def run(
                     f"polled {summary.feeds_polled} feed(s) ({summary.feeds_failed} failed, "
                     f"{summary.feeds_not_modified} not modified), {summary.articles_new} new article(s), "
                     f"processed {summary.articles_processed} ({summary.articles_failed} failed), "
-                    f"sent {summary.deliveries_sent} alert(s) ({summary.deliveries_failed} failed)",
+                    f"sent {summary.deliveries_sent} alert(s) ({summary.deliveries_failed} failed), "
+                    f"{summary.digests_sent} digest(s)",
                     highlight=False,
                 )
             if once:

@@ -143,7 +143,7 @@ def build_context(
         engine=engine,
         sessions=make_sessionmaker(engine),
         index=build_index(config),
-        channels=build_channels(config.channels),
+        channels=build_channels(config.channels, network=policy),
         limits=limits,
         policy=policy,
         # one pooled, guarded client per process: connections are reused across feeds/pages
@@ -667,6 +667,7 @@ class RunSummary:
     alerts: int = 0
     deliveries_sent: int = 0
     deliveries_failed: int = 0
+    digests_sent: int = 0
 
 
 class Progress:
@@ -679,8 +680,8 @@ class Progress:
 
 
 def run_once(ctx: Context, progress: Progress | None = None) -> RunSummary:
-    """One pass in-process: poll every due feed, process every waiting article,
-    deliver every due alert."""
+    """One pass in-process: poll every due feed, process every waiting article, raise
+    feed-health notices, deliver every due alert and send the digests that are due."""
     progress = progress or Progress()
     summary = RunSummary()
     sync_feeds(ctx)
@@ -705,6 +706,8 @@ def run_once(ctx: Context, progress: Progress | None = None) -> RunSummary:
         summary.articles_failed += pres.status == "failed"
         progress.article(article_id, pres)
 
+    # feed-health notices are deliveries like any other: raise them before the sweep
+    check_feed_health(ctx)
     delivery_ids = due_deliveries(ctx)
     progress.stage("deliveries", len(delivery_ids))
     for delivery_id in delivery_ids:
@@ -712,6 +715,7 @@ def run_once(ctx: Context, progress: Progress | None = None) -> RunSummary:
         summary.deliveries_sent += dres.status == "sent"
         summary.deliveries_failed += dres.status in ("failed", "dead")
         progress.delivery(delivery_id, dres)
+    summary.digests_sent = len(send_digests(ctx))
     with ctx.session() as s:
         summary.alerts = s.query(Alert).count()
     return summary

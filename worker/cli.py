@@ -317,28 +317,17 @@ def _ago(d: datetime | None, now: datetime) -> str:
 
 
 def _mount() -> None:
-    """Mount the stage packages' commands (each package owns its own CLI module)."""
+    """Mount the stage packages' commands (each package owns its own CLI module).
+    Imported here rather than at the top so that `newsradar --help` stays quick."""
+    from worker.alerts.commands import app as alerts_app
     from worker.clean.commands import app as clean_app
+    from worker.service.commands import register as register_service
+    from worker.topics.commands import app as topics_app
 
+    register_service(app)
     app.add_typer(clean_app, name="clean")
-    try:
-        from worker.topics.commands import app as topics_app
-
-        app.add_typer(topics_app, name="topics")
-    except ImportError:
-        pass
-    try:
-        from worker.alerts.commands import app as alerts_app
-
-        app.add_typer(alerts_app, name="alerts")
-    except ImportError:
-        pass
-    try:
-        from worker.service.commands import register as register_service
-
-        register_service(app)
-    except ImportError:
-        pass
+    app.add_typer(topics_app, name="topics")
+    app.add_typer(alerts_app, name="alerts")
 
 
 def main() -> None:

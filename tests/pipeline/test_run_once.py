@@ -101,6 +101,20 @@ def test_run_once_delivers_exactly_the_expected_alerts_and_repeats_nothing(seed_
     assert len((tmp_path / "alerts.jsonl").read_text(encoding="utf-8").splitlines()) == len(expected)
     engine.dispose()
 
+    # The stored stories can be used to backtest a topic, saved or not.
+    bt = newsradar("topics", "backtest", "armistice", "--days", "36500", "--json", "--config", str(cfg), db=db)
+    assert bt.returncode == 0, bt.stderr
+    result = json.loads(bt.stdout)
+    assert {h["url"] for h in result["hits"]} == {u for u, t in expected if t == "armistice"}
+    assert sum(result["per_day"].values()) == 2
+    bt = newsradar("topics", "backtest", "kursk", "--query", "Kursk", "--days", "36500", "--json",
+                   "--config", str(cfg), db=db)
+    assert bt.returncode == 0, bt.stderr
+    assert {h["url"] for h in json.loads(bt.stdout)["hits"]} == {
+        seed_site.url("/news/000_906bbe40c4e300f6.html?utm_source=rss"),
+        seed_site.url("/news/003_caf3896bf0f883f3.html?utm_source=rss"),
+    }
+
 
 def test_run_once_with_a_bad_config_exits_2_and_names_the_problem(tmp_path: Path) -> None:
     cfg = tmp_path / "bad.yaml"

@@ -6,6 +6,7 @@ from worker.store.db import (
     session_scope,
     upgrade,
 )
+from worker.store.queries import StoredArticle, iter_articles
 from worker.store.models import (
     Alert,
     Article,
@@ -22,6 +23,6 @@ from worker.store.models import (
 
 __all__ = [
     "Alert", "Article", "Base", "ChannelState", "Delivery", "DeliveryAttempt", "Digest",
-    "Feed", "Match", "Story", "make_engine", "make_sessionmaker", "session_scope",
+    "Feed", "Match", "Story", "StoredArticle", "iter_articles", "make_engine", "make_sessionmaker", "session_scope",
     "upgrade", "utcnow",
 ]

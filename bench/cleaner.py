@@ -111,7 +111,8 @@ def main() -> None:
     params = load_params()
     prov = params.provenance or {}
     tuned = prov.get("tuned_on") or []
-    tuned_dirs = {Path(s["dir"]).resolve(): s.get("half") for s in tuned
+    # the tune command records directories as given, relative to the repository root
+    tuned_dirs = {(ROOT / s["dir"]).resolve(): s.get("half") for s in tuned
                   if isinstance(s, dict) and "dir" in s}
     seeds_in_sample = SEEDS.resolve() in tuned_dirs or not tuned
     bench_mode = tuned_dirs.get(BENCH.resolve(), "absent") if BENCH.resolve() in tuned_dirs \

@@ -114,7 +114,7 @@ def explain_page(data: bytes | str, *, content_type: str | None = None) -> list[
     if dec.status != "ok":
         return [LineDecision(0, "", "DROP", f"input is {dec.status}")]
     text = visible_text(dec.text) if looks_like_html(dec.text, content_type) else dec.text
-    res = _text_cleaner().clean(text)
+    res = _text_cleaner().clean(text, explain=True)
     decided = {d.line_no: d for d in res.decisions}
     out: list[LineDecision] = []
     for no, raw in enumerate(text.splitlines(), start=1):

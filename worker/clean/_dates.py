@@ -46,9 +46,82 @@ class FoundDate:
     has_time: bool
 
 
+_MONTHS = {m: i for i, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_T = (r"(?:[,\s]+(?:at\s+)?(?P<H>\d{1,2})[:.](?P<M>\d{2})(?::(?P<S>\d{2}))?\s*"
+      r"(?:(?P<ap>[ap])\.?m\.?)?)?(?P<z>" + _ZONE + r")?")
+# The common shapes, read without dateutil (the text path's speed budget); anything
+# else that _DATE located goes to dateutil.
+_FAST = [
+    re.compile(r"(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})(?:[T ](?P<H>\d{2}):(?P<M>\d{2})"
+               r"(?::(?P<S>\d{2}))?(?:\.\d+)?(?P<z>Z|" + _ZONE + r")?)?$", re.I),
+    re.compile(r"(?P<mon>[a-z]{3})[a-z]*\.?\s+(?P<d>\d{1,2})(?:st|nd|rd|th)?,?\s+(?P<y>\d{4})"
+               + _T + "$", re.I),
+    re.compile(r"(?P<d>\d{1,2})(?:st|nd|rd|th)?\s+(?P<mon>[a-z]{3})[a-z]*\.?,?\s+(?P<y>\d{4})"
+               + _T + "$", re.I),
+    re.compile(r"(?P<a>\d{1,2})(?P<sep>[-/.])(?P<b>\d{1,2})[-/.](?P<y>\d{4})" + _T + "$", re.I),
+]
+
+
+def _zone(z: str | None) -> timezone | None:
+    if not z:
+        return None
+    z = z.strip()
+    if z.upper() == "Z":
+        return timezone.utc
+    if z.upper() in _TZ:
+        return timezone(timedelta(seconds=_TZ[z.upper()]))
+    m = re.match(r"([+-])(\d{2}):?(\d{2})$", z)
+    if m:
+        off = timedelta(hours=int(m.group(2)), minutes=int(m.group(3)))
+        return timezone(-off if m.group(1) == "-" else off)
+    return None
+
+
+def _fast_parse(raw: str) -> FoundDate | None:
+    for k, pat in enumerate(_FAST):
+        m = pat.match(raw)
+        if m is None:
+            continue
+        g = m.groupdict()
+        try:
+            year = int(g["y"])
+            if k == 3:
+                a, b = int(g["a"]), int(g["b"])
+                # dashes and dots are day-first (most of the world); slashes are
+                # month-first unless the first number cannot be a month
+                day_first = g["sep"] in "-." or a > 12
+                day, month = (a, b) if day_first else (b, a)
+            else:
+                day = int(g["d"])
+                month = int(g["m"]) if k == 0 else _MONTHS.get(g["mon"].lower(), 0)
+            if not month:
+                return None
+            if g.get("H") is None:
+                return FoundDate(datetime(year, month, day, tzinfo=timezone.utc), False)
+            hour, minute, sec = int(g["H"]), int(g["M"]), int(g["S"] or 0)
+            ap = (g.get("ap") or "").lower()
+            if ap == "p" and hour < 12:
+                hour += 12
+            elif ap == "a" and hour == 12:
+                hour = 0
+            tz = _zone(g.get("z")) or timezone.utc  # a time with no zone: read as UTC
+            return FoundDate(datetime(year, month, day, hour, minute, sec, tzinfo=tz), True)
+        except ValueError:
+            return None
+    return None
+
+
 def parse_date_text(raw: str) -> FoundDate | None:
     """Read one date string (already located). None when it does not parse."""
     raw = raw.strip()
+    found = _fast_parse(raw)
+    if found is not None:
+        return found if 1990 <= found.when.year <= 2100 else None
+    return _dateutil_parse(raw)
+
+
+def _dateutil_parse(raw: str) -> FoundDate | None:
     has_time = bool(_HAS_TIME.search(raw[6:] if re.match(r"\d{1,2}[-/.]", raw) else raw)) \
         or bool(re.search(r"T\d{2}:\d{2}", raw))
     dayfirst = bool(re.match(r"\d{1,2}[-.]\d{1,2}[-.]\d{4}", raw))

@@ -71,6 +71,8 @@ def filter_lines(text: str, title: str | None, dropped: list[Dropped]) -> str:
             dropped.append(Dropped(None, s, "title_repeat"))
             continue
         rule = line_rule(info.text)
+        if rule == "link_row" and s.startswith("|"):
+            rule = None  # a table row, not a row of footer links
         if rule in _HTML_RULES and not (info.ends_sentence and info.n_words >= 25):
             dropped.append(Dropped(None, s, rule))
             continue

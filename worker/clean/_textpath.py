@@ -65,7 +65,7 @@ class TextResult:
     kept_lines: int = 0
 
 
-@dataclass
+@dataclass(slots=True)
 class _Line:
     no: int  # 1-based input line number
     raw: str
@@ -146,7 +146,7 @@ class TextCleaner:
             s = raw.strip()
             if not s:
                 continue
-            m = _DATE_PREFIX.match(s)
+            m = _DATE_PREFIX.match(s) if s[0] in "dD" else None
             if m:
                 found = parse_date_text(m.group(1))
                 if found is not None:
@@ -218,16 +218,23 @@ class TextCleaner:
                     return
 
     def _values(self, lines: list[_Line]) -> list[float]:
+        """Each line's contribution to the story span: prose adds by its length, other
+        lines subtract (in-story noise a little, section enders a lot)."""
         pr = self.params
+        t, cap, neg = pr.threshold, pr.len_cap, pr.neg_scale
+        drop, end = -pr.drop_pen, -pr.end_pen
         vals: list[float] = []
+        add = vals.append
         for ln in lines:
             if ln.meta is not None:
-                vals.append(-pr.drop_pen)
+                add(drop)
             elif ln.rule is not None:
-                vals.append(-pr.drop_pen if ln.rule in _INLINE_NOISE else -pr.end_pen)
+                add(drop if ln.rule in _INLINE_NOISE else end)
             else:
-                v = (ln.p - pr.threshold) * max(0.2, min(ln.info.n_chars, pr.len_cap) / 100.0)
-                vals.append(v if v >= 0 else v * pr.neg_scale)
+                n = ln.info.n_chars
+                w = 0.2 if n < 20 else (n if n < cap else cap) / 100.0
+                v = (ln.p - t) * w
+                add(v if v >= 0 else v * neg)
         return vals
 
     def _metadata(self, lines: list[_Line], lo: int, res: TextResult,
@@ -340,7 +347,9 @@ class TextCleaner:
         return chosen
 
     # -- the whole page ------------------------------------------------------------
-    def clean(self, text: str, fallback_title: str | None = None) -> TextResult:
+    def clean(self, text: str, fallback_title: str | None = None,
+              explain: bool = False) -> TextResult:
+        """Clean one dump; ``explain`` also records every line's decision."""
         res = TextResult()
         dates: list[tuple[int, int, FoundDate]] = []
         lines = self._lines(text, dates)
@@ -352,25 +361,27 @@ class TextCleaner:
         self._metadata(lines, lo if hi >= lo else len(lines), res, fallback_title)
         lo, hi = _best_span(self._values(lines))
         res.published = self._choose_date(dates + self._pending_dates)
-        self._decide(lines, lo, hi, res)
+        self._decide(lines, lo, hi, res, explain)
         return res
 
-    def _decide(self, lines: list[_Line], lo: int, hi: int, res: TextResult) -> None:
+    def _decide(self, lines: list[_Line], lo: int, hi: int, res: TextResult,
+                explain: bool = False) -> None:
         pr = self.params
         keep = [False] * len(lines)
-        reason = [""] * len(lines)
+        reason = [""] * len(lines)  # Dropped.rule; --explain adds p(story)
+        t = pr.threshold
         for i, ln in enumerate(lines):
             if ln.meta is not None:
-                reason[i] = f"metadata: {ln.meta}"
+                reason[i] = "metadata: " + ln.meta
             elif ln.rule is not None:
                 reason[i] = ln.rule
             elif not (lo <= i <= hi):
-                reason[i] = f"outside story (p={ln.p:.2f})"
-            elif ln.p >= pr.threshold:
+                reason[i] = "outside story"
+            elif ln.p >= t:
                 keep[i] = True
-                reason[i] = f"prose (p={ln.p:.2f})"
+                reason[i] = "prose"
             else:
-                reason[i] = f"not prose (p={ln.p:.2f})"
+                reason[i] = "not prose"
         # short headings set between prose lines inside the story
         for i in range(max(lo, 1), min(hi, len(lines) - 2) + 1):
             ln = lines[i]
@@ -380,13 +391,15 @@ class TextCleaner:
             if not (1 <= inf.n_words <= pr.heading_max_words) or inf.text[-1] in ".,;:" \
                     or inf.bullet:
                 continue
-            if keep[i - 1] and i + 1 <= hi and lines[i + 1].rule is None \
-                    and lines[i + 1].p >= pr.threshold:
+            nxt = lines[i + 1]
+            if keep[i - 1] and i + 1 <= hi and nxt.rule is None and nxt.meta is None \
+                    and nxt.p >= t:
                 keep[i] = True
-                reason[i] = f"heading between prose (p={ln.p:.2f})"
+                reason[i] = "heading between prose"
         # a prose line repeated on the page (pull quote) is kept once
         seen: set[str] = set()
         paras: list[str] = []
+        dropped = res.dropped
         for i, ln in enumerate(lines):
             if keep[i]:
                 if ln.info.count > 1 and ln.info.norm in seen:
@@ -395,18 +408,17 @@ class TextCleaner:
                 else:
                     seen.add(ln.info.norm)
                     paras.append(ln.info.text)
+                    continue
+            dropped.append(Dropped(ln.no, ln.raw, reason[i]))
         res.text = "\n\n".join(paras)
         res.kept_lines = len(paras)
         res.language = guess_language(res.text)
-        by_no = {ln.no: i for i, ln in enumerate(lines)}
-        res.decisions = []
-        for ln in lines:
-            i = by_no[ln.no]
-            if keep[i]:
-                res.decisions.append(LineDecision(ln.no, ln.raw, "KEEP", reason[i]))
-            else:
-                res.decisions.append(LineDecision(ln.no, ln.raw, "DROP", reason[i]))
-                res.dropped.append(Dropped(ln.no, ln.raw, reason[i]))
+        if explain:
+            res.decisions = [
+                LineDecision(ln.no, ln.raw, "KEEP" if keep[i] else "DROP",
+                             reason[i] + (f" (p={ln.p:.2f})" if ln.rule is None
+                                          and ln.meta is None else ""))
+                for i, ln in enumerate(lines)]
 
 
 _LANG_WORDS = {
@@ -420,13 +432,23 @@ _LANG_WORDS = {
     "nl": {"het", "een", "van", "en", "de", "dat", "niet", "zijn", "met", "voor"},
 }
 _WORDS = re.compile(r"[^\W\d_]+")
+_WORD_LANGS: dict[str, tuple[str, ...]] = {}
+for _lang, _ws in _LANG_WORDS.items():
+    for _w in _ws:
+        _WORD_LANGS[_w] = _WORD_LANGS.get(_w, ()) + (_lang,)
 
 
 def guess_language(text: str) -> str | None:
     """A cheap guess from function words; None when the text gives too little to go on."""
-    words = _WORDS.findall(text[:5000].lower())
+    words = _WORDS.findall(text[:2000].lower())
     if len(words) < 20:
         return None
-    scores = {lang: sum(1 for w in words if w in ws) for lang, ws in _LANG_WORDS.items()}
+    scores: dict[str, int] = {}
+    get = _WORD_LANGS.get
+    for w in words:
+        for lang in get(w, ()):
+            scores[lang] = scores.get(lang, 0) + 1
+    if not scores:
+        return None
     lang, best = max(scores.items(), key=lambda kv: kv[1])
     return lang if best >= len(words) * 0.05 else None

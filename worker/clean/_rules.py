@@ -45,7 +45,9 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"(?:reporting|additional\s+reporting|writing|editing)\s+by|"
         r"this\s+(?:story|article|report)\s+(?:has\s+been|was)\s+(?:published|edited|"
         r"auto-generated|generated)|(?:this\s+)?(?:story|article)\s+(?:is\s+)?(?:from|via)\s+"
-        r"(?:a\s+)?(?:syndicated|wire|agency)|edited\s+by|source\s*:)", re.I)),
+        r"(?:a\s+)?(?:syndicated|wire|agency)|edited\s+by|source\s*:|citation\s*:|"
+        r"(?:provided|courtesy)\s+(?:by|of)\b|more\s+information\s*:|explore\s+further$|"
+        r"(?:this\s+(?:document|article|story|material)\s+is\s+)?subject\s+to\s+copyright)", re.I)),
     ("advert", re.compile(
         r"^(?:advertisement|advertisment|ad|ads|sponsored(?:\s+content)?|promoted|"
         r"story\s+continues\s+(?:below|after)(?:\s+(?:this\s+)?(?:advertisement|ad))?|"
@@ -98,10 +100,6 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("breadcrumb", re.compile(r"^(?:home|start|main)\s*(?:>|»|/|›|\||→)", re.I)),
 ]
 
-_STRONG_SUB = re.compile(r"subscri|newsletter|qr[- ]?code|sign\s+up\s+for|unlock", re.I)
-_PIPES = re.compile(r"\s[|•·]\s")
-
-
 # Patterns that may match anywhere in a line; each runs only when one of its guard
 # substrings is in the lower-cased line (scanning every line with them is the hot loop).
 # (family, pattern, longest line it applies to, guard substrings, tail window)
@@ -113,9 +111,11 @@ _ANYWHERE: list[tuple[str, re.Pattern[str], int, tuple[str, ...], int]] = [
     r"\((?:[^()]{0,60}/)?(?:AP|AFP|Reuters|Getty(?:\s+Images)?|EPA|PTI|ANI|IANS|Xinhua|"
     r"Bloomberg|Shutterstock|iStock|Alamy|Wikimedia(?:\s+Commons)?|AAP|CP|PA|dpa|"
     r"Yonhap|KCNA|X|Twitter|Instagram|Facebook)(?:\s*(?:Photo|Images?|via[^)]*))?\)\s*$|"
-    r"\bvia\s+Getty\s+Images\b|getty\s+images\s*$|\bAP\s+Photo\b|/\s*(?:AP|AFP|Reuters)\)?\s*$",
+    r"\bvia\s+Getty\s+Images\b|getty\s+images\s*$|\bAP\s+Photo\b|/\s*(?:AP|AFP|Reuters)\)?\s*$|"
+    r"[.!?)]\s+(?:image\s+|photo\s+|picture\s+)?credits?\s*:\s*[^.!?]{1,60}$",
     re.I), 400,
-     (")", "|", "·", "•", "getty", "ap photo", "/ap", "/ afp", "/afp", "/ ap", "reuters"), 160),
+     (")", "|", "·", "•", "getty", "ap photo", "/ap", "/ afp", "/afp", "/ ap", "reuters", "credit"),
+     160),
     ("ai_disclaimer", re.compile(
         r"\bai[- ]generated\b|\bgenerated\s+(?:by|with|using)\s+ai\b|"
         r"for\s+illustrat(?:ive|ion)\s+purposes?\s+only|does\s+not\s+depict\s+any\s+real",
@@ -160,78 +160,6 @@ def _combined(limit: int) -> re.Pattern[str]:
 
 
 _COMBINED = [(limit, _combined(limit)) for limit in _BUCKETS]
-# one regex per family for its guard substrings: a C-level scan instead of a loop of `in`
-_STRONG_SUB = re.compile(r"subscri|newsletter|qr[- ]?code|sign\s+up\s+for|unlock", re.I)
-_PIPES = re.compile(r"\s[|•·]\s")
-
-
-# Patterns that may match anywhere in a line; each runs only when one of its guard
-# substrings is in the lower-cased line (scanning every line with them is the hot loop).
-# (family, pattern, longest line it applies to, guard substrings, tail window)
-_ANYWHERE: list[tuple[str, re.Pattern[str], int, tuple[str, ...], int]] = [
-    ("caption", re.compile(
-    r"\((?:photo|image|picture|pic|file\s+photo|representational|representative|"
-    r"illustration|video|credit|source|graphic)s?\b[^)]*\)\s*$|"
-    r"[|·•]\s*(?:photo|image|picture|credit|source)s?\s*(?::|by\b)|"
-    r"\((?:[^()]{0,60}/)?(?:AP|AFP|Reuters|Getty(?:\s+Images)?|EPA|PTI|ANI|IANS|Xinhua|"
-    r"Bloomberg|Shutterstock|iStock|Alamy|Wikimedia(?:\s+Commons)?|AAP|CP|PA|dpa|"
-    r"Yonhap|KCNA|X|Twitter|Instagram|Facebook)(?:\s*(?:Photo|Images?|via[^)]*))?\)\s*$|"
-    r"\bvia\s+Getty\s+Images\b|getty\s+images\s*$|\bAP\s+Photo\b|/\s*(?:AP|AFP|Reuters)\)?\s*$",
-    re.I), 400,
-     (")", "|", "·", "•", "getty", "ap photo", "/ap", "/ afp", "/afp", "/ ap", "reuters"), 160),
-    ("ai_disclaimer", re.compile(
-        r"\bai[- ]generated\b|\bgenerated\s+(?:by|with|using)\s+ai\b|"
-        r"for\s+illustrat(?:ive|ion)\s+purposes?\s+only|does\s+not\s+depict\s+any\s+real",
-        re.I), 400, ("generated", "illustrat", "depict"), 0),
-    ("subscribe", re.compile(
-        r"\b(?:subscribe|subscription|newsletter|sign\s+up|sign\s+in|log\s+in|login|register"
-        r"|qr[- ]?code|unlock|paywall|premium\s+content|free\s+trial|already\s+a\s+subscriber"
-        r"|download\s+(?:the|our)\s+app|get\s+the\s+app)\b", re.I), 160,
-     ("subscri", "newsletter", "sign up", "sign in", "log in", "login", "regist", "qr", "unlock",
-      "paywall", "premium", "trial", " app"), 0),
-    ("cookies", re.compile(
-        r"\b(?:we|this\s+(?:site|website))\s+uses?\s+cookies|cookies?\s+(?:policy|settings|preferences|"
-        r"consent|notice)|accept\s+(?:all\s+)?cookies|(?:necessary|functional|analytics|performance|"
-        r"advertising|third[- ]party|tracking|these)\s+cookies|cookies\s+(?:are|that|to\s+improve)|"
-        r"opt[- ]out\s+if\s+you\s+wish|by\s+(?:continuing|using)\s+(?:to\s+(?:use|browse)\s+)?this\s+"
-        r"(?:site|website)", re.I), 600, ("cookie", "opt-out", "opt out", "by continuing", "by using"), 0),
-    # a comment's own header: "Milan on September 12, 2018 at 4:47 pm said:", "joe says:"
-    ("comments", re.compile(
-        r"^(?:\d+\.\s*)?[\w.@-]+\s+says\s*:?$|\bon\s+.{3,40}\d{4}.{0,30}\s(?:said|says|wrote|replied)\s*:?$",
-        re.I), 120, ("said", "says", "wrote", "replied"), 0),
-    ("copyright", re.compile(
-        r"©|\(c\)\s*\d{4}|\bcopyright\s*(?:©|\(c\)|\d{4})|\ball\s+rights\s+reserved\b", re.I),
-     400, ("©", "(c)", "copyright", "reserved"), 0),
-    ("breadcrumb", re.compile(r"(?:\s(?:>|»|›|→)\s.*){2,}"), 1 << 30, (" > ", " » ", " › ", " → "),
-     0),
-]
-
-# Families anchored at the line start that only apply to lines up to a length: a long
-# line that merely starts like a share row or a label is prose.
-_MAX_LEN = {"ui": 80, "list_label": 80, "comments": 80, "rank_number": 80, "advert": 80,
-            "share": 80, "byline": 100, "date": 120, "caption": 400, "copyright": 400,
-            "contact": 400}
-_BUCKETS = (80, 100, 120, 400, 1 << 30)
-
-
-def _combined(limit: int) -> re.Pattern[str]:
-    """One alternation of the anchored families that apply to lines of this length, used
-    with ``match``: a single regex call per line tries them all, in order."""
-    alts = [f"(?P<{name}>{pat.pattern})" for name, pat in _RULES
-            if _MAX_LEN.get(name, 1 << 30) >= limit]
-    return re.compile("|".join(alts), re.I)
-
-
-_COMBINED = [(limit, _combined(limit)) for limit in _BUCKETS]
-# one regex per family for its guard substrings: a C-level scan instead of a loop of `in`
-def _guard(g: tuple[str, ...] | re.Pattern[str]) -> str:
-    return g.pattern if isinstance(g, re.Pattern) else "|".join(map(re.escape, g))
-
-
-_ANYWHERE_G = [(name, pat, max_len, re.compile(_guard(guard)), tail)
-               for name, pat, max_len, guard, tail in _ANYWHERE]
-# any family's guard at all: most lines have none and skip the loop
-_ANY_GUARD = re.compile("|".join(f"(?:{_guard(g)})" for _, _, _, g, _ in _ANYWHERE))
 _STRONG_SUB = re.compile(r"subscri|newsletter|qr[- ]?code|sign\s+up\s+for|unlock", re.I)
 _PIPES = re.compile(r"\s[|•·]\s")
 

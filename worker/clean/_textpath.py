@@ -48,6 +48,10 @@ _BIO_START = re.compile(r"^(?:he|she|they)\s+(?:is|was|has|writes|covers|reports
 _INLINE_NOISE = frozenset({"caption", "also_read", "advert", "credit", "ai_disclaimer", "date",
                            "byline", "rank_number", "ui", "repeated", "summary", "bio",
                            "caption_dup", "list_label"})
+# lines that sit between a standfirst and the story (an ad or a list label does not)
+_HEADER_RULES = frozenset({"byline", "date", "caption", "caption_dup", "ai_disclaimer"})
+# a headline does not end with a full stop, hold a URL or stack labelled fields
+_NOT_HEADLINE = re.compile(r"(?<![A-Z][a-z]|.[A-Z])\.$|https?://|www\.|:.*:")
 _PRIORITY = {"published": 0, "created": 0, "posted": 0, "first published": 0, "date": 1,
              "dateline": 1, "bare": 2, "updated": 3, "modified": 3, "last updated": 3}
 
@@ -245,29 +249,31 @@ class TextCleaner:
         fb = set(re.findall(r"\w+", fallback_title.lower())) if fallback_title else set()
         crumbs = [ln.info.norm for ln in lines if ln.rule == "breadcrumb"]
         best, best_score = None, -1e9
-        for k, ln in enumerate(header):
+        first = max(0, len(header) - 40)  # the headline sits shortly before the story
+        for k in range(first, len(header)):
+            ln = header[k]
             inf = ln.info
-            if ln.rule not in (None, "repeated", "breadcrumb") or not (3 <= inf.n_words <= 30) \
-                    or inf.n_chars > 250:
-                continue
-            if ln.rule == "breadcrumb":
+            if ln.rule not in (None, "repeated") or not (3 <= inf.n_words <= 30) \
+                    or inf.n_chars > 250 or _NOT_HEADLINE.search(inf.text):
                 continue
             score = inf.title_ratio + min(inf.n_words, 10) / 10.0
             if inf.count > 1:
-                score += 1.5
+                score += 1.0
             if any(c.endswith(inf.norm) for c in crumbs):
                 score += 2.0
-            if inf.text[-1] == "." or inf.stop_ratio > 0.45:
+            if inf.stop_ratio > 0.45:
                 score -= 1.5
+            if inf.bullet:
+                score -= 1.0  # a menu entry
             nxt = header[k + 1] if k + 1 < len(header) else (lines[lo] if lo < len(lines) else None)
             if nxt is not None and (nxt.rule in ("byline", "date") or _name_like(nxt.info.text)
                                     or (nxt.info.ends_sentence and nxt.info.n_words >= 12)):
-                score += 1.0
+                score += 1.5
             if fb:
                 toks = set(re.findall(r"\w+", inf.norm))
                 if toks and len(toks & fb) / len(toks | fb) >= 0.6:
                     score += 5.0
-            score -= 0.01 * k
+            score -= 0.08 * (len(header) - k)
             if score > best_score:
                 best, best_score = ln, score
         title_idx = -1
@@ -283,11 +289,12 @@ class TextCleaner:
         # -- description: the prose line right after the headline, set apart from the
         # body by a caption, byline or date (else it is the first paragraph) -----------
         if 0 <= title_idx < len(lines) - 2:
-            cand, after = lines[title_idx + 1], lines[title_idx + 2]
+            cand = lines[title_idx + 1]
+            after = lines[title_idx + 2:title_idx + 5]
             if cand.rule is None and cand.meta is None and cand.info.n_words >= 8 \
-                    and cand.info.ends_sentence and (
-                        after.rule is not None or after.p < pr.threshold
-                        or _name_like(after.info.text)):
+                    and cand.info.ends_sentence and any(
+                        a.rule in _HEADER_RULES or a.meta is not None
+                        or _name_like(a.info.text) for a in after):
                 res.description = cand.info.text
                 cand.meta = "description"
         # -- author: in the header, between the headline and the story ------------

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from collections.abc import Callable
+from typing import Any
 
 from ._matcher import Hit, Matcher, explain
 from ._model import Match
@@ -21,7 +23,6 @@ FORMULA = "score = 3 x title hits + 2 x lead hits + 1 x later body hits"
 MAX_HIGHLIGHTS = 3
 MAX_LISTED_HITS = 20
 _SNIPPET_MAX = 320
-_SENT_END_RE = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*\s+|\n\s*")
 _WS_RE = re.compile(r"\s+")
 
 
@@ -35,10 +36,6 @@ def _dedupe(hits: list[Hit]) -> list[Hit]:
         seen.add(key)
         out.append(h)
     return out
-
-
-def _sentence_starts(text: str) -> list[int]:
-    return [0] + [m.end() for m in _SENT_END_RE.finditer(text)]
 
 
 def _mark(text: str, start: int, end: int, ranges: list[tuple[int, int]]) -> str:
@@ -78,7 +75,7 @@ def _mark(text: str, start: int, end: int, ranges: list[tuple[int, int]]) -> str
 def highlights(d: PreparedDoc, hits: list[Hit], limit: int = MAX_HIGHLIGHTS) -> list[str]:
     """Up to ``limit`` snippets: the sentence(s) around the best hits, hit words marked."""
     texts = {"title": d.title, "body": d.body}
-    starts = {"title": _sentence_starts(d.title), "body": _sentence_starts(d.body)}
+    starts = {"title": d.sentence_starts("title"), "body": d.sentence_starts("body")}
     # Character ranges of every mark, per field, to mark all hits inside a snippet.
     ranges: dict[str, list[tuple[int, int]]] = {"title": [], "body": []}
     located = []
@@ -109,6 +106,76 @@ def highlights(d: PreparedDoc, hits: list[Hit], limit: int = MAX_HIGHLIGHTS) -> 
     return [_mark(texts[f], s, e, ranges[f]) for f, s, e in chosen]
 
 
+def _explanation(query_text: str, d: PreparedDoc, hits: list[Hit], absent: list[str],
+                 counts: dict[str, int], score: float, min_score: float) -> dict:
+    by_clause: dict[str, dict] = {}
+    for h in hits:
+        entry = by_clause.setdefault(h.clause, {"clause": h.clause, "hits": 0, "where": []})
+        entry["hits"] += 1
+        if h.marks and len(entry["where"]) < MAX_LISTED_HITS:
+            words = []
+            for s, e in h.marks:
+                f, cs, ce = d.char_span(s, e)
+                words.append({"text": (d.title if f == "title" else d.body)[cs:ce],
+                              "start": cs, "end": ce})
+            zone = d.zone(h.marks[0][0])
+            entry["where"].append({
+                "field": "title" if h.marks[0][0] < BODY_OFFSET else "body",
+                "zone": zone,
+                "weight": WEIGHTS[zone],
+                "words": words,
+            })
+    return {
+        "query": query_text,
+        "matched": list(by_clause.values()),
+        "absent": absent,
+        "score": {"formula": FORMULA, "title_hits": counts["title"],
+                  "lead_hits": counts["lead"], "body_hits": counts["body"],
+                  "total": score, "min_score": min_score},
+    }
+
+
+class _LazyMatch(Match):
+    """A Match whose explanation and highlights are built on first read.
+
+    Scoring needs only the hit positions; the explanation dict and the snippets cost more
+    than the whole match when many topics fire, and a caller may drop a match (dedup, rate
+    limits) without ever reading them. Reading, comparing, copying or pickling the
+    match builds them, so it behaves as a plain Match."""
+
+    def __init__(self, topic_id: str, score: float, build: Callable[[], tuple[dict, list[str]]]):
+        # Deliberately not calling the dataclass __init__: the two lazy fields stay unset.
+        self.topic_id = topic_id
+        self.score = score
+        self._build: Callable[[], tuple[dict, list[str]]] | None = build
+
+    def __getattr__(self, name: str) -> Any:
+        build = self.__dict__.get("_build")
+        if name in ("explanation", "highlights") and build is not None:
+            self.explanation, self.highlights = build()
+            self._build = None
+            return self.__dict__[name]
+        raise AttributeError(name)
+
+    def _astuple(self) -> tuple:
+        return (self.topic_id, self.score, self.explanation, self.highlights)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Match):
+            return NotImplemented
+        return self._astuple() == (other.topic_id, other.score, other.explanation,
+                                   other.highlights)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like Match
+
+    def __repr__(self) -> str:
+        return "Match(topic_id={!r}, score={!r}, explanation={!r}, highlights={!r})".format(
+            *self._astuple())
+
+    def __reduce__(self) -> tuple:
+        return (Match, (self.topic_id, self.score, self.explanation, self.highlights))
+
+
 def build_match(topic_id: str, query_text: str, matcher: Matcher, d: PreparedDoc,
                 min_score: float) -> Match | None:
     """The Match for a story the matcher accepted, or None when below ``min_score``."""
@@ -121,28 +188,9 @@ def build_match(topic_id: str, query_text: str, matcher: Matcher, d: PreparedDoc
     score = round(sum(WEIGHTS[z] * n for z, n in counts.items()), 4)
     if score < min_score:
         return None
-    by_clause: dict[str, dict] = {}
-    for h in hits:
-        entry = by_clause.setdefault(h.clause, {"clause": h.clause, "hits": 0, "where": []})
-        entry["hits"] += 1
-        if h.marks and len(entry["where"]) < MAX_LISTED_HITS:
-            words = []
-            for s, e in h.marks:
-                f, cs, ce = d.char_span(s, e)
-                words.append({"text": (d.title if f == "title" else d.body)[cs:ce],
-                              "start": cs, "end": ce})
-            entry["where"].append({
-                "field": "title" if h.marks[0][0] < BODY_OFFSET else "body",
-                "zone": d.zone(h.marks[0][0]),
-                "weight": WEIGHTS[d.zone(h.marks[0][0])],
-                "words": words,
-            })
-    explanation = {
-        "query": query_text,
-        "matched": list(by_clause.values()),
-        "absent": ex.absent,
-        "score": {"formula": FORMULA, "title_hits": counts["title"],
-                  "lead_hits": counts["lead"], "body_hits": counts["body"],
-                  "total": score, "min_score": min_score},
-    }
-    return Match(topic_id, score, explanation, highlights(d, hits))
+
+    def build() -> tuple[dict, list[str]]:
+        return (_explanation(query_text, d, hits, ex.absent, counts, score, min_score),
+                highlights(d, hits))
+
+    return _LazyMatch(topic_id, score, build)

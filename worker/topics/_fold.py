@@ -69,5 +69,15 @@ def iter_tokens(text: str) -> Iterator[tuple[str, int, int]]:
 
 
 def fold_words(text: str) -> list[str]:
-    """All folded words of ``text`` in order."""
-    return [w for w, _, _ in iter_tokens(text)]
+    """All folded words of ``text`` in order (the same words as iter_tokens, faster)."""
+    cache = _cache
+    out: list[str] = []
+    for raw in TOKEN_RE.findall(text):
+        folded = cache.get(raw)
+        if folded is None:
+            folded = fold_token(raw)
+        if len(folded) == 1:
+            out.append(folded[0])
+        else:
+            out.extend(folded)
+    return out

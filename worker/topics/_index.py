@@ -20,7 +20,7 @@ from ._explain import build_match
 from ._matcher import Matcher, compile_node
 from ._model import Document, Match, Topic
 from ._parser import parse_query
-from ._presearch import Terms, required_terms
+from ._presearch import Terms, required_clauses, required_terms
 from ._text import PreparedDoc
 
 
@@ -34,6 +34,9 @@ class CompiledTopic:
     topic: Topic
     matcher: Matcher
     terms: Terms | None  # None: a candidate for every story
+    # Words that must all occur (a str) or sets of which one must occur (a frozenset):
+    # checked against the story's words before the full evaluation.
+    checks: tuple[str | frozenset[str], ...] = ()
 
 
 def compile_topic(
@@ -49,7 +52,30 @@ def compile_topic(
         q = parse_query(topic.query, lists, _list_cache=_list_cache)
     except QueryError as exc:
         raise exc.with_topic(topic.id) from None
-    return CompiledTopic(topic, compile_node(q.root), required_terms(q.root))
+    terms = required_terms(q.root)
+    checks: dict[frozenset[str], None] = {}
+    for clause in required_clauses(q.root):
+        if terms is not None and clause == terms.words and not terms.prefixes:
+            continue  # the index already guarantees this one
+        checks.setdefault(clause)
+    # Rarest-looking first, so that a failing candidate is dropped after one lookup.
+    ordered = sorted(checks, key=lambda c: Terms(c, frozenset()).cost())
+    return CompiledTopic(topic, compile_node(q.root), terms,
+                         tuple(next(iter(c)) if len(c) == 1 else c for c in ordered))
+
+
+def _passes(checks: tuple[str | frozenset[str], ...], vocab: dict[str, list[int]]) -> bool:
+    for c in checks:
+        if type(c) is str:
+            if c not in vocab:
+                return False
+        else:
+            for w in c:
+                if w in vocab:
+                    break
+            else:
+                return False
+    return True
 
 
 def evaluate(ct: CompiledTopic, d: PreparedDoc) -> Match | None:
@@ -164,8 +190,12 @@ class TopicIndex:
     def match_prepared(self, d: PreparedDoc) -> list[Match]:
         out = []
         topics = self._topics
+        vocab = d.postings
         for tid in self.candidates(d):
-            m = evaluate(topics[tid], d)
+            ct = topics[tid]
+            if ct.checks and not _passes(ct.checks, vocab):
+                continue
+            m = evaluate(ct, d)
             if m is not None:
                 out.append(m)
         out.sort(key=lambda m: (-m.score, m.topic_id))

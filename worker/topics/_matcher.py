@@ -15,6 +15,7 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 
 from ._ast import And, Field, Lang, Near, Node, Not, Or, Phrase, Site
+from ._presearch import required_terms
 from ._text import BODY_OFFSET, PreparedDoc
 
 Span = tuple[int, int]
@@ -72,7 +73,7 @@ class _Term(Matcher):
         return self.word in d.postings
 
     def spans(self, d: PreparedDoc) -> list[Span]:
-        return [(p, p) for p in d.postings.get(self.word, ())]
+        return d.term_spans(self.word)
 
 
 class _ZonedTerm(_Term):
@@ -107,11 +108,15 @@ class _Prefix(Matcher):
 
 
 class _Phrase(Matcher):
-    __slots__ = ("words", "zone", "n")
+    __slots__ = ("words", "zone", "n", "pairs")
     positional = True
 
     def __init__(self, words: tuple[tuple[str, bool], ...], text: str, zone: str | None) -> None:
         self.words, self.text, self.zone, self.n = words, text, zone, len(words)
+        # Adjacent pairs to test against the story's bigram set first (prefix words
+        # excluded): for a two-word phrase that is the whole answer.
+        self.pairs = tuple((a, b) for (a, pa), (b, pb) in zip(words, words[1:])
+                           if not pa and not pb)
 
     def _starts(self, d: PreparedDoc, first_only: bool) -> list[int]:
         postings = d.postings
@@ -136,6 +141,14 @@ class _Phrase(Matcher):
         return out
 
     def hit(self, d: PreparedDoc) -> bool:
+        pairs = self.pairs
+        if pairs:
+            bigrams = d.bigrams()
+            for pair in pairs:
+                if pair not in bigrams:
+                    return False
+            if self.n == 2 and self.zone is None:
+                return True
         return bool(self._starts(d, True))
 
     def spans(self, d: PreparedDoc) -> list[Span]:
@@ -168,13 +181,15 @@ class _Or(Matcher):
 
 
 class _And(Matcher):
-    __slots__ = ("children",)
+    __slots__ = ("children", "order")
 
-    def __init__(self, children: list[Matcher], text: str) -> None:
-        self.children, self.text = children, text
+    def __init__(self, children: list[Matcher], text: str, order: list[Matcher]) -> None:
+        # ``order``: the children, likeliest to fail first (for hit); ``children`` keeps
+        # the query's order for explanations.
+        self.children, self.text, self.order = children, text, order
 
     def hit(self, d: PreparedDoc) -> bool:
-        for c in self.children:
+        for c in self.order:
             if not c.hit(d):
                 return False
         return True
@@ -297,7 +312,10 @@ def compile_node(node: Node, zone: str | None = None) -> Matcher:
     if isinstance(node, Or):
         return _Or([compile_node(c, zone) for c in node.children], node.text, node.label)
     if isinstance(node, And):
-        return _And([compile_node(c, zone) for c in node.children], node.text)
+        kids = [compile_node(c, zone) for c in node.children]
+        ranks = [_rarity(c) for c in node.children]
+        order = [k for _, _, k in sorted(zip(ranks, range(len(kids)), kids))]
+        return _And(kids, node.text, order)
     if isinstance(node, Not):
         return _Not(compile_node(node.child, zone), node.text)
     if isinstance(node, Near):
@@ -310,6 +328,16 @@ def compile_node(node: Node, zone: str | None = None) -> Matcher:
     if isinstance(node, Lang):
         return _Lang(node.code, node.text)
     raise TypeError(f"unknown node {node!r}")  # pragma: no cover
+
+
+def _rarity(node: Node) -> float:
+    """How likely a clause is to hold, roughly: cheap, selective clauses go first."""
+    if isinstance(node, (Site, Lang)):
+        return -1.0
+    if isinstance(node, Not):
+        return 1e6
+    terms = required_terms(node)
+    return 1e5 if terms is None else terms.cost()
 
 
 def explain(m: Matcher, d: PreparedDoc) -> Explained:

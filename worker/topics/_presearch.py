@@ -70,3 +70,27 @@ def required_terms(node: Node) -> Terms | None:
     if isinstance(node, (Not, Site, Lang)):
         return None
     raise TypeError(f"unknown node {node!r}")  # pragma: no cover
+
+
+def required_clauses(node: Node) -> list[frozenset[str]]:
+    """Word sets that must ALL be hit (each by one of its words) for ``node`` to match:
+    a cheap check of a candidate before it is evaluated. Prefixes are left out."""
+    if isinstance(node, Phrase):
+        return [frozenset([w.text]) for w in node.words if not w.prefix]
+    if isinstance(node, Or):
+        words: set[str] = set()
+        for c in node.children:
+            t = required_terms(c)
+            if t is None or t.prefixes:
+                return []
+            words |= t.words
+        return [frozenset(words)]
+    if isinstance(node, (And, Near)):
+        kids = node.children if isinstance(node, And) else (node.left, node.right)
+        out: list[frozenset[str]] = []
+        for c in kids:
+            out.extend(required_clauses(c))
+        return out
+    if isinstance(node, Field):
+        return required_clauses(node.child)
+    return []

@@ -11,11 +11,12 @@ import re
 from bisect import bisect_left
 from heapq import merge
 
-from ._fold import iter_tokens
+from ._fold import fold_words, iter_tokens
 
 BODY_OFFSET = 1 << 20
 LEAD_MAX_WORDS = 60
 _PARA_BREAK_RE = re.compile(r"\S[^\n]*\n")
+_SENT_END_RE = re.compile(r"[.!?\u2026]+[\"'\u201d\u2019)\]]*\s+|\n\s*")
 
 
 def norm_host(site: str | None) -> str | None:
@@ -41,8 +42,9 @@ class PreparedDoc:
     """Everything the matchers read; built once per story."""
 
     __slots__ = (
-        "title", "body", "site", "lang", "postings", "title_offsets", "body_offsets",
-        "lead_end", "_sets", "_prefix", "_vocab",
+        "title", "body", "site", "lang", "postings",
+        "lead_end", "_sets", "_prefix", "_vocab", "_sentences", "_offsets", "_words",
+        "_bigrams", "_spans",
     )
 
     def __init__(self, title: str, body: str, site: str | None = None,
@@ -52,36 +54,33 @@ class PreparedDoc:
         self.site = norm_host(site)
         self.lang = norm_lang(lang)
         postings: dict[str, list[int]] = {}
-        self.title_offsets: list[tuple[int, int]] = []
-        self.body_offsets: list[tuple[int, int]] = []
-        pos = 0
-        for word, s, e in iter_tokens(self.title):
-            lst = postings.get(word)
+        get = postings.get
+        title_words = fold_words(self.title)
+        body_words = fold_words(self.body)
+        for pos, word in enumerate(title_words):
+            lst = get(word)
             if lst is None:
                 postings[word] = [pos]
             else:
                 lst.append(pos)
-            self.title_offsets.append((s, e))
-            pos += 1
+        for pos, word in enumerate(body_words, BODY_OFFSET):
+            lst = get(word)
+            if lst is None:
+                postings[word] = [pos]
+            else:
+                lst.append(pos)
         m = _PARA_BREAK_RE.search(self.body)
-        lead_chars = m.end() if m else len(self.body)
-        lead_words = 0
-        pos = BODY_OFFSET
-        for word, s, e in iter_tokens(self.body):
-            lst = postings.get(word)
-            if lst is None:
-                postings[word] = [pos]
-            else:
-                lst.append(pos)
-            self.body_offsets.append((s, e))
-            if s < lead_chars and lead_words < LEAD_MAX_WORDS:
-                lead_words += 1
-            pos += 1
-        self.lead_end = BODY_OFFSET + lead_words
+        lead_words = len(fold_words(self.body[: m.end()])) if m else LEAD_MAX_WORDS
+        self.lead_end = BODY_OFFSET + min(lead_words, LEAD_MAX_WORDS)
         self.postings = postings
         self._sets: dict[str, set[int]] = {}
         self._prefix: dict[str, list[int]] = {}
         self._vocab: list[str] | None = None
+        self._sentences: dict[str, list[int]] = {}
+        self._offsets: dict[str, list[tuple[int, int]]] = {}
+        self._words = (title_words, body_words)
+        self._bigrams: set[tuple[str, str]] | None = None
+        self._spans: dict[str, list[tuple[int, int]]] = {}
 
     # -- lookups used by the matchers ------------------------------------------
     def posset(self, word: str) -> set[int]:
@@ -89,6 +88,21 @@ class PreparedDoc:
         if s is None:
             s = self._sets[word] = set(self.postings.get(word, ()))
         return s
+
+    def bigrams(self) -> set[tuple[str, str]]:
+        """Adjacent word pairs (title and body apart): a two-word phrase is one lookup."""
+        got = self._bigrams
+        if got is None:
+            tw, bw = self._words
+            got = self._bigrams = set(zip(tw, tw[1:]))
+            got.update(zip(bw, bw[1:]))
+        return got
+
+    def term_spans(self, word: str) -> list[tuple[int, int]]:
+        got = self._spans.get(word)
+        if got is None:
+            got = self._spans[word] = [(p, p) for p in self.postings.get(word, ())]
+        return got
 
     def prefix_words(self, prefix: str) -> list[str]:
         vocab = self._vocab
@@ -122,15 +136,31 @@ class PreparedDoc:
         return s
 
     # -- positions → text -------------------------------------------------------
+    def sentence_starts(self, field: str) -> list[int]:
+        """Character offsets where the sentences of ``field`` start (computed once)."""
+        got = self._sentences.get(field)
+        if got is None:
+            text = self.title if field == "title" else self.body
+            got = self._sentences[field] = [0] + [m.end() for m in _SENT_END_RE.finditer(text)]
+        return got
+
     def zone(self, pos: int) -> str:
         if pos < BODY_OFFSET:
             return "title"
         return "lead" if pos < self.lead_end else "body"
 
+    def offsets(self, field: str) -> list[tuple[int, int]]:
+        """Character range of each word of ``field`` (computed when first needed)."""
+        got = self._offsets.get(field)
+        if got is None:
+            text = self.title if field == "title" else self.body
+            got = self._offsets[field] = [(s, e) for _, s, e in iter_tokens(text)]
+        return got
+
     def char_span(self, start: int, end: int) -> tuple[str, int, int]:
         """Field name and character range of word positions start..end (inclusive)."""
         if start < BODY_OFFSET:
-            offs = self.title_offsets
-            return "title", offs[start][0], offs[min(end, len(offs) - 1)][1]
-        offs = self.body_offsets
+            offs = self.offsets("title")
+            return "title", offs[start][0], offs[end][1]
+        offs = self.offsets("body")
         return "body", offs[start - BODY_OFFSET][0], offs[end - BODY_OFFSET][1]

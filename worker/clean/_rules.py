@@ -29,6 +29,8 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"last\s+modified)(?:\s+(?:on|at))?\s*:?\s*(?:$|\d|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|"
         r"oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)[a-z]*\b|\w+\s+\d{1,2},?\s+\d{4})"
         r"|\d+\s+(?:min(?:ute)?s?|hours?|hrs?|days?|weeks?|months?)\s+(?:ago|read)\b"
+        r"|(?:reading\s+time|read\s+time|tempo\s+de\s+leitura|tiempo\s+de\s+lectura|"
+        r"temps\s+de\s+lecture|lesezeit|waktu\s+baca)\s*:?\s*\d"
         r"|.{0,80}[|•·]\s*(?:updated|published|created|posted|modified)(?:\s+(?:on|at))?\s*:"
         # a line that is only a date (and time): "November 19, 2019 at 6:34 am"
         r"|(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?(?:\d{1,2}(?:st|nd|rd|th)?\s+)?"
@@ -96,6 +98,11 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"in\s+(?:other|related)\s+news|around\s+the\s+web|from\s+(?:the\s+)?web|"
         r"(?:photos?|videos?|watch|gallery|podcasts?|live\s+tv|web\s+stories|shorts))"
         r"\s*[:!]?)$", re.I)),
+    # an author box: "About the author", "About Jane Doe" (and the same in other languages)
+    ("author_bio", re.compile(
+        r"^(?:about|sobre|acerca\s+de|à\s+propos\s+de?|über|tentang)\s+(?:the\s+author|o\s+autor|"
+        r"l'auteur|el\s+autor|den\s+autor|penulis|(?-i:[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,3}))$",
+        re.I)),
     ("rank_number", re.compile(r"^(?:\d{1,2}|#\d{1,2}|[ivx]{1,4}\.?)$")),
     ("breadcrumb", re.compile(r"^(?:home|start|main)\s*(?:>|»|/|›|\||→)", re.I)),
 ]
@@ -145,7 +152,8 @@ _ANYWHERE: list[tuple[str, re.Pattern[str], int, tuple[str, ...], int]] = [
 
 # Families anchored at the line start that only apply to lines up to a length: a long
 # line that merely starts like a share row or a label is prose.
-_MAX_LEN = {"ui": 80, "list_label": 80, "comments": 80, "rank_number": 80, "advert": 80,
+_MAX_LEN = {"author_bio": 80, "ui": 80, "list_label": 80, "comments": 80, "rank_number": 80,
+            "advert": 80,
             "share": 80, "byline": 100, "date": 120, "caption": 400, "copyright": 400,
             "contact": 400}
 _BUCKETS = (80, 100, 120, 400, 1 << 30)

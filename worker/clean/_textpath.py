@@ -47,7 +47,7 @@ _BIO_START = re.compile(r"^(?:he|she|they)\s+(?:is|was|has|writes|covers|reports
                         r"^about\s+the\s+author\b", re.I)
 _INLINE_NOISE = frozenset({"caption", "also_read", "advert", "credit", "ai_disclaimer", "date",
                            "byline", "rank_number", "ui", "repeated", "summary", "bio",
-                           "caption_dup", "list_label"})
+                           "caption_dup", "list_label", "author_bio"})
 # lines that sit between a standfirst and the story (an ad or a list label does not)
 _HEADER_RULES = frozenset({"byline", "date", "caption", "caption_dup", "ai_disclaimer"})
 # a headline does not end with a full stop, hold a URL or stack labelled fields
@@ -193,6 +193,10 @@ class TextCleaner:
                     and inf.n_words >= 2 and inf.title_ratio >= 0.6:
                 ln.rule = "repeated"
         self._cut_comments(lines)
+        # an author box: the prose line under an "About the author" heading
+        for a, b in zip(lines, lines[1:]):
+            if a.rule == "author_bio" and b.rule is None and b.info.n_words >= 8:
+                b.rule = "author_bio"
         # a summary widget: bullet lines right after a "Summary"/"Highlights" label
         in_summary = False
         for ln in lines:

@@ -139,7 +139,8 @@ def test_subheading_between_paragraphs_is_kept() -> None:
 
 
 def test_summary_widget_is_dropped() -> None:
-    text = page(head=("Key Highlights", "- Forty new buses by spring, officials say in a statement.",
+    text = page(head=("Key Highlights",
+                      "- Forty new buses by spring, officials say in a statement.",
                       "- Opposition warns maintenance money falls short of what is needed.", ""))
     body = body_of(text)
     assert "Forty new buses" not in body and P1 in body

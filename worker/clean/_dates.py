@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from dateutil import parser as du_parser
 from dateutil.tz import tzoffset
@@ -68,7 +68,7 @@ def _zone(z: str | None) -> timezone | None:
         return None
     z = z.strip()
     if z.upper() == "Z":
-        return timezone.utc
+        return UTC
     if z.upper() in _TZ:
         return timezone(timedelta(seconds=_TZ[z.upper()]))
     m = re.match(r"([+-])(\d{2}):?(\d{2})$", z)
@@ -98,14 +98,14 @@ def _fast_parse(raw: str) -> FoundDate | None:
             if not month:
                 return None
             if g.get("H") is None:
-                return FoundDate(datetime(year, month, day, tzinfo=timezone.utc), False)
+                return FoundDate(datetime(year, month, day, tzinfo=UTC), False)
             hour, minute, sec = int(g["H"]), int(g["M"]), int(g["S"] or 0)
             ap = (g.get("ap") or "").lower()
             if ap == "p" and hour < 12:
                 hour += 12
             elif ap == "a" and hour == 12:
                 hour = 0
-            tz = _zone(g.get("z")) or timezone.utc  # a time with no zone: read as UTC
+            tz = _zone(g.get("z")) or UTC  # a time with no zone: read as UTC
             return FoundDate(datetime(year, month, day, hour, minute, sec, tzinfo=tz), True)
         except ValueError:
             return None
@@ -138,9 +138,9 @@ def _dateutil_parse(raw: str) -> FoundDate | None:
     if not (1990 <= when.year <= 2100):
         return None
     if not has_time:
-        when = datetime(when.year, when.month, when.day, tzinfo=timezone.utc)
+        when = datetime(when.year, when.month, when.day, tzinfo=UTC)
     elif when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)  # a time with no zone: read as UTC
+        when = when.replace(tzinfo=UTC)  # a time with no zone: read as UTC
     else:
         off = when.utcoffset() or timedelta(0)
         when = when.replace(tzinfo=timezone(off))

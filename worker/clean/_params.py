@@ -38,7 +38,7 @@ class Params:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> "Params":
+    def from_dict(cls, d: dict[str, Any]) -> Params:
         known = {k: v for k, v in d.items() if k in cls.__dataclass_fields__}
         return cls(**known)
 

@@ -137,8 +137,9 @@ _ANYWHERE: list[tuple[str, re.Pattern[str], int, tuple[str, ...], int]] = [
         r"\b(?:we|this\s+(?:site|website))\s+uses?\s+cookies|cookies?\s+(?:policy|settings|preferences|"
         r"consent|notice)|accept\s+(?:all\s+)?cookies|(?:necessary|functional|analytics|performance|"
         r"advertising|third[- ]party|tracking|these)\s+cookies|cookies\s+(?:are|that|to\s+improve)|"
-        r"opt[- ]out\s+if\s+you\s+wish|by\s+(?:continuing|using)\s+(?:to\s+(?:use|browse)\s+)?this\s+"
-        r"(?:site|website)", re.I), 600, ("cookie", "opt-out", "opt out", "by continuing", "by using"), 0),
+        r"opt[- ]out\s+if\s+you\s+wish|by\s+(?:continuing|using)\s+(?:to\s+(?:use|browse)\s+)?"
+        r"this\s+(?:site|website)", re.I),
+     600, ("cookie", "opt-out", "opt out", "by continuing", "by using"), 0),
     # a comment's own header: "Milan on September 12, 2018 at 4:47 pm said:", "joe says:"
     ("comments", re.compile(
         r"^(?:\d+\.\s*)?[\w.@-]+\s+says\s*:?$|\bon\s+.{3,40}\d{4}.{0,30}\s(?:said|says|wrote|replied)\s*:?$",

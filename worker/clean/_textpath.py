@@ -20,8 +20,8 @@ from __future__ import annotations
 
 import math
 import re
-from operator import mul
 from dataclasses import dataclass, field
+from operator import mul
 
 from ._dates import FoundDate, find_date, parse_date_text
 from ._features import LineInfo, feature_rows
@@ -247,7 +247,6 @@ class TextCleaner:
 
     def _metadata(self, lines: list[_Line], lo: int, res: TextResult,
                   fallback_title: str | None) -> None:
-        pr = self.params
         header = lines[:lo] if lo > 0 else []
         # -- title ---------------------------------------------------------------
         fb = set(re.findall(r"\w+", fallback_title.lower())) if fallback_title else set()

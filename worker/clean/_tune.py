@@ -21,7 +21,7 @@ import hashlib
 import itertools
 import math
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ._features import FEATURE_NAMES, feature_rows
@@ -210,7 +210,7 @@ def tune(seed_dirs: list[Path], half_dirs: list[Path]) -> tuple[Params, str]:
         "page_set_sha1": ids,
         "lines": len(xs),
         "in_sample_f1": round(after[2], 4),
-        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": "newsradar clean tune " + " ".join(
             [f"--seeds {d}" for d in seed_dirs] + [f"--half-of {d}" for d in half_dirs]),
     })

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 
-from lxml import etree, html as lxml_html
+from lxml import etree
+from lxml import html as lxml_html
 
 _SKIP = frozenset({"script", "style", "noscript", "template", "svg", "head", "iframe", "object",
                    "canvas", "button", "select", "option", "form", "input", "textarea"})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import click
 import typer
@@ -37,7 +37,7 @@ def clean_command(
     as_json: bool = typer.Option(False, "--json", help="Print the story as JSON."),
     explain: bool = typer.Option(False, "--explain",
                                  help="Print every input line with KEEP or DROP and why."),
-    content_type: Optional[str] = typer.Option(
+    content_type: str | None = typer.Option(
         None, "--content-type", help="Treat the file as this type (e.g. text/html)."),
 ) -> None:
     """Print the cleaned story of FILE."""
@@ -82,7 +82,7 @@ def tune_command(
         [], "--half-of",
         help="A page set of which only the tuning half is used (a stable hash of each page "
              "id decides); the other half stays held out for measuring. Repeatable."),
-    out: Optional[Path] = typer.Option(
+    out: Path | None = typer.Option(
         None, "--out", help="Where to write the parameters (default: the packaged params.json)."),
 ) -> None:
     """Fit the text path's parameters on pages with gold and store them (versioned JSON)."""

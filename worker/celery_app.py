@@ -76,11 +76,13 @@ def make_celery(settings: Settings | None = None, service: ServiceSettings | Non
         broker_connection_retry_on_startup=True,
         broker_connection_max_retries=None,
         task_publish_retry=True,
+        # ... but a task publishing the next stage gives up within about 2 s: what it
+        # could not enqueue is in the database, and the tick's sweep sends it later.
         task_publish_retry_policy={
-            "max_retries": 5,
+            "max_retries": 3,
             "interval_start": 0.2,
-            "interval_step": 0.5,
-            "interval_max": 2.0,
+            "interval_step": 0.4,
+            "interval_max": 1.0,
         },
         # Tasks with late acks that were running when the broker connection broke keep
         # running: their work is committed in the database and a redelivery is a no-op.

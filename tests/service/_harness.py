@@ -75,6 +75,23 @@ _EXTRAS = ["after weeks of heavy rain", "despite a tight budget", "with help fro
            "following a public consultation", "ahead of the tourist season"]
 
 
+def _vocabulary() -> list[str]:
+    words: set[str] = set()
+    for p in sorted(GOLD.glob("*.txt")):
+        words.update(w.lower() for w in re.findall(r"[A-Za-z]{4,}", p.read_text(encoding="utf-8")))
+    return sorted(words - {"armistice", "korean", "korea", "war", "wars"})
+
+
+_VOCAB = _vocabulary()
+
+
+def _unique_paragraph(rng: random.Random, n: int, words: int = 80) -> str:
+    """A paragraph of page-specific wording, so that no two pages are near-duplicates."""
+    picked = rng.sample(_VOCAB, k=min(words, len(_VOCAB)))
+    sentences = [" ".join(picked[i : i + 10]).capitalize() + "." for i in range(0, len(picked), 10)]
+    return f"Dispatch {n}: " + " ".join(sentences)
+
+
 def _made_up_sentence(rng: random.Random, n: int) -> str:
     """A hand-made negative: unique (a number and random choices), never on topic."""
     return (
@@ -153,9 +170,9 @@ def build_corpus(base_url: str, n_feeds: int, pages_per_feed: int, *, positive_e
         for i in range(pages_per_feed):
             n += 1
             is_pos = n % positive_every == 0
-            paras = [_made_up_sentence(rng, n) + " " + _made_up_sentence(rng, n) for _ in range(3)]
+            paras = [_made_up_sentence(rng, n) + " " + _made_up_sentence(rng, n), _unique_paragraph(rng, n)]
             if is_pos:
-                paras.insert(1, " ".join(rng.sample(positive, k=min(2, len(positive)))))
+                paras.insert(1, rng.choice(positive))
                 paras.append(rng.choice(neutral))
                 title = f"Report {n}: veterans and officials look back"
             else:

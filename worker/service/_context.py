@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from worker import pipeline
+from worker.alerts import build_channels
 from worker.config import get_settings, load_config
 from worker.service._limiter import RedisHostGate
 from worker.service._redis import redis_client
@@ -80,6 +81,9 @@ class ContextHolder:
             lease=service.limits("process").hard,
         )
         ctx.host_gate = gate.host_slot
+        # Webhook URLs pass the same network policy as feeds (the config's allowlist);
+        # build_context does not hand it to the channels yet.
+        ctx.channels = build_channels(config.channels, network=ctx.policy)
         lease = timedelta(seconds=service.row_claim_lease)
         if hasattr(ctx, "claim_lease"):
             ctx.claim_lease = lease

@@ -1,0 +1,252 @@
+"""The service end to end and under faults: real redis-server, real PostgreSQL, real
+``celery worker`` and ``celery beat`` processes, a local news site and alert sinks.
+
+Each test ends with the same check: every page stored and finished (no article lost)
+and every expected alert delivered exactly once (nothing repeated).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.helpers.servers import PrivateRedis, TempDatabase, free_port
+from tests.service._harness import (
+    NewsSite,
+    WebhookSink,
+    jsonl_urls,
+    read_outcome,
+    service_env,
+    settled,
+    start_beat,
+    start_worker,
+    wait_until,
+    write_config,
+)
+
+pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.timeout(240)]
+
+SETTLE = 120  # seconds: generous; a fault heals within about two visibility timeouts
+
+
+def assert_exactly_once(db: TempDatabase, site: NewsSite, sent_urls: list[str]) -> None:
+    corpus = site.corpus
+    out = read_outcome(db.url)
+    # nothing lost: every page of every feed is stored and finished
+    assert out.article_urls == {corpus.base_url + p.path for p in corpus.pages}
+    assert out.articles.get("done", 0) == len(corpus.pages), out.articles
+    # nothing repeated: one alert per positive page, one delivery each, sent once
+    dupes = [u for u, n in Counter(sent_urls).items() if n > 1]
+    assert not dupes, f"alerts delivered more than once: {dupes[:5]}"
+    assert set(sent_urls) == corpus.positive_urls
+    assert out.alerts == len(corpus.positive_urls)
+    assert out.deliveries == Counter({"sent": len(corpus.positive_urls)})
+
+
+def test_end_to_end_20_feeds_200_pages(tmp_path: Path, private_redis: PrivateRedis, pg_db: TempDatabase) -> None:
+    with NewsSite(20, 10) as site:
+        jsonl = tmp_path / "alerts.jsonl"
+        cfg = write_config(tmp_path / "newsradar.yaml", site.corpus, jsonl=jsonl)
+        metrics_port = free_port()
+        env = service_env(pg_db.url, private_redis.url, cfg, NEWSRADAR_METRICS_PORT=metrics_port,
+                          NEWSRADAR_HOST_MIN_DELAY="0.002", NEWSRADAR_HOST_CONCURRENCY="4")
+        worker = start_worker(env, tmp_path)
+        beat = start_beat(env, tmp_path)
+        try:
+            wait_until(lambda: settled(pg_db.url, site.corpus), SETTLE, "all 200 pages processed and alerts sent")
+            wait_until(lambda: len(jsonl_urls(jsonl)) >= len(site.corpus.positive_urls), 10, "jsonl lines")
+            assert len(site.corpus.pages) == 200 and len(site.corpus.positive_urls) == 100
+            assert_exactly_once(pg_db, site, jsonl_urls(jsonl))
+            # each page fetched once (duplicate messages are stopped by the row claims)
+            hits = site.page_hits()
+            assert set(hits) == {p.path for p in site.corpus.pages}
+
+            # Prometheus metrics from the worker's main process, summed over the pool
+            text = urllib.request.urlopen(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).read().decode()
+            values = _metric_values(text)
+            assert values.get('newsradar_articles_processed_total{status="done"}', 0) >= 200
+            assert values.get('newsradar_alerts_total{status="sent"}', 0) >= 100
+            assert values.get('newsradar_feeds_polled_total{outcome="ok"}', 0) >= 20
+            assert values.get("newsradar_matches_total", 0) >= 100
+            assert any(k.startswith("newsradar_task_seconds_bucket") for k in values)
+
+            # `newsradar health`: database, Redis, a recent tick, queue depths
+            health = subprocess.run(
+                [sys.executable, "-m", "worker.service.commands", "health", "--json"],
+                env=env, capture_output=True, text=True, timeout=60,
+            )
+            report = json.loads(health.stdout)
+            assert health.returncode == 0, health.stdout + health.stderr
+            assert {c["name"]: c["ok"] for c in report["checks"]} == {
+                "database": True, "redis": True, "beat": True,
+                "queue:poll": True, "queue:process": True, "queue:deliver": True,
+            }
+        finally:
+            beat.stop()
+            worker.stop()
+        # with beat and the worker gone, health says so: the tick ages
+        health = subprocess.run(
+            [sys.executable, "-m", "worker.service.commands", "health"],
+            env={**env, "NEWSRADAR_MAX_TICK_AGE": "0.01"}, capture_output=True, text=True, timeout=60,
+        )
+        assert health.returncode == 1 and "FAIL beat" in health.stdout
+
+
+def _metric_values(text: str) -> dict[str, float]:
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.rpartition(" ")
+            out[name] = float(value)
+    return out
+
+
+def _processing_started(db: TempDatabase) -> bool:
+    out = read_outcome(db.url)
+    return out.articles.get("done", 0) >= 4 and out.articles.get("processing", 0) >= 1
+
+
+def test_worker_sigkilled_mid_processing(tmp_path: Path, private_redis: PrivateRedis, pg_db: TempDatabase) -> None:
+    # slow pages so that tasks are surely in flight when the worker dies
+    with NewsSite(5, 8, page_delay=0.3) as site:
+        jsonl = tmp_path / "alerts.jsonl"
+        cfg = write_config(tmp_path / "newsradar.yaml", site.corpus, jsonl=jsonl)
+        env = service_env(pg_db.url, private_redis.url, cfg)
+        first = start_worker(env, tmp_path, "w1")
+        beat = start_beat(env, tmp_path)
+        second = None
+        try:
+            wait_until(lambda: _processing_started(pg_db), 60, "processing under way")
+            children = first.children()
+            assert children, "prefork pool children expected"
+            first.kill_group()  # SIGKILL the worker and its pool: no chance to requeue anything
+            out = read_outcome(pg_db.url)
+            assert out.articles.get("done", 0) < len(site.corpus.pages)
+            second = start_worker(env, tmp_path, "w2")
+            wait_until(lambda: settled(pg_db.url, site.corpus), SETTLE, "recovery after SIGKILL")
+            assert_exactly_once(pg_db, site, jsonl_urls(jsonl))
+        finally:
+            beat.stop()
+            if second:
+                second.stop()
+            first.stop()
+
+
+def test_pool_child_sigkilled_task_is_redelivered(tmp_path: Path, private_redis: PrivateRedis, pg_db: TempDatabase) -> None:
+    with NewsSite(3, 8, page_delay=0.3) as site:
+        jsonl = tmp_path / "alerts.jsonl"
+        cfg = write_config(tmp_path / "newsradar.yaml", site.corpus, jsonl=jsonl)
+        env = service_env(pg_db.url, private_redis.url, cfg)
+        worker = start_worker(env, tmp_path)
+        beat = start_beat(env, tmp_path)
+        try:
+            wait_until(lambda: _processing_started(pg_db), 60, "processing under way")
+            import os
+            import signal
+
+            for pid in worker.children():
+                os.kill(pid, signal.SIGKILL)  # the pool replaces its children; late acks requeue
+            wait_until(lambda: settled(pg_db.url, site.corpus), SETTLE, "recovery after a child was killed")
+            assert_exactly_once(pg_db, site, jsonl_urls(jsonl))
+            assert "WorkerLostError" in worker.text() or "signal 9" in worker.text()
+        finally:
+            beat.stop()
+            worker.stop()
+
+
+def test_redis_restarted_mid_run(tmp_path: Path, private_redis: PrivateRedis, pg_db: TempDatabase) -> None:
+    with NewsSite(5, 8, page_delay=0.15) as site:
+        jsonl = tmp_path / "alerts.jsonl"
+        cfg = write_config(tmp_path / "newsradar.yaml", site.corpus, jsonl=jsonl)
+        env = service_env(pg_db.url, private_redis.url, cfg)
+        worker = start_worker(env, tmp_path)
+        beat = start_beat(env, tmp_path)
+        try:
+            wait_until(lambda: _processing_started(pg_db), 60, "processing under way")
+            private_redis.restart(down_for=2.0)
+            assert read_outcome(pg_db.url).articles.get("done", 0) < len(site.corpus.pages)
+            wait_until(lambda: settled(pg_db.url, site.corpus), SETTLE, "recovery after the Redis restart")
+            assert_exactly_once(pg_db, site, jsonl_urls(jsonl))
+        finally:
+            beat.stop()
+            worker.stop()
+
+
+def test_postgres_connections_dropped_mid_run(tmp_path: Path, private_redis: PrivateRedis, pg_db: TempDatabase) -> None:
+    with NewsSite(5, 8, page_delay=0.1) as site:
+        jsonl = tmp_path / "alerts.jsonl"
+        cfg = write_config(tmp_path / "newsradar.yaml", site.corpus, jsonl=jsonl)
+        env = service_env(pg_db.url, private_redis.url, cfg)
+        worker = start_worker(env, tmp_path)
+        beat = start_beat(env, tmp_path)
+        try:
+            wait_until(lambda: _processing_started(pg_db), 60, "processing under way")
+            dropped = 0
+            for _ in range(4):  # cut every connection of this database, again and again
+                dropped += pg_db.terminate_connections()
+                time.sleep(0.7)
+            assert dropped >= 1
+            wait_until(lambda: settled(pg_db.url, site.corpus), SETTLE, "recovery after dropped connections")
+            assert_exactly_once(pg_db, site, jsonl_urls(jsonl))
+        finally:
+            beat.stop()
+            worker.stop()
+
+
+def test_alert_sink_answers_500_for_a_while(tmp_path: Path, private_redis: PrivateRedis, pg_db: TempDatabase) -> None:
+    sink = WebhookSink(fail_for=2.0, fail_first=True)
+    with NewsSite(4, 6) as site:
+        hook = site.add_sink(sink)
+        cfg = write_config(tmp_path / "newsradar.yaml", site.corpus, webhook_url=hook)
+        env = service_env(pg_db.url, private_redis.url, cfg)
+        worker = start_worker(env, tmp_path)
+        beat = start_beat(env, tmp_path)
+        try:
+            wait_until(lambda: settled(pg_db.url, site.corpus), SETTLE, "every alert delivered after the 500s")
+            sent = [a["article"]["url"] for a in sink.accepted]
+            assert_exactly_once(pg_db, site, sent)
+            # every alert was refused at least once before it went through
+            assert sink.refused >= len(site.corpus.positive_urls)
+        finally:
+            beat.stop()
+            worker.stop()
+
+
+def test_two_beats_each_feed_polled_once_per_interval(tmp_path: Path, private_redis: PrivateRedis, pg_db: TempDatabase) -> None:
+    interval = 3.0
+    with NewsSite(4, 3) as site:
+        jsonl = tmp_path / "alerts.jsonl"
+        cfg = write_config(tmp_path / "newsradar.yaml", site.corpus, jsonl=jsonl, poll_interval=interval)
+        env = service_env(pg_db.url, private_redis.url, cfg)
+        worker = start_worker(env, tmp_path)
+        beats = [start_beat(env, tmp_path, "beat1"), start_beat(env, tmp_path, "beat2")]
+        try:
+            wait_until(lambda: settled(pg_db.url, site.corpus), SETTLE, "first round")
+            start = time.monotonic()
+            time.sleep(interval * 3.5)
+            watched = time.monotonic() - start
+            leaders = [b for b in beats if "leading: sending ticks" in b.text()]
+            assert len(leaders) == 1, "exactly one beat leads"
+            for path, hits in site.feed_hits.items():
+                gaps = [b - a for a, b in zip(hits, hits[1:])]
+                assert all(g >= interval * 0.9 for g in gaps), f"{path} polled twice in one interval: {gaps}"
+                in_window = [h for h in hits if h >= start]
+                assert len(in_window) <= watched / interval + 1, (path, len(in_window))
+                assert len(in_window) >= 2, f"{path} not polled on its interval"
+            # the standby takes over when the leader stops
+            leader = leaders[0]
+            standby = beats[1 - beats.index(leader)]
+            leader.stop()
+            wait_until(lambda: "leading: sending ticks" in standby.text(), 30, "the standby beat to lead")
+            assert_exactly_once(pg_db, site, jsonl_urls(jsonl))
+        finally:
+            for b in beats:
+                b.stop()
+            worker.stop()

@@ -180,3 +180,23 @@ def test_index_after_updates_equals_one_by_one(ops, doc):
     got = sorted(x.topic_id for x in index.match(doc))
     want = sorted(t.id for t in live.values() if match_topic(t, doc, LISTS) is not None)
     assert got == want
+
+
+@PROFILE
+@given(QUERIES, DOCS)
+def test_fast_score_equals_explained_hits(query, doc):
+    """The scoring path and the explanation path count the same hits."""
+    from worker.topics._explain import _dedupe, score_counts
+    from worker.topics._index import compile_topic, prepare
+    from worker.topics._matcher import explain
+
+    ct = compile_topic(Topic("t", "t", query), LISTS)
+    d = prepare(doc)
+    if not ct.matcher.hit(d):
+        return
+    counts = score_counts(ct.matcher, d)
+    hits = [h for h in _dedupe(explain(ct.matcher, d).hits) if h.marks]
+    zones = {"title": 0, "lead": 0, "body": 0}
+    for h in hits:
+        zones[d.zone(h.marks[0][0])] += 1
+    assert zones == counts

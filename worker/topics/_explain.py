@@ -176,20 +176,36 @@ class _LazyMatch(Match):
         return (Match, (self.topic_id, self.score, self.explanation, self.highlights))
 
 
+def score_counts(matcher: Matcher, d: PreparedDoc) -> dict[str, int]:
+    """Hits per zone for a story the matcher accepted (the fast scoring path)."""
+    marks: set = set()
+    matcher.collect(d, marks)
+    title = lead = body = 0
+    lead_end = d.lead_end
+    for m in marks:
+        p = m[0]
+        if type(p) is tuple:  # a NEAR pair: the earlier span starts it
+            p = p[0]
+        if p < BODY_OFFSET:
+            title += 1
+        elif p < lead_end:
+            lead += 1
+        else:
+            body += 1
+    return {"title": title, "lead": lead, "body": body}
+
+
 def build_match(topic_id: str, query_text: str, matcher: Matcher, d: PreparedDoc,
                 min_score: float) -> Match | None:
     """The Match for a story the matcher accepted, or None when below ``min_score``."""
-    ex = explain(matcher, d)
-    hits = _dedupe(ex.hits)
-    counts = {"title": 0, "lead": 0, "body": 0}
-    for h in hits:
-        if h.marks:
-            counts[d.zone(h.marks[0][0])] += 1
-    score = round(sum(WEIGHTS[z] * n for z, n in counts.items()), 4)
+    counts = score_counts(matcher, d)
+    score = round(3.0 * counts["title"] + 2.0 * counts["lead"] + 1.0 * counts["body"], 4)
     if score < min_score:
         return None
 
     def build() -> tuple[dict, list[str]]:
+        ex = explain(matcher, d)
+        hits = _dedupe(ex.hits)
         return (_explanation(query_text, d, hits, ex.absent, counts, score, min_score),
                 highlights(d, hits))
 

@@ -61,6 +61,11 @@ class Matcher:
         for s in self.spans(d):
             out.hits.append(Hit(label + self.text, (s,)))
 
+    def collect(self, d: PreparedDoc, marks: set) -> None:
+        """Add this clause's hits to ``marks`` (the scoring path: a span per word or
+        phrase hit, a pair of spans per NEAR pair; the same as explain's marks)."""
+        marks.update(self.spans(d))
+
 
 class _Term(Matcher):
     __slots__ = ("word",)
@@ -179,6 +184,11 @@ class _Or(Matcher):
             if c.hit(d):
                 c.explain(d, out, inner)
 
+    def collect(self, d: PreparedDoc, marks: set) -> None:
+        for c in self.children:
+            if c.hit(d):
+                c.collect(d, marks)
+
 
 class _And(Matcher):
     __slots__ = ("children", "order")
@@ -198,6 +208,10 @@ class _And(Matcher):
         for c in self.children:
             c.explain(d, out, label)
 
+    def collect(self, d: PreparedDoc, marks: set) -> None:
+        for c in self.children:
+            c.collect(d, marks)
+
 
 class _Not(Matcher):
     __slots__ = ("child",)
@@ -210,6 +224,9 @@ class _Not(Matcher):
 
     def explain(self, d: PreparedDoc, out: Explained, label: str = "") -> None:
         out.absent.append(label + self.text)
+
+    def collect(self, d: PreparedDoc, marks: set) -> None:
+        pass
 
 
 class _Near(Matcher):
@@ -258,6 +275,13 @@ class _Near(Matcher):
         return sorted({(min(a[0], b[0]), max(a[1], b[1])) for a, b in self._pairs(d, False)})
 
     def explain(self, d: PreparedDoc, out: Explained, label: str = "") -> None:
+        for marks in self._disjoint_pairs(d):
+            out.hits.append(Hit(label + self.text, marks))
+
+    def collect(self, d: PreparedDoc, marks: set) -> None:
+        marks.update(self._disjoint_pairs(d))
+
+    def _disjoint_pairs(self, d: PreparedDoc) -> list[tuple[Span, Span]]:
         # A NEAR counts its disjoint pairs (each occurrence used once), not every
         # combination. Sweeping by the later word and pairing it with the earliest free
         # partner finds the largest such set for window constraints like this one.
@@ -265,12 +289,14 @@ class _Near(Matcher):
         used_b: set[Span] = set()
         pairs = self._pairs(d, False)
         pairs.sort(key=lambda ab: (max(ab[0][0], ab[1][0]), min(ab[0][0], ab[1][0])))
+        out: list[tuple[Span, Span]] = []
         for a, b in pairs:
             if a in used_a or b in used_b:
                 continue
             used_a.add(a)
             used_b.add(b)
-            out.hits.append(Hit(label + self.text, tuple(sorted((a, b)))))
+            out.append((a, b) if a < b else (b, a))
+        return out
 
 
 class _Site(Matcher):
@@ -286,6 +312,9 @@ class _Site(Matcher):
     def explain(self, d: PreparedDoc, out: Explained, label: str = "") -> None:
         out.hits.append(Hit(label + self.text, ()))
 
+    def collect(self, d: PreparedDoc, marks: set) -> None:
+        pass  # document-level: weight 0
+
 
 class _Lang(Matcher):
     __slots__ = ("code",)
@@ -298,6 +327,9 @@ class _Lang(Matcher):
 
     def explain(self, d: PreparedDoc, out: Explained, label: str = "") -> None:
         out.hits.append(Hit(label + self.text, ()))
+
+    def collect(self, d: PreparedDoc, marks: set) -> None:
+        pass  # document-level: weight 0
 
 
 def compile_node(node: Node, zone: str | None = None) -> Matcher:

@@ -24,6 +24,7 @@ import time
 import uuid
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 __all__ = ["PrivateRedis", "TempDatabase", "Unavailable", "free_port", "pg_admin_url"]
 
@@ -101,7 +102,7 @@ class PrivateRedis:
         time.sleep(down_for)
         self.start()
 
-    def __enter__(self) -> "PrivateRedis":
+    def __enter__(self) -> PrivateRedis:
         self.start()
         return self
 
@@ -131,7 +132,7 @@ class TempDatabase:
 
         try:
             return psycopg.connect(self.admin_url, autocommit=True, connect_timeout=3)
-        except Exception as exc:  # noqa: BLE001 - the reason is the answer
+        except Exception as exc:
             raise Unavailable(f"no PostgreSQL at {self.admin_url}: {exc}") from exc
 
     def create(self) -> None:
@@ -165,7 +166,7 @@ class TempDatabase:
             self._admin.close()
             self._admin = None
 
-    def __enter__(self) -> "TempDatabase":
+    def __enter__(self) -> TempDatabase:
         self.create()
         return self
 

@@ -25,16 +25,16 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from tests.helpers.httpserver import LocalServer, Reply, RequestInfo, Route
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLD = ROOT / "seeds" / "gold"
-TOPIC_WORDS = re.compile(r"armistice|korean war", re.I)
+TOPIC_WORDS = re.compile(r"armistice|korean war", re.IGNORECASE)
 
 # ---------------------------------------------------------------------------
 # corpus
@@ -117,7 +117,7 @@ class Page:
             '<nav><a href="/">Home</a> | <a href="/world">World</a></nav>\n'
             f"<article><h1>{html.escape(self.title)}</h1>\n{body}\n</article>\n"
             "<footer>Copyright The Test Gazette</footer>\n</body></html>\n"
-        ).encode("utf-8")
+        ).encode()
 
 
 @dataclass
@@ -212,7 +212,7 @@ class NewsSite:
 
         return handle
 
-    def add_sink(self, sink: "WebhookSink") -> str:
+    def add_sink(self, sink: WebhookSink) -> str:
         self.sink = sink
         return self.server.route("/hook", Route(handler=sink.handle))
 
@@ -220,7 +220,7 @@ class NewsSite:
         with self.server._lock:
             return Counter(r.path for r in self.server.requests if r.path.startswith("/news/"))
 
-    def __enter__(self) -> "NewsSite":
+    def __enter__(self) -> NewsSite:
         self.server.start()
         return self
 

@@ -7,6 +7,7 @@ and every expected alert delivered exactly once (nothing repeated).
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -80,7 +81,7 @@ def test_end_to_end_20_feeds_200_pages(tmp_path: Path, private_redis: PrivateRed
             # `newsradar health`: database, Redis, a recent tick, queue depths
             health = subprocess.run(
                 [sys.executable, "-m", "worker.service.commands", "health", "--json"],
-                env=env, capture_output=True, text=True, timeout=60,
+                env=env, capture_output=True, text=True, timeout=60, check=False,
             )
             report = json.loads(health.stdout)
             assert health.returncode == 0, health.stdout + health.stderr
@@ -94,7 +95,7 @@ def test_end_to_end_20_feeds_200_pages(tmp_path: Path, private_redis: PrivateRed
         # with beat and the worker gone, health says so: the tick ages
         health = subprocess.run(
             [sys.executable, "-m", "worker.service.commands", "health"],
-            env={**env, "NEWSRADAR_MAX_TICK_AGE": "0.01"}, capture_output=True, text=True, timeout=60,
+            env={**env, "NEWSRADAR_MAX_TICK_AGE": "0.01"}, capture_output=True, text=True, timeout=60, check=False,
         )
         assert health.returncode == 1 and "FAIL beat" in health.stdout
 
@@ -235,7 +236,7 @@ def test_two_beats_each_feed_polled_once_per_interval(tmp_path: Path, private_re
             leaders = [b for b in beats if "leading: sending ticks" in b.text()]
             assert len(leaders) == 1, "exactly one beat leads"
             for path, hits in site.feed_hits.items():
-                gaps = [b - a for a, b in zip(hits, hits[1:])]
+                gaps = [b - a for a, b in itertools.pairwise(hits)]
                 assert all(g >= interval * 0.9 for g in gaps), f"{path} polled twice in one interval: {gaps}"
                 in_window = [h for h in hits if h >= start]
                 assert len(in_window) <= watched / interval + 1, (path, len(in_window))

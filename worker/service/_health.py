@@ -16,7 +16,7 @@ import redis
 from sqlalchemy import text
 
 from worker.config import Settings, get_settings
-from worker.service._redis import key
+from worker.service._redis import key, short_retry
 from worker.service._settings import ServiceSettings, get_service_settings
 
 __all__ = ["LAST_TICK_KEY", "QUEUES", "Check", "HealthReport", "check_health", "queue_depths"]
@@ -87,7 +87,8 @@ def check_health(
     report.checks.append(_check_database(settings.database_url))
 
     client = redis.Redis.from_url(
-        settings.redis_url, socket_timeout=3, socket_connect_timeout=3, decode_responses=True
+        settings.redis_url, socket_timeout=3, socket_connect_timeout=3, decode_responses=True,
+        retry=short_retry(),
     )
     try:
         client.ping()

@@ -99,7 +99,7 @@ def mark_process_dead(pid: int) -> None:
             from prometheus_client import multiprocess
 
             multiprocess.mark_process_dead(pid)
-        except Exception:  # noqa: BLE001 - metrics must never break a worker
+        except Exception:
             log.debug("metrics: mark_process_dead(%s) failed", pid, exc_info=True)
 
 

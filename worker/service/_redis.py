@@ -7,6 +7,8 @@ import os
 import threading
 
 import redis
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.retry import Retry
 
 __all__ = ["key", "redis_client", "reset_clients"]
 
@@ -34,10 +36,17 @@ def redis_client(url: str) -> redis.Redis:
                     socket_timeout=5,
                     socket_connect_timeout=3,
                     health_check_interval=10,
+                    # redis-py's default retries back off for seconds: a task must not
+                    # stall that long on a Redis that is restarting.
+                    retry=short_retry(),
                     decode_responses=True,
                 )
                 _clients[k] = client
     return client
+
+
+def short_retry() -> Retry:
+    return Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=2)
 
 
 def reset_clients() -> None:

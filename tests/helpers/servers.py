@@ -102,7 +102,7 @@ class PrivateRedis:
         time.sleep(down_for)
         self.start()
 
-    def __enter__(self) -> PrivateRedis:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -166,7 +166,7 @@ class TempDatabase:
             self._admin.close()
             self._admin = None
 
-    def __enter__(self) -> TempDatabase:
+    def __enter__(self) -> Self:
         self.create()
         return self
 

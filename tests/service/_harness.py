@@ -220,7 +220,7 @@ class NewsSite:
         with self.server._lock:
             return Counter(r.path for r in self.server.requests if r.path.startswith("/news/"))
 
-    def __enter__(self) -> NewsSite:
+    def __enter__(self) -> Self:
         self.server.start()
         return self
 

@@ -200,3 +200,12 @@ def test_fast_score_equals_explained_hits(query, doc):
     for h in hits:
         zones[d.zone(h.marks[0][0])] += 1
     assert zones == counts
+
+
+@PROFILE
+@given(st.text(max_size=80) | SENTENCE)
+def test_fast_folding_equals_offset_tokenizer(text):
+    """Positions come from fold_words, highlight offsets from iter_tokens: same words."""
+    from worker.topics._fold import iter_tokens
+
+    assert fold_words(text) == [w for w, _, _ in iter_tokens(text)]

@@ -21,7 +21,6 @@ from . import Document, Topic, TopicIndex, backtest as run_backtest, validate_to
 app = typer.Typer(help="Watch topics: check queries, try them on files, backtest them.",
                   no_args_is_help=True)
 _out = Console()
-_err = Console(stderr=True)
 
 ConfigOpt = Annotated[
     Path | None,
@@ -75,7 +74,7 @@ def _load(path: Path | None) -> tuple[dict[str, list[str]], list[Topic]]:
 
 
 def _fail_config(exc: ConfigError) -> None:
-    _err.print(f"[red]{exc}[/red]", highlight=False)
+    typer.echo(str(exc), err=True)
     raise typer.Exit(1)
 
 
@@ -91,8 +90,8 @@ def check(config: ConfigOpt = None) -> None:
     problems = validate_topics(topics, lists)
     if problems:
         for p in problems:
-            _err.print(f"[red]{p}[/red]", highlight=False)
-        _err.print(f"{len(problems)} problem(s) in {len(topics)} topic(s)")
+            typer.echo(p, err=True)
+        typer.echo(f"{len(problems)} problem(s) in {len(topics)} topic(s)", err=True)
         raise typer.Exit(1)
     _out.print(f"{len(topics)} topic(s) and {len(lists)} list(s): OK", highlight=False)
 
@@ -149,18 +148,17 @@ def test_query(
     try:
         index.add(Topic("query", "query", query, min_score))
     except QueryError as exc:
-        _err.print(f"[red]{exc.reason}" + (f" at column {exc.column}" if exc.column else "")
-                   + "[/red]", highlight=False)
+        typer.echo(exc.reason + (f" at column {exc.column}" if exc.column else ""), err=True)
         if exc.column:
-            _err.print("  " + query, highlight=False)
-            _err.print("  " + " " * (exc.column - 1) + "^", highlight=False)
+            typer.echo("  " + query, err=True)
+            typer.echo("  " + " " * (exc.column - 1) + "^", err=True)
         raise typer.Exit(2)
     hits = 0
     for f in _files(paths):
         try:
             doc = _read_story(f)
         except OSError as exc:
-            _err.print(f"{f}: cannot read: {exc}")
+            typer.echo(f"{f}: cannot read: {exc}", err=True)
             continue
         matches = index.match(doc)
         m = matches[0] if matches else None
@@ -200,21 +198,21 @@ def backtest_cmd(
         return
     saved = next((t for t in topics if t.id == topic), None)
     if saved is None and query is None:
-        _err.print(f"unknown topic '{topic}' (give --query to try a new one)")
+        typer.echo(f"unknown topic '{topic}' (give --query to try a new one)", err=True)
         raise typer.Exit(2)
     t = Topic(topic, saved.name if saved else topic, query or saved.query,  # type: ignore[union-attr]
               min_score if min_score is not None else (saved.min_score if saved else 0.0))
     try:
         from worker.store import iter_articles  # type: ignore[attr-defined]  # noqa: PLC0415
     except ImportError:
-        _err.print("backtest needs the article store (worker.store.iter_articles), "
-                   "which is not available in this build yet")
+        typer.echo("backtest needs the article store (worker.store.iter_articles), "
+                   "which is not available in this build yet", err=True)
         raise typer.Exit(2)
     since = datetime.now(timezone.utc) - timedelta(days=days)
     try:
         result = run_backtest(t, iter_articles(since=since), lists, since=since)
     except QueryError as exc:
-        _err.print(f"[red]{exc}[/red]", highlight=False)
+        typer.echo(str(exc), err=True)
         raise typer.Exit(2)
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")

@@ -1,0 +1,154 @@
+"""The topics CLI (real typer app, in-process) and the backtest core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+import pytest
+from typer.testing import CliRunner
+
+import worker.store
+from worker.errors import QueryError
+from worker.topics import Topic, backtest
+from worker.topics.commands import app
+
+from .conftest import DATA, EXAMPLES, REPO
+
+runner = CliRunner()
+
+
+def test_check_examples_ok():
+    result = runner.invoke(app, ["check", "--config", str(EXAMPLES)])
+    assert result.exit_code == 0, result.output
+    assert "3 topic(s)" in result.output and "OK" in result.output
+
+
+def test_check_reports_topic_and_column(tmp_path):
+    cfg = tmp_path / "bad.yaml"
+    cfg.write_text(
+        "lists:\n  dprk: ['\"North Korea*\"', DPRK]\n"
+        "topics:\n"
+        "  - {id: russia-ties, name: x, query: '(russia AND (korea OR dprk)'}\n"
+        "  - {id: ok, name: y, query: '@dprk'}\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["check", "--config", str(cfg)])
+    assert result.exit_code == 1
+    assert "topic russia-ties: expected ')' at column 28" in result.output
+
+
+def test_test_command_shows_highlights():
+    gold = sorted((REPO / "seeds" / "gold").glob("000_*.txt"))
+    neg = DATA / "neg_kursk_submarine.txt"
+    result = runner.invoke(app, ["test", '"Korean War" NEAR/5 armistice', *map(str, gold),
+                                 str(neg), "--config", str(EXAMPLES)])
+    assert result.exit_code == 0, result.output
+    assert "«Korean War» «armistice»" in result.output
+    assert "neg_kursk_submarine.txt: no match" in result.output
+    assert "1 of 2 file(s) matched" in result.output
+
+
+def test_test_command_bad_query_points_at_column():
+    result = runner.invoke(app, ["test", "korea NEAR/0 war", str(DATA)])
+    assert result.exit_code == 2
+    assert "NEAR/0: the distance must be at least 1 at column 7" in result.output
+    assert "      ^" in result.output
+
+
+@pytest.mark.skipif(hasattr(worker.store, "iter_articles"), reason="store wired by the lead")
+def test_backtest_command_without_store_says_so():
+    result = runner.invoke(app, ["backtest", "armistice", "--config", str(EXAMPLES)])
+    assert result.exit_code == 2
+    assert "worker.store.iter_articles" in result.output
+
+
+def test_backtest_command_over_a_real_sqlite_store(tmp_path, monkeypatch):
+    """The CLI wiring end to end: articles in a SQLite store, alerts per day printed."""
+    if not hasattr(worker.store, "iter_articles"):
+        pytest.skip("the store does not offer iter_articles yet")
+    from datetime import timedelta
+
+    from worker.store.db import make_engine, make_sessionmaker, upgrade
+    from worker.store.models import Article
+
+    url = f"sqlite:///{tmp_path / 'bt.db'}"
+    monkeypatch.setenv("NEWSRADAR_DATABASE_URL", url)
+    engine = make_engine(url)
+    upgrade(engine)
+    now = datetime.now(timezone.utc)
+    gold = sorted((REPO / "seeds" / "gold").glob("*.txt"))
+    with make_sessionmaker(engine)() as session:
+        for i, path in enumerate(gold):
+            title, _, body = path.read_text(encoding="utf-8").partition("\n")
+            session.add(Article(guid=f"g{i}", url=f"https://www.newsx.com/{i}",
+                                canonical_url=f"https://www.newsx.com/{i}", title=title,
+                                text=body.strip(), status="done",
+                                published_at=now - timedelta(days=i)))
+        session.commit()
+    engine.dispose()
+    result = runner.invoke(app, ["backtest", "russia-ties", "--config", str(EXAMPLES),
+                                 "--days", "30", "--json"])
+    assert result.exit_code == 0, result.output
+    import json
+
+    got = json.loads(result.output)
+    assert got["scanned"] == 5 and got["alerts"] == 3
+    assert sorted(h["url"] for h in got["hits"]) == [
+        "https://www.newsx.com/0", "https://www.newsx.com/2", "https://www.newsx.com/3"]
+    assert sum(got["per_day"].values()) == 3
+    # a query not saved yet, via --query
+    result = runner.invoke(app, ["backtest", "new", "--config", str(EXAMPLES),
+                                 "--query", "Kursk", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["alerts"] == 2
+
+
+def test_backtest_unknown_topic():
+    result = runner.invoke(app, ["backtest", "nope", "--config", str(EXAMPLES)])
+    assert result.exit_code == 2
+    assert "unknown topic 'nope'" in result.output
+
+
+@dataclass
+class Art:
+    title: str
+    text: str
+    url: str | None
+    published: datetime | None
+
+
+def _at(day: int) -> datetime:
+    return datetime(2025, 7, day, 9, 0, tzinfo=timezone.utc)
+
+
+def test_backtest_core_counts_per_day():
+    arts = [
+        Art("Korean War armistice marked", "Rallies for the armistice.", "https://a.example/1", _at(27)),
+        Art("Armistice anniversary", "The Korean War armistice, 72 years on.", "https://a.example/2", _at(27)),
+        Art("Weather", "Sunny.", "https://a.example/3", _at(27)),
+        Art("Korean War veterans", "An armistice story.", None, _at(28)),
+        Art("Old Korean War armistice story", "Korean War armistice.", None, _at(1)),
+        Art("Undated Korean War armistice", "x", None, None),
+    ]
+    topic = Topic("armistice", "a", '"Korean War" NEAR/5 armistice')
+    result = backtest(topic, arts, since=_at(20))
+    assert result.scanned == 5
+    assert result.per_day == {"2025-07-27": 2, "2025-07-28": 0, "unknown": 1} or \
+        result.per_day == {"2025-07-27": 2, "unknown": 1}
+    assert [h.url for h in result.hits] == ["https://a.example/1", "https://a.example/2", None]
+    assert all(h.highlights for h in result.hits)
+    d = result.to_dict()
+    assert d["alerts"] == 3 and d["hits"][0]["published"] == "2025-07-27T09:00:00+00:00"
+
+
+def test_backtest_site_from_url():
+    arts = [Art("Korea", "korea", "https://edition.newsx.com/a", None),
+            Art("Korea", "korea", "https://other.org/a", None)]
+    result = backtest(Topic("t", "t", "korea site:newsx.com"), arts)
+    assert [h.url for h in result.hits] == ["https://edition.newsx.com/a"]
+
+
+def test_backtest_bad_query_names_topic():
+    with pytest.raises(QueryError, match="topic t: expected '\\)' at column 3"):
+        backtest(Topic("t", "t", "(a"), [])

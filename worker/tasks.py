@@ -154,6 +154,15 @@ def _limits(name: str) -> dict[str, float]:
 def tick(self: Task) -> dict[str, int] | str:
     """Enqueue due feeds, waiting articles and due deliveries. Only one tick acts per
     interval, however many beats send one (a Redis lock with expiry)."""
+    started = time.perf_counter()
+    try:
+        return _tick()
+    finally:
+        elapsed = time.perf_counter() - started
+        record(lambda m: m.task_seconds.labels("newsradar.tick").observe(elapsed))
+
+
+def _tick() -> dict[str, int] | str:
     client = _redis()
     lock = RedisLock(client, key("tick", "lock"), ttl=max(0.5, _service.tick_interval * 0.8))
     if not lock.acquire():

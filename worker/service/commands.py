@@ -86,16 +86,14 @@ def health(
     raise typer.Exit(0 if report.ok else 1)
 
 
-app.command("worker")(worker)
-app.command("beat")(beat)
-app.command("health")(health)
-
-
 def register(main: typer.Typer) -> None:
     """Add ``worker``, ``beat`` and ``health`` as top-level commands of ``main``."""
-    main.command("worker")(worker)
-    main.command("beat")(beat)
-    main.command("health")(health)
+    for name, fn in (("worker", worker), ("beat", beat), ("health", health)):
+        # one paragraph: the docstrings' line breaks would show in --help
+        main.command(name, help=" ".join((fn.__doc__ or "").split()))(fn)
+
+
+register(app)
 
 
 if __name__ == "__main__":  # python -m worker.service.commands ...

@@ -186,6 +186,9 @@ def test_error_names_topic_and_column():
         "topic empty: empty group '()' at column 3",
         "topic ok: duplicate id",
         "topic neg: min_score must be >= 0, not -1",
+        "list bad: entry 1 '\"open': unterminated phrase (missing closing quote) (entry column 1)",
+        "list empty: is empty",
+        "list nested: entry 1 '@dprk': a list cannot use another list (entry column 1)",
     ]
 
 

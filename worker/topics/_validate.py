@@ -9,12 +9,14 @@ from worker.errors import QueryError
 from ._ast import Node
 from ._index import compile_topic
 from ._model import Topic
+from ._parser import parse_query
 
 
 def validate_topics(topics: Sequence[Topic],
                     lists: Mapping[str, Sequence[str]] | None = None) -> list[str]:
     """Every problem, each ``topic <id>: <reason> at column N`` (no column when the
-    problem is not in the query text)."""
+    problem is not in the query text), then ``list <name>: …`` for a bad list that no
+    topic uses (a used one is reported on each topic using it)."""
     problems: list[str] = []
     seen: set[str] = set()
     cache: dict[str, Node] = {}
@@ -35,4 +37,12 @@ def validate_topics(topics: Sequence[Topic],
                           _list_cache=cache)
         except QueryError as exc:
             problems.append(str(exc))
+    for name in lists or {}:
+        if name in cache:
+            continue
+        try:
+            parse_query(f"@{name}", lists)
+        except QueryError as exc:
+            reason = exc.reason.removeprefix(f"list @{name} ")
+            problems.append(f"list {name}: {reason}")
     return problems

@@ -83,3 +83,15 @@ def test_packaged_params_are_versioned_and_say_where_they_came_from() -> None:
     assert params.version == FORMAT_VERSION
     assert params.provenance.get("tuned_on")
     assert set(params.weights) >= {"bias", "ends_sentence", "stop_ratio"}
+
+
+def test_fast_logits_match_the_feature_rows_the_tuner_fits() -> None:
+    from operator import mul
+
+    from worker.clean._features import LineInfo, feature_rows, line_logits
+
+    text = (SEEDS / "004_b5c213eedd789ad2.txt").read_text(encoding="utf-8")
+    infos = [LineInfo(s.strip()) for s in text.splitlines() if s.strip()]
+    w = load_params().vector()
+    slow = [sum(map(mul, w, row)) for row in feature_rows(infos)]
+    assert line_logits(infos, w) == pytest.approx(slow, abs=1e-9)

@@ -72,10 +72,12 @@ class LineInfo:
         self.bullet = 1.0 if bullet else 0.0
         n = self.n_chars = len(body)
         self.ends_sentence = 1.0 if body[-1] in _END_CHARS and _SENT_END.search(body) else 0.0
-        toks = [t for t in (w.strip(_TOKEN_PUNCT) for w in body.split()) if t]
-        nw = self.n_words = len(toks)
-        na = caps = upper = stop = 0
-        for t in toks:
+        nw = na = caps = upper = stop = 0
+        for w in body.split():
+            t = w.strip(_TOKEN_PUNCT)
+            if not t:
+                continue
+            nw += 1
             c = t[0]
             if c.isdigit():
                 continue
@@ -88,6 +90,7 @@ class LineInfo:
                     stop += 1
             elif t in STOPWORDS:
                 stop += 1
+        self.n_words = nw
         d = na or 1
         self.stop_ratio = stop / d
         self.title_ratio = caps / d
@@ -152,3 +155,56 @@ def feature_rows(infos: list[LineInfo]) -> list[list[float]]:
             ctx_b,
         ])
     return rows
+
+
+def line_logits(infos: list[LineInfo], w: list[float]) -> list[float]:
+    """``w · row`` for every line, the same numbers as ``feature_rows`` gives, computed
+    without building the rows (this is the text path's per-line hot loop)."""
+    (w_bias, w_len, w_words, w_end, w_stop, w_title, w_punct, w_digit, w_bullet, w_short,
+     w_rep, w_upper, w_multi, w_prev, w_next, w_ctx, w_pos, w_sep, w_ctx_h, w_trunc,
+     w_ctx_b) = w
+    n = len(infos)
+    if not n:
+        return []
+    log1p = math.log1p
+    loglens = [log1p(i.n_chars) / 7.0 for i in infos]
+    sent = [i.ends_sentence * (1.0 if i.n_words >= 8 else 0.5) for i in infos]
+    head = [1.0 if (not i.ends_sentence and i.n_words >= 3 and i.title_ratio >= 0.5) else 0.0
+            for i in infos]
+    cum_l = [0.0]
+    cum_h = [0.0]
+    cum_b = [0.0]
+    for ll, h, i in zip(loglens, head, infos):
+        cum_l.append(cum_l[-1] + ll)
+        cum_h.append(cum_h[-1] + h)
+        cum_b.append(cum_b[-1] + i.bullet)
+    out: list[float] = []
+    for k, info in enumerate(infos):
+        lo = k - 2 if k > 2 else 0
+        hi = k + 3 if k + 3 < n else n
+        wlo = k - 4 if k > 4 else 0
+        whi = k + 5 if k + 5 < n else n
+        others = (whi - wlo - 1) or 1
+        nw = info.n_words
+        z = (w_bias + w_len * loglens[k] + w_words * (nw if nw < 60 else 60) / 60.0
+             + w_end * info.ends_sentence + w_stop * info.stop_ratio
+             + w_title * info.title_ratio + w_punct * info.punct_density
+             + w_digit * info.digit_ratio + w_bullet * info.bullet
+             + w_upper * info.upper_ratio + w_multi * info.multi_sentence
+             + w_sep * info.separators
+             + w_ctx * (cum_l[hi] - cum_l[lo]) / (hi - lo)
+             + w_pos * k / n
+             + w_ctx_h * (cum_h[whi] - cum_h[wlo] - head[k]) / others
+             + w_ctx_b * (cum_b[whi] - cum_b[wlo] - info.bullet) / others)
+        if nw <= 3:
+            z += w_short
+        if info.count > 1:
+            z += w_rep
+        if k > 0:
+            z += w_prev * sent[k - 1]
+        if k + 1 < n:
+            z += w_next * sent[k + 1]
+        if info.text.endswith(("...", "…")):
+            z += w_trunc
+        out.append(z)
+    return out

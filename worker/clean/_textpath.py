@@ -21,10 +21,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from operator import mul
 
 from ._dates import FoundDate, find_date, parse_date_text
-from ._features import LineInfo, feature_rows
+from ._features import LineInfo, line_logits
 from ._model import Dropped, LineDecision
 from ._params import Params
 from ._rules import line_rule
@@ -176,10 +175,8 @@ class TextCleaner:
                 ln.rule = rules[t]
             else:
                 ln.rule = rules[t] = line_rule(t)
-        rows = feature_rows([ln.info for ln in lines])
-        w = self._w
-        for ln, row in zip(lines, rows):
-            ln.p = _sigmoid(sum(map(mul, w, row)))
+        for ln, z in zip(lines, line_logits([ln.info for ln in lines], self._w)):
+            ln.p = _sigmoid(z)
         # a caption split from its credit line: "X" then "X | Photo: AP"
         for a, b in zip(lines, lines[1:]):
             if b.rule == "caption" and a.rule is None and len(a.info.norm) > 15 \
@@ -303,7 +300,8 @@ class TextCleaner:
         # -- author: in the header, between the headline and the story ------------
         lo2, hi2 = _best_span(self._values(lines))
         zone_end = max(lo2 if hi2 >= lo2 else len(lines), title_idx + 1)
-        zone = lines[max(0, title_idx):zone_end] if title_idx >= 0 else lines[:zone_end]
+        zone_start = max(0, title_idx, zone_end - 25)  # bylines sit near the story's start
+        zone = lines[zone_start:zone_end]
         authors: list[tuple[int, str, _Line]] = []
         for ln in zone:
             t = ln.info.text
@@ -339,7 +337,8 @@ class TextCleaner:
         # -- publication time ----------------------------------------------------
         cands: list[tuple[int, int, FoundDate]] = []
         for idx, ln in enumerate(lines):
-            if (ln.rule in ("date", "byline") or (idx < zone_end and ln.info.n_chars < 80)) \
+            if (ln.rule in ("date", "byline")
+                    or (zone_end - 40 <= idx < zone_end and ln.info.n_chars < 80)) \
                     and _YEAR.search(ln.info.text):
                 for prio, found in _date_candidates(ln.info.text):
                     cands.append((prio + (0 if idx < zone_end else 5), ln.no, found))

@@ -119,9 +119,13 @@ _ANYWHERE: list[tuple[str, re.Pattern[str], int, tuple[str, ...], int]] = [
     r"Bloomberg|Shutterstock|iStock|Alamy|Wikimedia(?:\s+Commons)?|AAP|CP|PA|dpa|"
     r"Yonhap|KCNA|X|Twitter|Instagram|Facebook)(?:\s*(?:Photo|Images?|via[^)]*))?\)\s*$|"
     r"\bvia\s+Getty\s+Images\b|getty\s+images\s*$|\bAP\s+Photo\b|/\s*(?:AP|AFP|Reuters)\)?\s*$|"
-    r"[.!?)]\s+(?:image\s+|photo\s+|picture\s+)?credits?\s*:\s*[^.!?]{1,60}$",
+    r"[.!?)]\s+(?:image\s+|photo\s+|picture\s+)?credits?\s*:\s*[^.!?]{1,60}$|"
+    # a wire photo credit closing a caption: "... on Monday. REUTERS/Ann Smith"
+    r"(?-i:\b(?:REUTERS|AFP|AP|EPA|ANSA|PTI|ANI|XINHUA|DPA|IANS|GETTY))\s*/\s*[\w.'’ -]{1,40}$|"
+    r"[.!?]\s+[\w.'’ -]{1,40}/\s*(?:AP|AFP|Reuters|Getty\s+Images|EPA|PTI)\s*$",
     re.I), 400,
-     (")", "|", "·", "•", "getty", "ap photo", "/ap", "/ afp", "/afp", "/ ap", "reuters", "credit"),
+     (")", "|", "·", "•", "getty", "ap photo", "/ap", "/ afp", "/afp", "/ ap", "reuters", "credit",
+      "afp/", "ap/", "epa/", "pti/", "ani/", "xinhua/", "dpa/", "ians/", "ansa/", "/epa", "/pti"),
      160),
     ("ai_disclaimer", re.compile(
         r"\bai[- ]generated\b|\bgenerated\s+(?:by|with|using)\s+ai\b|"

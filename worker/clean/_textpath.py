@@ -33,6 +33,7 @@ _DATE_PREFIX = re.compile(r"^date\s+(\d{4}-\d{2}-\d{2})\b\s*", re.I)
 _BYLINE = re.compile(
     r"^(?:(?P<kind>published|written|posted|reported|story|words|text|curated|edited|compiled|"
     r"produced|reviewed|photos?)\s+)?by\s*:?\s*(?P<name>.+)$", re.I)
+_TRAILING_BY = re.compile(r"\bby\s+((?-i:[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}))\s*$", re.I)
 _AUTHOR_LABEL = re.compile(r"^(?:authors?|reporter|writer)\s*:\s*(?P<name>.+)$", re.I)
 _NAME_WORD = re.compile(r"^(?:[A-Z][\w.'’-]*|de|da|del|der|van|von|bin|al|el|la|le|du|dos|of)$")
 _DATE_LABEL = re.compile(
@@ -47,6 +48,8 @@ _BIO_START = re.compile(r"^(?:he|she|they)\s+(?:is|was|has|writes|covers|reports
 _INLINE_NOISE = frozenset({"caption", "also_read", "advert", "credit", "ai_disclaimer", "date",
                            "byline", "rank_number", "ui", "repeated", "summary", "bio",
                            "caption_dup", "list_label", "author_bio"})
+# furniture set inside a story's run of paragraphs
+_IN_STORY = frozenset({"caption", "caption_dup", "credit", "advert", "also_read", "ai_disclaimer"})
 # lines that sit between a standfirst and the story (an ad or a list label does not)
 _HEADER_RULES = frozenset({"byline", "date", "caption", "caption_dup", "ai_disclaimer"})
 # a headline does not end with a full stop, hold a URL or stack labelled fields
@@ -314,6 +317,10 @@ class TextCleaner:
                                          "reviewed", "produced") else 0
                     authors.append((rank, name, ln))
                 continue
+            m = _TRAILING_BY.search(t) if ln.rule == "date" else None
+            if m:  # "Posted on March 3, 2021 by Lena"
+                authors.append((0, m.group(1), ln))
+                continue
             if ln.rule == "date" and re.search(r"\s[|•·]\s", t):
                 head = _clean_name(t)
                 if head and _name_like(head):
@@ -344,6 +351,30 @@ class TextCleaner:
                     cands.append((prio + (0 if idx < zone_end else 5), ln.no, found))
         self._pending_dates = cands
 
+    def _extend(self, lines: list[_Line], lo: int, hi: int) -> tuple[int, int]:
+        """Carry the story's end over a caption, credit or ad (up to two such lines) to a
+        prose paragraph beyond: in-story furniture does not end a story."""
+        if hi < lo:
+            return lo, hi
+        t, n = self.params.threshold, len(lines)
+
+        def prose(k: int) -> bool:
+            ln = lines[k]
+            return ln.rule is None and ln.meta is None and ln.p >= t and ln.info.n_words >= 8 \
+                and ln.info.ends_sentence > 0
+
+        # forward only: going back over a credit line reaches the caption it credits
+        while True:
+            k, skipped = hi + 1, 0
+            while k < n and skipped < 2 and lines[k].rule in _IN_STORY and lines[k].meta is None:
+                k += 1
+                skipped += 1
+            if k < n and skipped and prose(k):
+                hi = k
+                continue
+            break
+        return lo, hi
+
     def _choose_date(self, cands: list[tuple[int, int, FoundDate]]) -> FoundDate | None:
         if not cands:
             return None
@@ -368,7 +399,7 @@ class TextCleaner:
         lo, hi = _best_span(self._values(lines))
         self._pending_dates = []
         self._metadata(lines, lo if hi >= lo else len(lines), res, fallback_title)
-        lo, hi = _best_span(self._values(lines))
+        lo, hi = self._extend(lines, *_best_span(self._values(lines)))
         res.published = self._choose_date(dates + self._pending_dates)
         self._decide(lines, lo, hi, res, explain)
         return res

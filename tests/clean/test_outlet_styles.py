@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (page fixtures keep their paragraphs on one line, as pages do)
 """Whole pages in the styles of outlets that are not among the seeds, and arbitrary input."""
 
 from __future__ import annotations

@@ -61,6 +61,20 @@ def body_of(text: str) -> str:
     ("3", "rank_number"),
     ("About | Careers | Terms | Contact", "link_row"),
     ("12 Comments", "comments"),
+    ("jane_d says:", "comments"),
+    ("Published - November 19, 2019 10:34 am IST", "date"),
+    ("First Published: Nov 19, 2019 10:34 IST", "date"),
+    ("Representative Image", "caption"),
+    ("Trucks queue at the gates. REUTERS/Ann Smith", "caption"),
+    ("(This story has not been edited by our staff and is auto-generated from a syndicated "
+     "feed.)", "credit"),
+    ("Provided by European Space Agency", "credit"),
+    ("Catch all the Business News and Latest News Updates on Live Mint.", "promo"),
+    ("Download The Daily News App for the latest updates", "promo"),
+    ("Facebook", "share"),
+    ("Follow us on Google News", "share"),
+    ("This website uses cookies to improve your experience.", "cookies"),
+    ("About the author", "author_bio"),
 ])
 def test_rule_families(line: str, rule: str) -> None:
     assert line_rule(line) == rule

@@ -18,7 +18,7 @@ MIN_BODY_CHARS = 250  # less than this from trafilatura is "no or too little bod
 # are left out because trafilatura's output has headings that would look like them
 _HTML_RULES = frozenset({"also_read", "byline", "date", "caption", "credit", "ai_disclaimer",
                          "advert", "subscribe", "share", "copyright", "contact", "link_row",
-                         "comments"})
+                         "comments", "promo"})
 
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 logging.getLogger("htmldate").setLevel(logging.CRITICAL)

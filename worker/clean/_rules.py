@@ -18,7 +18,8 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("also_read", re.compile(
         r"^(?:also\s+read|read\s+also|read\s+more|more\s+on\s+this|must\s+read|also\s+see|"
         r"see\s+also|also\s+watch|watch|related|recommended|suggested|don'?t\s+miss|"
-        r"click\s+here|trending|read\s+next|up\s+next|more)\s*(?:[:|»>\-–—]|\.\.\.)", re.I)),
+        r"click\s+here|trending|read\s+next|up\s+next|more)\s*(?:[:|»>\-–—]|\.\.\.)"
+        r"|click\s+here\s+(?:to|for)\b.{0,60}$", re.I)),
     ("byline", re.compile(
         r"^(?:(?:published|written|posted|reported|edited|curated|compiled|produced|"
         r"photos?|story|text|words|reviewed)\s+by\b|by\s*:|by\s+(?-i:[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3})"
@@ -26,7 +27,7 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"written by$|posted by$)", re.I)),
     ("date", re.compile(
         r"^(?:(?:first\s+|last\s+)?(?:published|updated|created|posted|modified|date|dated|"
-        r"last\s+modified)(?:\s+(?:on|at))?\s*:?\s*(?:$|\d|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|"
+        r"last\s+modified)(?:\s+(?:on|at))?\s*[:\-–—|]?\s*(?:$|\d|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|"
         r"oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)[a-z]*\b|\w+\s+\d{1,2},?\s+\d{4})"
         r"|\d+\s+(?:min(?:ute)?s?|hours?|hrs?|days?|weeks?|months?)\s+(?:ago|read)\b"
         r"|(?:reading\s+time|read\s+time|tempo\s+de\s+leitura|tiempo\s+de\s+lectura|"
@@ -41,11 +42,13 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"|\d{4}-\d{2}-\d{2}(?:[t ]\d{2}:\d{2}(?::\d{2})?)?\s*$)", re.I)),
     ("caption", re.compile(
         r"^(?:photo|image|picture|pic|file\s+photo|credit|image\s+credit|photo\s+credit|"
-        r"image\s+source|source)s?\s*:", re.I)),
+        r"image\s+source|source)s?\s*:|^\(?(?:representative|representational|file|symbolic)\s+"
+        r"(?:image|photo|picture|pic)\)?\.?$", re.I)),
     ("credit", re.compile(
         r"^\(?\s*(?:with\s+(?:inputs?|agency\s+inputs?)\s+from|inputs?\s+from|"
         r"(?:reporting|additional\s+reporting|writing|editing)\s+by|"
-        r"this\s+(?:story|article|report)\s+(?:has\s+been|was)\s+(?:published|edited|"
+        r"(?:except\s+for\s+the\s+headline,\s+)?"
+        r"this\s+(?:story|article|report)\s+(?:has\s+(?:not\s+)?been|was(?:\s+not)?)\s+(?:published|edited|"
         r"auto-generated|generated)|(?:this\s+)?(?:story|article)\s+(?:is\s+)?(?:from|via)\s+"
         r"(?:a\s+)?(?:syndicated|wire|agency)|edited\s+by|source\s*:|citation\s*:|"
         r"(?:provided|courtesy)\s+(?:by|of)\b|more\s+information\s*:|explore\s+further$|"
@@ -60,7 +63,7 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("share", re.compile(
         r"^click\s+to\s+(?:share|email|print|tweet)\b.*|.*\(opens\s+in\s+(?:a\s+)?new\s+window\)$|"
         r"^(?:(?:share|follow|connect|like|join)(?:\s+(?:us|this|on|with\s+us|the\s+story|"
-        r"article|post|via))*\s*(?:on|:)?\s*|(?:(?:" + _SOCIAL + r")\b[\s,|/·•]*){2,})"
+        r"article|post|via))*\s*(?:on|:)?\s*|(?:(?:" + _SOCIAL + r")\b[\s,|/·•]*){1,})"
         r"(?:(?:" + _SOCIAL + r")\b[\s,|/·•]*)*$", re.I)),
     ("copyright", re.compile(
         r"^copyright\b|^(?:terms\s+(?:of\s+(?:use|service)|&\s+conditions)|privacy\s+policy|"
@@ -79,7 +82,8 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"|your\s+email\s+address\s+will\s+not\s+be\s+published\..*)\s*"
         r"(?:\(\d+\))?$", re.I)),
     ("ui", re.compile(
-        r"^(?:left\s+menu|menu|search|home|close|toggle\s+navigation|skip\s+to\s+(?:main\s+)?"
+        r"^(?:left\s+menu|menu|search|home|close|copy\s+link|link\s+copied|toggle\s+navigation|"
+        r"skip\s+to\s+(?:main\s+)?"
         r"content|back\s+to\s+top|next|previous|prev|show\s+more|view\s+more|see\s+more|"
         r"load\s+more|read\s+more|more|info_icon|listen(?:\s+to\s+(?:this\s+)?(?:article|story))?"
         r"|print|font\s+size|a\+?|a-|x|×|…|\.\.\.|tags?\s*:?|topics?\s*:?|summary(?:\s+of\s+this"
@@ -103,6 +107,12 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"^(?:about|sobre|acerca\s+de|à\s+propos\s+de?|über|tentang)\s+(?:the\s+author|o\s+autor|"
         r"l'auteur|el\s+autor|den\s+autor|penulis|(?-i:[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){0,3}))$",
         re.I)),
+    # an outlet's promotion of itself closing a story: "Catch all the latest news on …"
+    ("promo", re.compile(
+        r"^(?:catch\s+(?:all\s+)?the\s+(?:latest|[\w\s,]{0,60}news)|download\s+the\s+[\w\s]{0,30}app"
+        r"|stay\s+updated\s+with|get\s+(?:the\s+)?latest\s+[\w\s]{0,20}news\s+(?:on|from)"
+        r"|for\s+(?:more|the\s+latest)\s+[\w\s]{0,30}news,?\s+(?:follow|visit|download)"
+        r"|(?:join|follow)\s+(?:us|our\s+\w+\s+channel)\s+on\s+(?:whatsapp|telegram))", re.I)),
     ("rank_number", re.compile(r"^(?:\d{1,2}|#\d{1,2}|[ivx]{1,4}\.?)$")),
     ("breadcrumb", re.compile(r"^(?:home|start|main)\s*(?:>|»|/|›|\||→)", re.I)),
 ]
@@ -134,9 +144,10 @@ _ANYWHERE: list[tuple[str, re.Pattern[str], int, tuple[str, ...], int]] = [
     ("subscribe", re.compile(
         r"\b(?:subscribe|subscription|newsletter|sign\s+up|sign\s+in|log\s+in|login|register"
         r"|qr[- ]?code|unlock|paywall|premium\s+content|free\s+trial|already\s+a\s+subscriber"
-        r"|download\s+(?:the|our)\s+app|get\s+the\s+app)\b", re.I), 160,
+        r"|download\s+(?:the\s+|our\s+)?[\w\s]{0,30}\bapp|get\s+the\s+app"
+        r"|catch\s+(?:all\s+)?the\s+latest|stay\s+updated\s+with)\b", re.I), 160,
      ("subscri", "newsletter", "sign up", "sign in", "log in", "login", "regist", "qr", "unlock",
-      "paywall", "premium", "trial", " app"), 0),
+      "paywall", "premium", "trial", " app", "catch", "stay updated"), 0),
     ("cookies", re.compile(
         r"\b(?:we|this\s+(?:site|website))\s+uses?\s+cookies|cookies?\s+(?:policy|settings|preferences|"
         r"consent|notice)|accept\s+(?:all\s+)?cookies|(?:necessary|functional|analytics|performance|"
@@ -157,7 +168,7 @@ _ANYWHERE: list[tuple[str, re.Pattern[str], int, tuple[str, ...], int]] = [
 
 # Families anchored at the line start that only apply to lines up to a length: a long
 # line that merely starts like a share row or a label is prose.
-_MAX_LEN = {"author_bio": 80, "ui": 80, "list_label": 80, "comments": 80, "rank_number": 80,
+_MAX_LEN = {"promo": 400, "author_bio": 80, "ui": 80, "list_label": 80, "comments": 80, "rank_number": 80,
             "advert": 80,
             "share": 80, "byline": 100, "date": 120, "caption": 400, "copyright": 400,
             "contact": 400}

@@ -47,7 +47,7 @@ _BIO_START = re.compile(r"^(?:he|she|they)\s+(?:is|was|has|writes|covers|reports
                         r"^about\s+the\s+author\b", re.I)
 _INLINE_NOISE = frozenset({"caption", "also_read", "advert", "credit", "ai_disclaimer", "date",
                            "byline", "rank_number", "ui", "repeated", "summary", "bio",
-                           "caption_dup", "list_label", "author_bio"})
+                           "caption_dup", "list_label", "author_bio", "promo"})
 # furniture set inside a story's run of paragraphs
 _IN_STORY = frozenset({"caption", "caption_dup", "credit", "advert", "also_read", "ai_disclaimer"})
 # lines that sit between a standfirst and the story (an ad or a list label does not)

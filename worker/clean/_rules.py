@@ -168,10 +168,9 @@ _ANYWHERE: list[tuple[str, re.Pattern[str], int, tuple[str, ...], int]] = [
 
 # Families anchored at the line start that only apply to lines up to a length: a long
 # line that merely starts like a share row or a label is prose.
-_MAX_LEN = {"promo": 400, "author_bio": 80, "ui": 80, "list_label": 80, "comments": 80, "rank_number": 80,
-            "advert": 80,
-            "share": 80, "byline": 100, "date": 120, "caption": 400, "copyright": 400,
-            "contact": 400}
+_MAX_LEN = {"author_bio": 80, "ui": 80, "list_label": 80, "comments": 80, "rank_number": 80,
+            "advert": 80, "share": 80, "byline": 100, "date": 120, "caption": 400,
+            "copyright": 400, "contact": 400, "promo": 400}
 _BUCKETS = (80, 100, 120, 400, 1 << 30)
 
 

@@ -31,9 +31,11 @@ from ._textpath import TextCleaner
 
 L2 = 1.0
 GRID = {
-    "threshold": (0.35, 0.5, 0.65),
-    "neg_scale": (0.3, 0.6, 1.0),
+    "threshold": (0.25, 0.35, 0.5),
+    "neg_scale": (0.6, 1.0, 1.5),
     "drop_pen": (0.1, 0.3, 0.6),
+    # capped at 2: a costlier section-ender lets a related-content island in the middle
+    # of a story cut it short, which the in-sample score alone does not see
     "end_pen": (0.5, 1.0, 2.0),
 }
 

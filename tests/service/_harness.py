@@ -365,13 +365,21 @@ def start_worker(env: dict[str, str], tmp: Path, name: str = "w1", *, concurrenc
          f"--hostname={name}@%h", "--loglevel=INFO", "--without-mingle", "--without-gossip"],
         env, tmp / f"{name}.log", tmp,
     )
-    w.wait_for_log("ready.")
+    try:
+        w.wait_for_log("ready.")
+    except BaseException:
+        w.stop()
+        raise
     return w
 
 
 def start_beat(env: dict[str, str], tmp: Path, name: str = "beat") -> ServiceProcess:
     b = ServiceProcess(["beat", "--loglevel=INFO"], env, tmp / f"{name}.log", tmp)
-    b.wait_for_log("beat: Starting")
+    try:
+        b.wait_for_log("beat: Starting")
+    except BaseException:
+        b.stop()
+        raise
     return b
 
 

@@ -1,0 +1,207 @@
+"""The whole pipeline's speed: Celery service against the embedded runner, in one run.
+
+    .venv/bin/python bench/pipeline.py [--feeds 100] [--pages 10] [--concurrency 2]
+
+A local site (tests/service/_harness.py) serves ``--feeds`` RSS feeds of ``--pages``
+pages each (half of them match the test topic, built from the seed texts; the rest are
+hand-made negatives). The same work is done twice, each time from an empty database:
+
+  (a) service: a private redis-server, a fresh PostgreSQL database, one ``celery
+      worker`` with a prefork pool of ``--concurrency`` processes and one beat
+      (tick every second);
+  (b) embedded: ``newsradar run --once`` (one process, SQLite), repeated until every
+      article is done.
+
+Printed for each: articles per second (first article stored to last article finished),
+poll-to-delivery latency p50/p95 (alert sent minus article stored at poll time, from
+the database), and memory (service: peak summed RSS of the worker and its pool, sampled
+every 0.2 s; embedded: peak RSS of the runner process). Figures, never asserts.
+Needs redis-server and PostgreSQL (NEWSRADAR_TEST_PG, default postgres@127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import create_engine, text
+
+from tests.helpers.servers import PrivateRedis, TempDatabase
+from tests.service._harness import (
+    NewsSite,
+    ServiceProcess,
+    service_env,
+    start_beat,
+    start_worker,
+    wait_until,
+    write_config,
+)
+
+
+def _rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+class MemorySampler(threading.Thread):
+    """Peak of the summed RSS of a process and its children."""
+
+    def __init__(self, proc: ServiceProcess) -> None:
+        super().__init__(daemon=True)
+        self.proc = proc
+        self.peak_kib = 0
+        self.peak_single_kib = 0
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            pids = [self.proc.pid, *self.proc.children()]
+            sizes = [_rss_kib(p) for p in pids]
+            self.peak_kib = max(self.peak_kib, sum(sizes))
+            self.peak_single_kib = max(self.peak_single_kib, *sizes)
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+
+
+def _figures(db_url: str) -> dict[str, float]:
+    engine = create_engine(db_url)
+    with engine.connect() as c:
+        done, first, last = c.execute(text(
+            "SELECT count(*), min(created_at), max(fetched_at) FROM articles WHERE status = 'done'"
+        )).one()
+        lat = [
+            (_aware(sent) - _aware(created)).total_seconds()  # type: ignore[operator]
+            for sent, created in c.execute(text(
+                "SELECT d.sent_at, a.created_at FROM deliveries d JOIN alerts al ON al.id = d.alert_id "
+                "JOIN articles a ON a.id = al.article_id WHERE d.status = 'sent'"))
+        ]
+    engine.dispose()
+    first, last = _aware(first), _aware(last)
+    span = (last - first).total_seconds() if first and last else float("nan")
+    q = statistics.quantiles(lat, n=20) if len(lat) >= 2 else [float("nan")] * 19
+    return {"done": done, "span": span, "rate": done / span if span else float("nan"),
+            "p50": statistics.median(lat) if lat else float("nan"), "p95": q[18], "sent": len(lat)}
+
+
+def _aware(value: object) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite
+        value = datetime.fromisoformat(value)
+    return value  # type: ignore[return-value]
+
+
+def _done(db_url: str, total: int) -> bool:
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as c:
+            done = c.execute(text("SELECT count(*) FROM articles WHERE status IN ('done', 'failed')")).scalar_one()
+            pending = c.execute(text(
+                "SELECT count(*) FROM deliveries WHERE status IN ('pending', 'failed', 'sending')")).scalar_one()
+    except Exception:  # noqa: BLE001 - tables not there yet
+        return False
+    finally:
+        engine.dispose()
+    return done == total and pending == 0
+
+
+def run_service(site: NewsSite, tmp: Path, concurrency: int) -> tuple[dict[str, float], MemorySampler, float]:
+    from worker.store import make_engine, upgrade
+
+    total = len(site.corpus.pages)
+    with PrivateRedis(tmp / "redis") as redis_server, TempDatabase() as db:
+        engine = make_engine(db.url)
+        upgrade(engine)
+        engine.dispose()
+        cfg = write_config(tmp / "service.yaml", site.corpus, jsonl=tmp / "service-alerts.jsonl")
+        env = service_env(db.url, redis_server.url, cfg, NEWSRADAR_VISIBILITY_TIMEOUT=300,
+                          NEWSRADAR_TICK_INTERVAL=1, NEWSRADAR_LOG_LEVEL="WARNING")
+        worker = start_worker(env, tmp, concurrency=concurrency)
+        sampler = MemorySampler(worker)
+        sampler.start()
+        started = time.monotonic()
+        beat = start_beat(env, tmp)
+        try:
+            wait_until(lambda: _done(db.url, total), 900, "the service to finish", interval=0.5)
+            wall = time.monotonic() - started
+        finally:
+            try:
+                sampler.stop()
+            finally:
+                beat.stop()
+                worker.stop()
+        return _figures(db.url), sampler, wall
+
+
+def run_embedded(site: NewsSite, tmp: Path) -> tuple[dict[str, float], int, float, int]:
+    total = len(site.corpus.pages)
+    db_url = f"sqlite:///{tmp / 'embedded.db'}"
+    cfg = write_config(tmp / "embedded.yaml", site.corpus, jsonl=tmp / "embedded-alerts.jsonl")
+    env = {**os.environ, "NEWSRADAR_DATABASE_URL": db_url, "NEWSRADAR_CONFIG": str(cfg),
+           "NEWSRADAR_LOG_LEVEL": "WARNING"}
+    exe = str(Path(sys.executable).with_name("newsradar"))
+    started = time.monotonic()
+    passes = 0
+    while not _done(db_url, total) and passes < 20:
+        subprocess.run([exe, "run", "--once"], env=env, cwd=tmp, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        passes += 1
+    wall = time.monotonic() - started
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return _figures(db_url), peak_kib, wall, passes
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--feeds", type=int, default=100)
+    ap.add_argument("--pages", type=int, default=10, help="pages per feed")
+    ap.add_argument("--concurrency", type=int, default=2, help="prefork processes of the one worker")
+    args = ap.parse_args()
+
+    with tempfile.TemporaryDirectory(prefix="newsradar-bench-") as d, NewsSite(args.feeds, args.pages) as site:
+        tmp = Path(d)
+        total = len(site.corpus.pages)
+        print(f"pipeline bench: {args.feeds} feeds x {args.pages} pages = {total} articles "
+              f"({len(site.corpus.positive_urls)} alerts expected), {os.cpu_count()} CPUs")
+        svc, mem, svc_wall = run_service(site, tmp, args.concurrency)
+        emb, emb_kib, emb_wall, passes = run_embedded(site, tmp)
+
+    print()
+    print(f"{'':34}{'service (Celery)':>20}{'embedded (run --once)':>24}")
+    print(f"{'setup':34}{'1 worker, ' + str(args.concurrency) + ' procs, PG':>20}{'1 process, SQLite, ' + str(passes) + ' pass(es)':>24}")
+    print(f"{'articles done':34}{svc['done']:>20}{emb['done']:>24}")
+    print(f"{'alerts sent':34}{svc['sent']:>20}{emb['sent']:>24}")
+    print(f"{'articles/s (first stored..last done)':34}{svc['rate']:>20.1f}{emb['rate']:>24.1f}")
+    print(f"{'wall time to all delivered (s)':34}{svc_wall:>20.1f}{emb_wall:>24.1f}")
+    print(f"{'poll-to-delivery p50 (s)':34}{svc['p50']:>20.2f}{emb['p50']:>24.2f}")
+    print(f"{'poll-to-delivery p95 (s)':34}{svc['p95']:>20.2f}{emb['p95']:>24.2f}")
+    print(f"{'peak memory (MiB)':34}{mem.peak_kib / 1024:>20.0f}{emb_kib / 1024:>24.0f}")
+    print(f"{'  largest single process (MiB)':34}{mem.peak_single_kib / 1024:>20.0f}{emb_kib / 1024:>24.0f}")
+    print()
+    print("Service memory is the summed RSS of the worker's main process and its pool "
+          "(shared pages counted in each). Latency is from the article row written at poll "
+          "time to its alert marked sent.")
+
+
+if __name__ == "__main__":
+    main()

@@ -202,3 +202,34 @@ def test_matches_sorted_by_score():
 def test_empty_document():
     assert m("korea", Document("", "")) is None
     assert m("NOT korea", Document("", "")) is not None
+
+
+def test_index_learns_which_words_are_frequent():
+    idx = TopicIndex(learn_after=None)
+    idx.add(Topic("t", "t", "president AND kursk"))
+    d = prepare_doc("President speaks", "The president said nothing about the weather.")
+    # by length, "president" looks rarer than "kursk": the topic is indexed under it
+    assert idx.candidates(d) == {"t"}
+    for i in range(20):
+        idx.match(Document(f"President {i}", "The president spoke again."))
+    assert idx.rechoose_terms() == 1
+    # measured, "president" is in every story and "kursk" in none: indexed under kursk
+    assert idx.candidates(d) == set()
+    assert [m.topic_id for m in idx.match(Document("Kursk", "The president on Kursk."))] == ["t"]
+
+
+def test_removing_topics_forgets_their_word_counts():
+    idx = TopicIndex(learn_after=None)
+    idx.add(Topic("a", "a", "alpha beta"))
+    idx.add(Topic("b", "b", "beta"))
+    idx.match(Document("alpha beta", "beta"))
+    idx.remove("a")
+    assert "alpha" not in idx._df and idx._df["beta"] == 1
+    idx.remove("b")
+    assert idx._df == {} and not idx._word_refs
+
+
+def prepare_doc(title: str, body: str):
+    from worker.topics import prepare
+
+    return prepare(Document(title, body))

@@ -147,11 +147,12 @@ def test_matcher_agrees_with_naive_reference(query, doc):
 
 
 @PROFILE
-@given(st.lists(QUERIES, min_size=1, max_size=12), st.lists(DOCS, min_size=1, max_size=4),
+@given(st.lists(QUERIES, min_size=1, max_size=12), st.lists(DOCS, min_size=1, max_size=6),
        st.lists(st.sampled_from([0.0, 0.0, 1.0, 2.0, 3.0]), min_size=12, max_size=12))
 def test_index_equals_one_by_one(queries, docs, scores):
     topics = [Topic(f"t{i}", "n", q, scores[i]) for i, q in enumerate(queries)]
-    index = TopicIndex(LISTS)
+    # learn_after=1: presearch words are re-chosen after stories 1 and 4 of the stream
+    index = TopicIndex(LISTS, learn_after=1)
     for t in topics:
         index.add(t)
     for doc in docs:

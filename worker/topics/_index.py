@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from worker.errors import QueryError
 
@@ -20,7 +20,14 @@ from ._explain import build_match
 from ._matcher import Matcher, compile_node
 from ._model import Document, Match, Topic
 from ._parser import parse_query
-from ._presearch import Terms, required_clauses, required_terms
+from ._presearch import (
+    Terms,
+    WordProb,
+    length_prob,
+    query_words,
+    required_clauses,
+    required_terms,
+)
 from ._text import PreparedDoc
 
 
@@ -37,6 +44,7 @@ class CompiledTopic:
     # Words that must all occur (a str) or sets of which one must occur (a frozenset):
     # checked against the story's words before the full evaluation.
     checks: tuple[str | frozenset[str], ...] = ()
+    root: Node | None = None  # the query tree, to choose presearch terms again
 
 
 def compile_topic(
@@ -44,6 +52,7 @@ def compile_topic(
     lists: Mapping[str, Sequence[str]] | None = None,
     *,
     _list_cache: dict[str, Node] | None = None,
+    prob: WordProb = length_prob,
 ) -> CompiledTopic:
     """Parse and compile one topic; QueryError names the topic."""
     try:
@@ -52,16 +61,12 @@ def compile_topic(
         q = parse_query(topic.query, lists, _list_cache=_list_cache)
     except QueryError as exc:
         raise exc.with_topic(topic.id) from None
-    terms = required_terms(q.root)
-    checks: dict[frozenset[str], None] = {}
-    for clause in required_clauses(q.root):
-        if terms is not None and clause == terms.words and not terms.prefixes:
-            continue  # the index already guarantees this one
-        checks.setdefault(clause)
+    terms = required_terms(q.root, prob)
     # Rarest-looking first, so that a failing candidate is dropped after one lookup.
-    ordered = sorted(checks, key=lambda c: Terms(c, frozenset()).cost())
-    return CompiledTopic(topic, compile_node(q.root), terms,
-                         tuple(next(iter(c)) if len(c) == 1 else c for c in ordered))
+    clauses = sorted(dict.fromkeys(required_clauses(q.root)),
+                     key=lambda c: Terms(c, frozenset()).cost(prob))
+    checks = tuple(next(iter(c)) if len(c) == 1 else c for c in clauses)
+    return CompiledTopic(topic, compile_node(q.root), terms, checks, q.root)
 
 
 def _passes(checks: tuple[str | frozenset[str], ...], vocab: dict[str, list[int]]) -> bool:
@@ -92,9 +97,15 @@ def match_topic(topic: Topic, doc: Document, lists: Mapping[str, Sequence[str]] 
 
 
 class TopicIndex:
-    """Tens of thousands of topics, each story evaluated only against its candidates."""
+    """Tens of thousands of topics, each story evaluated only against its candidates.
 
-    def __init__(self, lists: Mapping[str, Sequence[str]] | None = None) -> None:
+    The index learns which words are frequent: for every word its topics use, it counts
+    the stories that contained it, and after ``learn_after`` stories (then 4x, 16x, …
+    as many) it re-chooses each topic's presearch words by measured frequency instead
+    of word length. Not thread-safe: one index per worker process."""
+
+    def __init__(self, lists: Mapping[str, Sequence[str]] | None = None, *,
+                 learn_after: int | None = 64) -> None:
         self._lists = lists
         self._list_cache: dict[str, Node] = {}
         self._topics: dict[str, CompiledTopic] = {}
@@ -102,45 +113,66 @@ class TopicIndex:
         self._by_prefix: dict[str, set[str]] = {}
         self._prefix_lens: Counter[int] = Counter()
         self._always: set[str] = set()
+        # word statistics (only for the words the topics use)
+        self._word_refs: Counter[str] = Counter()
+        self._df: dict[str, int] = {}
+        self._seen = 0
+        self._learned = False
+        self._next_learn = learn_after
 
     # -- maintenance ------------------------------------------------------------
     def add(self, topic: Topic) -> None:
         """Add a topic, or replace the one with the same id. Raises QueryError."""
-        ct = compile_topic(topic, self._lists, _list_cache=self._list_cache)
+        ct = compile_topic(topic, self._lists, _list_cache=self._list_cache,
+                           prob=self._prob if self._learned else length_prob)
         if topic.id in self._topics:
             self.remove(topic.id)
         self._topics[topic.id] = ct
-        tid = topic.id
-        if ct.terms is None:
-            self._always.add(tid)
-            return
-        for w in ct.terms.words:
-            self._by_word.setdefault(w, set()).add(tid)
-        for p in ct.terms.prefixes:
-            bucket = self._by_prefix.get(p)
-            if bucket is None:
-                bucket = self._by_prefix[p] = set()
-                self._prefix_lens[len(p)] += 1
-            bucket.add(tid)
+        assert ct.root is not None
+        self._word_refs.update(query_words(ct.root, set()))
+        self._index(topic.id, ct.terms)
 
     def remove(self, topic_id: str) -> None:
         """Forget a topic; unknown ids are ignored."""
         ct = self._topics.pop(topic_id, None)
         if ct is None:
             return
-        if ct.terms is None:
-            self._always.discard(topic_id)
+        self._unindex(topic_id, ct.terms)
+        assert ct.root is not None
+        refs = self._word_refs
+        for w in query_words(ct.root, set()):
+            refs[w] -= 1
+            if refs[w] <= 0:
+                del refs[w]
+                self._df.pop(w, None)
+
+    def _index(self, tid: str, terms: Terms | None) -> None:
+        if terms is None:
+            self._always.add(tid)
             return
-        for w in ct.terms.words:
+        for w in terms.words:
+            self._by_word.setdefault(w, set()).add(tid)
+        for p in terms.prefixes:
+            bucket = self._by_prefix.get(p)
+            if bucket is None:
+                bucket = self._by_prefix[p] = set()
+                self._prefix_lens[len(p)] += 1
+            bucket.add(tid)
+
+    def _unindex(self, tid: str, terms: Terms | None) -> None:
+        if terms is None:
+            self._always.discard(tid)
+            return
+        for w in terms.words:
             bucket = self._by_word.get(w)
             if bucket is not None:
-                bucket.discard(topic_id)
+                bucket.discard(tid)
                 if not bucket:
                     del self._by_word[w]
-        for p in ct.terms.prefixes:
+        for p in terms.prefixes:
             bucket = self._by_prefix.get(p)
             if bucket is not None:
-                bucket.discard(topic_id)
+                bucket.discard(tid)
                 if not bucket:
                     del self._by_prefix[p]
                     self._prefix_lens[len(p)] -= 1
@@ -155,6 +187,40 @@ class TopicIndex:
 
     def topics(self) -> list[Topic]:
         return [ct.topic for ct in self._topics.values()]
+
+    # -- learning word frequencies ---------------------------------------------------
+    def _prob(self, word: str) -> float:
+        return (self._df.get(word, 0) + 0.5) / (self._seen + 1)
+
+    def _learn(self, d: PreparedDoc) -> None:
+        refs, df, vocab = self._word_refs, self._df, d.postings
+        if len(vocab) <= len(refs):
+            for w in vocab:
+                if w in refs:
+                    df[w] = df.get(w, 0) + 1
+        else:
+            for w in refs:
+                if w in vocab:
+                    df[w] = df.get(w, 0) + 1
+        self._seen += 1
+        if self._next_learn is not None and self._seen >= self._next_learn:
+            self._next_learn *= 4
+            self.rechoose_terms()
+
+    def rechoose_terms(self) -> int:
+        """Choose every topic's presearch words again with the measured frequencies;
+        returns how many topics moved. Runs by itself as stories are matched."""
+        self._learned = True
+        moved = 0
+        for tid, ct in self._topics.items():
+            assert ct.root is not None
+            terms = required_terms(ct.root, self._prob)
+            if terms != ct.terms:
+                self._unindex(tid, ct.terms)
+                self._index(tid, terms)
+                self._topics[tid] = replace(ct, terms=terms)
+                moved += 1
+        return moved
 
     # -- matching ---------------------------------------------------------------
     def candidates(self, d: PreparedDoc) -> set[str]:
@@ -187,7 +253,7 @@ class TopicIndex:
                         out |= s
         return out
 
-    def match_prepared(self, d: PreparedDoc) -> list[Match]:
+    def match_prepared(self, d: PreparedDoc, *, learn: bool = True) -> list[Match]:
         out = []
         topics = self._topics
         vocab = d.postings
@@ -199,6 +265,8 @@ class TopicIndex:
             if m is not None:
                 out.append(m)
         out.sort(key=lambda m: (-m.score, m.topic_id))
+        if learn:
+            self._learn(d)
         return out
 
     def match(self, doc: Document) -> list[Match]:

@@ -5,11 +5,14 @@ in any story the query matches. ``None`` means no such set exists (``NOT x``,
 ``site:…`` alone): the topic must be evaluated for every story.
 
 For AND and NEAR one child is enough (every child must match), so we keep the child
-whose set looks rarest: short words and stopwords are assumed frequent.
+whose set looks rarest. Rarity is a probability per word: guessed from its length at
+first (short words and stopwords are frequent), then measured — TopicIndex counts, for
+the words its topics use, how many stories contained them, and re-chooses.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ._ast import And, Field, Lang, Near, Node, Not, Or, Phrase, Site
@@ -23,29 +26,38 @@ _STOPWORDS = frozenset(
 )
 
 
+WordProb = Callable[[str], float]
+
+
+def length_prob(word: str) -> float:
+    """Probability that a story contains ``word``, guessed from the word alone: stopwords
+    are everywhere, short words common, long words rare."""
+    if word in _STOPWORDS:
+        return 0.9
+    return min(0.5, 2.0 / (len(word) * len(word)))
+
+
+def _prefix_prob(prefix: str) -> float:
+    # A prefix stands for several words; no statistics are kept for prefixes.
+    return min(0.95, 3.0 * length_prob(prefix))
+
+
 @dataclass(frozen=True)
 class Terms:
     words: frozenset[str]
     prefixes: frozenset[str]
 
-    def cost(self) -> float:
-        c = 0.0
-        for w in self.words:
-            c += 50.0 if w in _STOPWORDS else 1.0 + 8.0 / len(w)
-        for p in self.prefixes:
-            c += 2.0 + 16.0 / len(p)
-        return c
+    def cost(self, prob: WordProb = length_prob) -> float:
+        """Expected share of stories that would make the topic a candidate (summed)."""
+        return sum(prob(w) for w in self.words) + sum(_prefix_prob(p) for p in self.prefixes)
 
 
-def _word_cost(word: str, prefix: bool) -> float:
-    return Terms(frozenset() if prefix else frozenset([word]),
-                 frozenset([word]) if prefix else frozenset()).cost()
-
-
-def required_terms(node: Node) -> Terms | None:
-    """Words/prefixes of which one must occur for ``node`` to match, or None."""
+def required_terms(node: Node, prob: WordProb = length_prob) -> Terms | None:
+    """Words/prefixes of which one must occur for ``node`` to match, or None. Where there
+    is a choice (a phrase's words, AND/NEAR children) the set with the lowest ``prob``
+    cost is kept."""
     if isinstance(node, Phrase):
-        best = min(node.words, key=lambda w: _word_cost(w.text, w.prefix))
+        best = min(node.words, key=lambda w: _prefix_prob(w.text) if w.prefix else prob(w.text))
         if best.prefix:
             return Terms(frozenset(), frozenset([best.text]))
         return Terms(frozenset([best.text]), frozenset())
@@ -53,7 +65,7 @@ def required_terms(node: Node) -> Terms | None:
         words: set[str] = set()
         prefixes: set[str] = set()
         for c in node.children:
-            t = required_terms(c)
+            t = required_terms(c, prob)
             if t is None:
                 return None
             words |= t.words
@@ -61,15 +73,30 @@ def required_terms(node: Node) -> Terms | None:
         return Terms(frozenset(words), frozenset(prefixes))
     if isinstance(node, (And, Near)):
         kids = node.children if isinstance(node, And) else (node.left, node.right)
-        options = [t for t in (required_terms(c) for c in kids) if t is not None]
+        options = [t for t in (required_terms(c, prob) for c in kids) if t is not None]
         if not options:
             return None
-        return min(options, key=Terms.cost)
+        return min(options, key=lambda t: t.cost(prob))
     if isinstance(node, Field):
-        return required_terms(node.child)
+        return required_terms(node.child, prob)
     if isinstance(node, (Not, Site, Lang)):
         return None
     raise TypeError(f"unknown node {node!r}")  # pragma: no cover
+
+
+def query_words(node: Node, out: set[str]) -> set[str]:
+    """Every (non-prefix) word of the query: the words worth counting in stories."""
+    if isinstance(node, Phrase):
+        out.update(w.text for w in node.words if not w.prefix)
+    elif isinstance(node, (And, Or)):
+        for c in node.children:
+            query_words(c, out)
+    elif isinstance(node, Near):
+        query_words(node.left, out)
+        query_words(node.right, out)
+    elif isinstance(node, (Not, Field)):
+        query_words(node.child, out)
+    return out
 
 
 def required_clauses(node: Node) -> list[frozenset[str]]:

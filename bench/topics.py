@@ -42,16 +42,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from worker.topics import Document, Topic, TopicIndex, match_topic, prepare  # noqa: E402
-from worker.topics._fold import fold_words  # noqa: E402
-from worker.topics._index import compile_topic, evaluate  # noqa: E402
+from worker.topics import Document, Topic, TopicIndex, match_topic, prepare
+from worker.topics._fold import fold_words
+from worker.topics._index import compile_topic, evaluate
 
 GOLD = REPO.parent / "shared" / "bench" / "extraction" / "gold"
 _SENT_RE = re.compile(r"(?<=[.!?])\s+")
-_STOP = set("""a about after all also an and are as at be been but by can could did do for
-from had has have he her his i if in into is it its more most new no not of on one or our
-out over said say says she so than that the their them there they this to two up was we
-were what when which who will with would you""".split())
+_STOP = STOPWORDS
 
 
 # -- stories --------------------------------------------------------------------------
@@ -193,7 +190,7 @@ class TopicMaker:
 # -- measuring ------------------------------------------------------------------------
 def _pct(values: list[float], p: float) -> float:
     s = sorted(values)
-    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
 
 
 def run(sizes: list[int], n_stories: int, oneby_budget: int, mixes: list[str]) -> None:

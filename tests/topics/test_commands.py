@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from typer.testing import CliRunner
@@ -76,7 +76,7 @@ def test_backtest_command_over_a_real_sqlite_store(tmp_path, monkeypatch):
     monkeypatch.setenv("NEWSRADAR_DATABASE_URL", url)
     engine = make_engine(url)
     upgrade(engine)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     gold = sorted((REPO / "seeds" / "gold").glob("*.txt"))
     with make_sessionmaker(engine)() as session:
         for i, path in enumerate(gold):
@@ -119,7 +119,7 @@ class Art:
 
 
 def _at(day: int) -> datetime:
-    return datetime(2025, 7, day, 9, 0, tzinfo=timezone.utc)
+    return datetime(2025, 7, day, 9, 0, tzinfo=UTC)
 
 
 def test_backtest_core_counts_per_day():

@@ -142,8 +142,8 @@ def test_highlights_mark_hit_words_in_their_sentences():
     assert got is not None
     assert got.highlights == [
         "Kim’s envoy visits «Moscow»",
-        "North Korea’s foreign minister arrived in «Moscow» on Monday for talks with Russian "
-        "officials.",
+        ("North Korea’s foreign minister arrived in «Moscow» on Monday for talks with Russian "
+         "officials."),
         "Analysts in «Seoul» said the café-style reception was unusual.",
     ]
 

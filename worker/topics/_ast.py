@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,20 +23,20 @@ class Phrase:
 
 @dataclass(frozen=True, slots=True)
 class And:
-    children: tuple["Node", ...]
+    children: tuple[Node, ...]
     text: str
 
 
 @dataclass(frozen=True, slots=True)
 class Or:
-    children: tuple["Node", ...]
+    children: tuple[Node, ...]
     text: str
     label: str | None = None  # "@name" when the group is an expanded list
 
 
 @dataclass(frozen=True, slots=True)
 class Not:
-    child: "Node"
+    child: Node
     text: str
 
 
@@ -46,8 +45,8 @@ class Near:
     """``left NEAR/n right``: spans within ``n`` words (start of the later minus end of
     the earlier); ``ordered`` for ONEAR (left before right)."""
 
-    left: "Node"
-    right: "Node"
+    left: Node
+    right: Node
     distance: int
     ordered: bool
     text: str
@@ -58,7 +57,7 @@ class Field:
     """``title:`` or ``body:`` restriction of the positions of the child."""
 
     name: str
-    child: "Node"
+    child: Node
     text: str
 
 
@@ -78,7 +77,7 @@ class Lang:
     text: str
 
 
-Node = Union[Phrase, And, Or, Not, Near, Field, Site, Lang]
+Node = Phrase | And | Or | Not | Near | Field | Site | Lang
 
 
 def is_positional(node: Node) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from ._ast import And, Field, Lang, Near, Node, Not, Or, Phrase, Site
 from ._presearch import required_terms
@@ -113,14 +114,14 @@ class _Prefix(Matcher):
 
 
 class _Phrase(Matcher):
-    __slots__ = ("words", "zone", "n", "pairs")
+    __slots__ = ("n", "pairs", "words", "zone")
     positional = True
 
     def __init__(self, words: tuple[tuple[str, bool], ...], text: str, zone: str | None) -> None:
         self.words, self.text, self.zone, self.n = words, text, zone, len(words)
         # Adjacent pairs to test against the story's bigram set first (prefix words
         # excluded): for a two-word phrase that is the whole answer.
-        self.pairs = tuple((a, b) for (a, pa), (b, pb) in zip(words, words[1:])
+        self.pairs = tuple((a, b) for (a, pa), (b, pb) in pairwise(words)
                            if not pa and not pb)
 
     def _starts(self, d: PreparedDoc, first_only: bool) -> list[int]:
@@ -230,7 +231,7 @@ class _Not(Matcher):
 
 
 class _Near(Matcher):
-    __slots__ = ("left", "right", "dist", "ordered")
+    __slots__ = ("dist", "left", "ordered", "right")
     positional = True
 
     def __init__(self, left: Matcher, right: Matcher, dist: int, ordered: bool,

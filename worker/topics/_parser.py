@@ -354,8 +354,7 @@ def _norm_domain(value: str, col: int) -> str:
     v = value.strip().lower()
     v = re.sub(r"^[a-z][a-z0-9+.\-]*://", "", v)
     v = v.split("/", 1)[0].split(":", 1)[0].strip(".")
-    if v.startswith("*."):
-        v = v[2:]
+    v = v.removeprefix("*.")
     if not v or not re.fullmatch(r"[a-z0-9\-._~\u00a0-\uffff]+", v) or ".." in v:
         raise QueryError(f"'{value}' is not a domain like example.com", column=col)
     try:

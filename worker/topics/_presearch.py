@@ -22,7 +22,7 @@ _STOPWORDS = frozenset(
     """a about after all also an and are as at be been but by can could did do for from
     had has have he her his i if in into is it its last more most new no not of on one
     or our out over said say says she so than that the their them there they this to two
-    up was we were what when which who will with would year years you""".split()
+    up was we were what when which who will with would year years you""".split()  # noqa: SIM905
 )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from heapq import merge
+from itertools import pairwise
 
 from ._fold import fold_words, iter_tokens
 
@@ -42,9 +43,20 @@ class PreparedDoc:
     """Everything the matchers read; built once per story."""
 
     __slots__ = (
-        "title", "body", "site", "lang", "postings",
-        "lead_end", "_sets", "_prefix", "_vocab", "_sentences", "_offsets", "_words",
-        "_bigrams", "_spans",
+        "_bigrams",
+        "_offsets",
+        "_prefix",
+        "_sentences",
+        "_sets",
+        "_spans",
+        "_vocab",
+        "_words",
+        "body",
+        "lang",
+        "lead_end",
+        "postings",
+        "site",
+        "title",
     )
 
     def __init__(self, title: str, body: str, site: str | None = None,
@@ -94,8 +106,8 @@ class PreparedDoc:
         got = self._bigrams
         if got is None:
             tw, bw = self._words
-            got = self._bigrams = set(zip(tw, tw[1:]))
-            got.update(zip(bw, bw[1:]))
+            got = self._bigrams = set(pairwise(tw))
+            got.update(pairwise(bw))
         return got
 
     def term_spans(self, word: str) -> list[tuple[int, int]]:

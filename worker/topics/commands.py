@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,7 +16,8 @@ from rich.table import Table
 
 from worker.errors import ConfigError, QueryError
 
-from . import Document, Topic, TopicIndex, backtest as run_backtest, validate_topics
+from . import Document, Topic, TopicIndex, validate_topics
+from . import backtest as run_backtest
 
 app = typer.Typer(help="Watch topics: check queries, try them on files, backtest them.",
                   no_args_is_help=True)
@@ -58,7 +59,7 @@ def _topics_from_yaml(path: Path) -> tuple[dict[str, list[str]], list[Topic]]:
 def _load(path: Path | None) -> tuple[dict[str, list[str]], list[Topic]]:
     """(lists, topics) from the config, via worker.config when it is there."""
     try:
-        from worker.config import load_config  # noqa: PLC0415 - optional during bootstrap
+        from worker.config import load_config
     except ImportError:
         if path is None:
             raise ConfigError(["no --config given and worker.config is not available"])
@@ -102,7 +103,7 @@ def _read_story(path: Path) -> Document:
     with the first non-empty line as the title)."""
     data = path.read_bytes()
     try:
-        from worker.clean import clean_page  # noqa: PLC0415
+        from worker.clean import clean_page
     except ImportError:
         clean_page = None
     if clean_page is not None:
@@ -203,12 +204,12 @@ def backtest_cmd(
     t = Topic(topic, saved.name if saved else topic, query or saved.query,  # type: ignore[union-attr]
               min_score if min_score is not None else (saved.min_score if saved else 0.0))
     try:
-        from worker.store import iter_articles  # type: ignore[attr-defined]  # noqa: PLC0415
+        from worker.store import iter_articles  # type: ignore[attr-defined]
     except ImportError:
         typer.echo("backtest needs the article store (worker.store.iter_articles), "
                    "which is not available in this build yet", err=True)
         raise typer.Exit(2)
-    since = datetime.now(timezone.utc) - timedelta(days=days)
+    since = datetime.now(UTC) - timedelta(days=days)
     try:
         result = run_backtest(t, iter_articles(since=since), lists, since=since)
     except QueryError as exc:

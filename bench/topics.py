@@ -44,8 +44,8 @@ sys.path.insert(0, str(REPO))
 
 from worker.topics import Document, Topic, TopicIndex, match_topic, prepare
 from worker.topics._fold import fold_words
-from worker.topics._presearch import _STOPWORDS as STOPWORDS
 from worker.topics._index import compile_topic, evaluate
+from worker.topics._presearch import _STOPWORDS as STOPWORDS
 
 GOLD = REPO.parent / "shared" / "bench" / "extraction" / "gold"
 _SENT_RE = re.compile(r"(?<=[.!?])\s+")

@@ -207,7 +207,9 @@ def test_alert_sink_answers_500_for_a_while(tmp_path: Path, private_redis: Priva
         hook = site.add_sink(sink)
         cfg = write_config(tmp_path / "newsradar.yaml", site.corpus, webhook_url=hook)
         env = service_env(pg_db.url, private_redis.url, cfg)
-        worker = start_worker(env, tmp_path)
+        # the deployment the docs suggest: I/O queues on a threads pool, 'process' on prefork
+        io = start_worker(env, tmp_path, "io", queues="poll,deliver", pool="threads", concurrency=8)
+        worker = start_worker(env, tmp_path, "cpu", queues="process", concurrency=1)
         beat = start_beat(env, tmp_path)
         try:
             wait_until(lambda: settled(pg_db.url, site.corpus), SETTLE, "every alert delivered after the 500s")
@@ -215,9 +217,11 @@ def test_alert_sink_answers_500_for_a_while(tmp_path: Path, private_redis: Priva
             assert_exactly_once(pg_db, site, sent)
             # every alert was refused at least once before it went through
             assert sink.refused >= len(site.corpus.positive_urls)
+            assert "Task newsradar.deliver[" in io.text() and "Task newsradar.deliver[" not in worker.text()
         finally:
             beat.stop()
             worker.stop()
+            io.stop()
 
 
 def test_two_beats_each_feed_polled_once_per_interval(tmp_path: Path, private_redis: PrivateRedis, pg_db: TempDatabase) -> None:

@@ -78,6 +78,33 @@ Pune Traffic
 """
 
 
+BUTTONS_AFTER_LEAD = """Home / World News / Ferry services resume after storm
+Ferry services resume after storm, says coast guard
+The storm had halted all crossings for three days.
+By Staff Writer
+Updated on Jul 01, 2024 07:14 AM IST
+Ferry services between the mainland and the islands resumed on Monday morning after the storm moved out to sea, the coast guard said.
+Share Via
+Copy Link
+The first crossing left at six o'clock with about two hundred passengers on board, officials said.
+Operators said they would add extra sailings this week to clear the backlog of travellers.
+Subscribe to our best newsletters
+(With inputs from agencies)
+Get Latest World News along with Latest News and Top Headlines from around the world.
+"""
+
+
+def test_share_buttons_after_the_first_paragraph() -> None:
+    story = clean_page(BUTTONS_AFTER_LEAD)
+    assert story.title == "Ferry services resume after storm, says coast guard"
+    assert story.description == "The storm had halted all crossings for three days."
+    assert story.author == "Staff Writer"
+    assert story.text.startswith("Ferry services between the mainland")
+    assert "extra sailings" in story.text
+    for noise in ("Share Via", "Copy Link", "Subscribe", "inputs", "Get Latest"):
+        assert noise not in story.text
+
+
 def test_wire_style_page() -> None:
     story = clean_page(WIRE_STYLE)
     assert story.title == "Ports in the north reopen after week-long strike"

@@ -40,3 +40,13 @@ def test_seed_dropped_lines_say_why() -> None:
     assert rules["(With inputs from agencies.)"] == "credit"
     assert rules["TRENDING"] == "list_label"
     assert any(r == "ai_disclaimer" for r in rules.values())
+
+
+def test_threads_share_one_cleaner_safely() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    pages = [(SEEDS / f"{seed}.txt").read_bytes() for seed in sorted(META)] * 8
+    expected = [clean_page(p).to_dict() for p in pages]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        got = list(pool.map(lambda p: clean_page(p).to_dict(), pages))
+    assert got == expected

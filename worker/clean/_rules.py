@@ -124,7 +124,8 @@ _ANYWHERE: list[tuple[str, re.Pattern[str], int, tuple[str, ...], int]] = [
     ("caption", re.compile(
     r"\((?:photo|image|picture|pic|file\s+photo|representational|representative|"
     r"illustration|video|credit|source|graphic)s?\b[^)]*\)\s*$|"
-    r"[|·•]\s*(?:photo|image|picture|credit|source)s?\s*(?::|by\b)|"
+    r"[|·•]\s*(?:(?:photo|image|picture|pic)s?(?:\s+(?:credits?|courtesy|source))?|credits?|source)"
+    r"\s*(?::|by\b)|"
     r"\((?:[^()]{0,60}/)?(?:AP|AFP|Reuters|Getty(?:\s+Images)?|EPA|PTI|ANI|IANS|Xinhua|"
     r"Bloomberg|Shutterstock|iStock|Alamy|Wikimedia(?:\s+Commons)?|AAP|CP|PA|dpa|"
     r"Yonhap|KCNA|X|Twitter|Instagram|Facebook)(?:\s*(?:Photo|Images?|via[^)]*))?\)\s*$|"

@@ -38,7 +38,7 @@ _AUTHOR_LABEL = re.compile(r"^(?:authors?|reporter|writer)\s*:\s*(?P<name>.+)$",
 _NAME_WORD = re.compile(r"^(?:[A-Z][\w.'’-]*|de|da|del|der|van|von|bin|al|el|la|le|du|dos|of)$")
 _DATE_LABEL = re.compile(
     r"(published|created|posted|updated|modified|first\s+published|last\s+updated|date)"
-    r"(?:\s+(?:on|at))?\s*:?\s*$", re.I)
+    r"(?:\s+(?:on|at))?\s*[:\-–—|]?\s*$", re.I)
 _SUMMARY_LABEL = re.compile(
     r"^(?:summary(?:\s+of\s+(?:this|the)\s+(?:article|story))?|highlights|key\s+(?:highlights|"
     r"takeaways|points)|in\s+(?:brief|short)|at\s+a\s+glance|tl;?dr|quick\s+read|story\s+"
@@ -50,6 +50,7 @@ _INLINE_NOISE = frozenset({"caption", "also_read", "advert", "credit", "ai_discl
                            "caption_dup", "list_label", "author_bio", "promo"})
 # furniture set inside a story's run of paragraphs
 _IN_STORY = frozenset({"caption", "caption_dup", "credit", "advert", "also_read", "ai_disclaimer"})
+_BUTTONS = frozenset({"share", "advert", "subscribe", "promo"})
 # lines that sit between a standfirst and the story (an ad or a list label does not)
 _HEADER_RULES = frozenset({"byline", "date", "caption", "caption_dup", "ai_disclaimer"})
 # a headline does not end with a full stop, hold a URL or stack labelled fields
@@ -79,6 +80,7 @@ class _Line:
     rule: str | None = None
     p: float = 0.0
     meta: str | None = None  # "title", "description", "author", ... once used as metadata
+    carried: bool = False  # kept as prose past in-story furniture (see _extend)
 
 
 def _sigmoid(x: float) -> float:
@@ -246,7 +248,9 @@ class TextCleaner:
         return vals
 
     def _metadata(self, lines: list[_Line], lo: int, res: TextResult,
-                  fallback_title: str | None) -> None:
+                  fallback_title: str | None) -> list[tuple[int, int, FoundDate]]:
+        """Title, standfirst and author into ``res`` (their lines marked as metadata);
+        returns the publication-time candidates as (priority, line number, date)."""
         header = lines[:lo] if lo > 0 else []
         # -- title ---------------------------------------------------------------
         fb = set(re.findall(r"\w+", fallback_title.lower())) if fallback_title else set()
@@ -349,21 +353,24 @@ class TextCleaner:
                     and _YEAR.search(ln.info.text):
                 for prio, found in _date_candidates(ln.info.text):
                     cands.append((prio + (0 if idx < zone_end else 5), ln.no, found))
-        self._pending_dates = cands
+        return cands
 
     def _extend(self, lines: list[_Line], lo: int, hi: int) -> tuple[int, int]:
         """Carry the story's end over a caption, credit or ad (up to two such lines) to a
-        prose paragraph beyond: in-story furniture does not end a story."""
+        prose paragraph beyond, and its start back over share buttons or an ad: in-story
+        furniture does not end a story."""
         if hi < lo:
             return lo, hi
         t, n = self.params.threshold, len(lines)
 
         def prose(k: int) -> bool:
             ln = lines[k]
-            return ln.rule is None and ln.meta is None and ln.p >= t and ln.info.n_words >= 8 \
-                and ln.info.ends_sentence > 0
+            # a full sentence of running prose, even if its place on the page doubts it
+            inf = ln.info
+            return ln.rule is None and ln.meta is None and inf.n_words >= 8 \
+                and inf.ends_sentence > 0 and (ln.p >= t or (ln.p >= t / 2
+                                                             and inf.stop_ratio >= 0.25))
 
-        # forward only: going back over a credit line reaches the caption it credits
         while True:
             k, skipped = hi + 1, 0
             while k < n and skipped < 2 and lines[k].rule in _IN_STORY and lines[k].meta is None:
@@ -371,6 +378,19 @@ class TextCleaner:
                 skipped += 1
             if k < n and skipped and prose(k):
                 hi = k
+                lines[k].carried = True
+                continue
+            break
+        # backwards only over share/ad rows: going back over a photo credit reaches the
+        # caption it credits, not the story
+        while True:
+            k, skipped = lo - 1, 0
+            while k >= 0 and skipped < 2 and lines[k].rule in _BUTTONS and lines[k].meta is None:
+                k -= 1
+                skipped += 1
+            if k >= 0 and skipped and prose(k):
+                lo = k
+                lines[k].carried = True
                 continue
             break
         return lo, hi
@@ -397,10 +417,9 @@ class TextCleaner:
             return res
         self._score(lines)
         lo, hi = _best_span(self._values(lines))
-        self._pending_dates = []
-        self._metadata(lines, lo if hi >= lo else len(lines), res, fallback_title)
+        cands = self._metadata(lines, lo if hi >= lo else len(lines), res, fallback_title)
         lo, hi = self._extend(lines, *_best_span(self._values(lines)))
-        res.published = self._choose_date(dates + self._pending_dates)
+        res.published = self._choose_date(dates + cands)
         self._decide(lines, lo, hi, res, explain)
         return res
 
@@ -420,6 +439,9 @@ class TextCleaner:
             elif ln.p >= t:
                 keep[i] = True
                 reason[i] = "prose"
+            elif ln.carried:
+                keep[i] = True
+                reason[i] = "prose past in-story furniture"
             else:
                 reason[i] = "not prose"
         # short headings set between prose lines inside the story

@@ -37,7 +37,7 @@ def test_html_path_keeps_story_and_metadata() -> None:
     assert "Storm Closes Schools" not in story.text
     assert story.author == "Lena Fischer"
     assert story.site_name == "The Courier"
-    assert story.published is not None and story.published.year == 2024
+    assert story.to_dict()["published"] == "2024-05-16T08:30:00+02:00"
     assert story.language == "en"
 
 

@@ -24,6 +24,18 @@ logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 logging.getLogger("htmldate").setLevel(logging.CRITICAL)
 
 
+# htmldate with the time of day where the page gives one (the default is the day only)
+_DATE_PARAMS = {"outputformat": "%Y-%m-%dT%H:%M:%S%z", "original_date": True,
+                "extensive_search": True}
+
+
+def _published(value: str | None) -> FoundDate | None:
+    """htmldate's answer; midnight without a zone means it only knew the day."""
+    if value and value.endswith("T00:00:00"):
+        value = value[:10]
+    return parse_iso_like(value)
+
+
 @dataclass
 class HtmlResult:
     title: str | None = None
@@ -44,7 +56,7 @@ def extract_html(page: str, url: str | None = None) -> HtmlResult:
     try:
         doc = trafilatura.bare_extraction(
             page, url=url, favor_precision=True, include_comments=False, with_metadata=True,
-            include_tables=True, deduplicate=False)
+            include_tables=True, deduplicate=False, date_extraction_params=_DATE_PARAMS)
     except Exception:  # trafilatura/lxml failures on hostile markup: fall back
         doc = None
     if doc is None:
@@ -54,7 +66,7 @@ def extract_html(page: str, url: str | None = None) -> HtmlResult:
     res.site_name = doc.sitename or None
     res.language = doc.language or None
     res.description = doc.description or None
-    res.published = parse_iso_like(doc.date)
+    res.published = _published(doc.date)
     res.text = filter_lines(doc.text or "", res.title, res.dropped)
     return res
 

@@ -169,8 +169,7 @@ def _tick() -> dict[str, int] | str:
         return "skipped: another tick acted within this interval"
     client.set(LAST_TICK_KEY, repr(time.time()))
     ctx = holder.get()
-    if holder.take_sync():
-        pipeline.sync_feeds(ctx)
+    holder.sync_feeds_if_needed(ctx)
     marks = QueuedMarks(client, _service.queued_ttl)
     limit = _service.sweep_limit
     return {

@@ -54,13 +54,21 @@ def assert_exactly_once(db: TempDatabase, site: NewsSite, sent_urls: list[str]) 
 def test_end_to_end_20_feeds_200_pages(tmp_path: Path, private_redis: PrivateRedis, pg_db: TempDatabase) -> None:
     with NewsSite(20, 10) as site:
         jsonl = tmp_path / "alerts.jsonl"
-        cfg = write_config(tmp_path / "newsradar.yaml", site.corpus, jsonl=jsonl)
+        # start with 18 feeds; the last two are added to the config file while running
+        cfg = write_config(tmp_path / "newsradar.yaml", site.corpus, jsonl=jsonl,
+                           feeds=site.corpus.feed_urls[:18])
         metrics_port = free_port()
         env = service_env(pg_db.url, private_redis.url, cfg, NEWSRADAR_METRICS_PORT=metrics_port,
                           NEWSRADAR_HOST_MIN_DELAY="0.002", NEWSRADAR_HOST_CONCURRENCY="4")
         worker = start_worker(env, tmp_path)
         beat = start_beat(env, tmp_path)
         try:
+            wait_until(lambda: read_outcome(pg_db.url).articles.get("done", 0) == 180, SETTLE, "18 feeds done")
+            # a broken edit of the config file does not stop the service ...
+            cfg.write_text("feeds: [unclosed\n", encoding="utf-8")
+            wait_until(lambda: "keeping the previous one" in worker.text(), 30, "the bad config to be refused")
+            # ... and feeds added to it are picked up without a restart
+            write_config(cfg, site.corpus, jsonl=jsonl)
             wait_until(lambda: settled(pg_db.url, site.corpus), SETTLE, "all 200 pages processed and alerts sent")
             wait_until(lambda: len(jsonl_urls(jsonl)) >= len(site.corpus.positive_urls), 10, "jsonl lines")
             assert len(site.corpus.pages) == 200 and len(site.corpus.positive_urls) == 100

@@ -18,6 +18,7 @@ from pathlib import Path
 from worker import pipeline
 from worker.alerts import build_channels
 from worker.config import get_settings, load_config
+from worker.errors import ConfigError
 from worker.service._limiter import RedisHostGate
 from worker.service._redis import redis_client
 from worker.service._settings import get_service_settings
@@ -69,8 +70,17 @@ class ContextHolder:
         service = get_service_settings()
         path = Path(settings.config)
         mtime = _mtime(path)
-        config = load_config(path)
         old = self._ctx if self._pid == os.getpid() else None
+        try:
+            config = load_config(path)
+        except ConfigError as exc:
+            if old is None:
+                raise
+            # A config file being edited (or broken) must not stop a running service:
+            # keep the last good one and try again when the file changes next.
+            log.error("config %s changed but is invalid; keeping the previous one:\n%s", path, exc)
+            self._mtime = mtime
+            return
         engine = make_engine(settings.database_url, pool_size=service.db_pool_size)
         ctx = pipeline.build_context(config, settings, engine=engine, migrate=False)
         gate = RedisHostGate(
@@ -98,11 +108,18 @@ class ContextHolder:
             log.info("config %s changed: context rebuilt", path)
             old.engine.dispose()  # connections in use finish; idle ones close
 
-    def take_sync(self) -> bool:
-        """True once after each (re)build: the feeds table should be synced."""
+    def sync_feeds_if_needed(self, ctx: pipeline.Context) -> bool:
+        """Sync the feeds table once after each (re)build of the context."""
         with self._lock:
             needed, self._needs_sync = self._needs_sync, False
-            return needed
+        if not needed:
+            return False
+        try:
+            pipeline.sync_feeds(ctx)
+        except BaseException:
+            self._needs_sync = True  # try again on the next tick
+            raise
+        return True
 
     def after_fork(self) -> None:
         """In a new child: forget the parent's context without closing its sockets."""

@@ -66,9 +66,11 @@ def setup_worker_metrics(port: int, *, addr: str = "0.0.0.0") -> bool:
     """In the worker's main process, before the pool forks: switch prometheus_client to
     multiprocess mode and serve the summed metrics on ``port`` (0 disables).
     Returns True if the server is listening."""
-    if port <= 0:
-        return False
     path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if port <= 0:
+        if path:  # the pool still writes there (the image sets the variable)
+            os.makedirs(path, exist_ok=True)
+        return False
     if not path:
         path = tempfile.mkdtemp(prefix="newsradar-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = path

@@ -166,3 +166,35 @@ def test_health_reports_each_part(private_redis: PrivateRedis, pg_db: TempDataba
     assert not report.ok and not {c.name: c.ok for c in report.checks}["redis"]
     nodb = Settings(database_url=f"sqlite:///{tmp_path / 'empty.db'}", redis_url=private_redis.url)
     assert "no schema" in {c.name: c.detail for c in check_health(nodb, service).checks}["database"]
+
+
+def test_pipeline_leaves_a_host_alone_after_429_retry_after(client: redis.Redis, tmp_path: Path) -> None:
+    """Through the real pipeline: a feed answering 429 with Retry-After blocks its host for
+    every feed and worker; the next poll on that host makes no request at all."""
+    from tests.helpers.httpserver import LocalServer, Route
+    from worker import pipeline
+    from worker.config import Settings, parse_config
+    from worker.store import Feed
+
+    with LocalServer() as site:
+        busy = site.route("/busy.xml", Route(status=429, headers={"Retry-After": "120"}, body=b"slow down"))
+        other = site.route("/other.xml", Route(body=b"<rss version='2.0'><channel><title>t</title></channel></rss>",
+                                               content_type="application/rss+xml"))
+        config = parse_config(
+            f'{{"feeds": [{{"url": "{busy}"}}, {{"url": "{other}"}}], "network": {{"allowlist": ["127.0.0.1/32"]}}}}'
+        )
+        ctx = pipeline.build_context(config, Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}"))
+        gate = RedisHostGate(client, max_concurrent=2, min_delay=0, max_wait=0.5)
+        ctx.host_gate = gate.host_slot
+        try:
+            pipeline.sync_feeds(ctx)
+            with ctx.session() as s:
+                ids = {f.url: f.id for f in s.query(Feed)}
+            first = pipeline.poll_feed(ctx, ids[busy])
+            assert first.error and first.retry_after == 120
+            assert 100 < gate.blocked_for("127.0.0.1") <= 120
+            second = pipeline.poll_feed(ctx, ids[other])  # same host: refused before any request
+            assert second.error and "politeness" in second.error
+            assert site.hits("/other.xml") == 0 and site.hits("/busy.xml") == 1
+        finally:
+            ctx.close()

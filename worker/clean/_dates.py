@@ -36,6 +36,7 @@ _DATE = re.compile(
     r"|" + _MONTH + r"\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4}" + _TIME +
     r"|\d{1,2}(?:st|nd|rd|th)?\s+" + _MONTH + r",?\s+\d{4}" + _TIME + r")",
     re.I)
+DATE_RE = _DATE  # where a date is in a line (group "d"), for callers that want every one
 _HAS_TIME = re.compile(r"\d{1,2}[:.]\d{2}")
 _DOT_TIME = re.compile(r"(\d{1,2})\.(\d{2})(?!\d)")
 

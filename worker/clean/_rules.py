@@ -23,7 +23,7 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("byline", re.compile(
         r"^(?:(?:published|written|posted|reported|edited|curated|compiled|produced|"
         r"photos?|story|text|words|reviewed)\s+by\b|by\s*:|by\s+(?-i:[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3})"
-        r"\s*(?:$|[|,•·]|and\b|\d)|authors?\s*:|reporter\s*:|editor\s*:|"
+        r"\s*(?:$|[|,•·\-–—]|and\b|\d)|authors?\s*:|reporter\s*:|editor\s*:|"
         r"written by$|posted by$)", re.I)),
     ("date", re.compile(
         r"^(?:(?:first\s+|last\s+)?(?:published|updated|created|posted|modified|date|dated|"
@@ -37,12 +37,14 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"|(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?(?:\d{1,2}(?:st|nd|rd|th)?\s+)?"
         r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?:\d{1,2}(?:st|nd|rd|th)?,?\s+)?"
         r"\d{4}(?:,?\s*(?:at\s+)?\d{1,2}[:.]\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?(?:\s*[a-z]{2,4})?)?"
-        r"\s*(?:[|•·]\s*)?$"
+        r"\s*(?:[|•·]\s*(?:by\b.*)?)?$"
         r"|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?:,?\s*\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?)?\s*$"
         r"|\d{4}-\d{2}-\d{2}(?:[t ]\d{2}:\d{2}(?::\d{2})?)?\s*$)", re.I)),
     ("caption", re.compile(
         r"^(?:photo|image|picture|pic|file\s+photo|credit|image\s+credit|photo\s+credit|"
-        r"image\s+source|source)s?\s*:|^\(?(?:representative|representational|file|symbolic)\s+"
+        r"image\s+source|source)s?\s*:|^\([^()]{2,60}/[^()]{2,60}\)$"
+        r"|^(?-i:[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){1,3},\s+[A-Z][A-Z.&'’ -]{2,40})$"
+        r"|^\(?(?:representative|representational|file|symbolic)\s+"
         r"(?:image|photo|picture|pic)\)?\.?$", re.I)),
     ("credit", re.compile(
         r"^\(?\s*(?:with\s+(?:inputs?|agency\s+inputs?)\s+from|inputs?\s+from|"
@@ -62,6 +64,8 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"paid\s+(?:content|post|partner\s+content))\s*[.:]?$", re.I)),
     ("share", re.compile(
         r"^click\s+to\s+(?:share|email|print|tweet)\b.*|.*\(opens\s+in\s+(?:a\s+)?new\s+window\)$|"
+        r"^(?:share|tweet|pin|e-?mail|print)\b(?:\s+\S+){0,5}(?<![.!?])$|"
+        r".*\b(?:will\s+)?open\s+in\s+a\s+new\s+(?:window|tab)\.?$|"
         r"^(?:(?:share|follow|connect|like|join)(?:\s+(?:us|this|on|with\s+us|the\s+story|"
         r"article|post|via))*\s*(?:on|:)?\s*|(?:(?:" + _SOCIAL + r")\b[\s,|/·•]*){1,})"
         r"(?:(?:" + _SOCIAL + r")\b[\s,|/·•]*)*$", re.I)),
@@ -82,7 +86,8 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"|your\s+email\s+address\s+will\s+not\s+be\s+published\..*)\s*"
         r"(?:\(\d+\))?$", re.I)),
     ("ui", re.compile(
-        r"^(?:left\s+menu|menu|search|home|close|copy\s+link|link\s+copied|toggle\s+navigation|"
+        r"^(?:left\s+menu|menu|search|home|close(?:\s+(?:share\s+)?panel)?|back\s+to(?:\s+\w+){1,2}|"
+        r"copy\s+link|link\s+copied|toggle\s+navigation|"
         r"skip\s+to\s+(?:main\s+)?"
         r"content|back\s+to\s+top|next|previous|prev|show\s+more|view\s+more|see\s+more|"
         r"load\s+more|read\s+more|more|info_icon|listen(?:\s+to\s+(?:this\s+)?(?:article|story))?"
@@ -114,7 +119,8 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"|for\s+(?:more|the\s+latest)\s+[\w\s]{0,30}news,?\s+(?:follow|visit|download)"
         r"|(?:join|follow)\s+(?:us|our\s+\w+\s+channel)\s+on\s+(?:whatsapp|telegram))", re.I)),
     ("rank_number", re.compile(r"^(?:\d{1,2}|#\d{1,2}|[ivx]{1,4}\.?)$")),
-    ("breadcrumb", re.compile(r"^(?:home|start|main)\s*(?:>|»|/|›|\||→)", re.I)),
+    ("breadcrumb", re.compile(
+        r"^(?:home|start|main)\s*(?:>|»|/|›|\||→)|^you\s+are\s+here\b", re.I)),
 ]
 
 # Patterns that may match anywhere in a line; each runs only when one of its guard
@@ -131,6 +137,7 @@ _ANYWHERE: list[tuple[str, re.Pattern[str], int, tuple[str, ...], int]] = [
     r"Yonhap|KCNA|X|Twitter|Instagram|Facebook)(?:\s*(?:Photo|Images?|via[^)]*))?\)\s*$|"
     r"\bvia\s+Getty\s+Images\b|getty\s+images\s*$|\bAP\s+Photo\b|/\s*(?:AP|AFP|Reuters)\)?\s*$|"
     r"[.!?)]\s+(?:image\s+|photo\s+|picture\s+)?credits?\s*:\s*[^.!?]{1,60}$|"
+    r"\bcredit(?:\.\.\.|…)\s*[^.!?]{1,80}$|"
     # a wire photo credit closing a caption: "... on Monday. REUTERS/Ann Smith"
     r"(?-i:\b(?:REUTERS|AFP|AP|EPA|ANSA|PTI|ANI|XINHUA|DPA|IANS|GETTY))\s*/\s*[\w.'’ -]{1,40}$|"
     r"[.!?]\s+[\w.'’ -]{1,40}/\s*(?:AP|AFP|Reuters|Getty\s+Images|EPA|PTI)\s*$",

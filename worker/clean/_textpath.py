@@ -22,7 +22,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from ._dates import FoundDate, find_date, parse_date_text
+from ._dates import DATE_RE, FoundDate, find_date, parse_date_text
 from ._features import LineInfo, line_logits
 from ._model import Dropped, LineDecision
 from ._params import Params
@@ -34,6 +34,11 @@ _BYLINE = re.compile(
     r"^(?:(?P<kind>published|written|posted|reported|story|words|text|curated|edited|compiled|"
     r"produced|reviewed|photos?)\s+)?by\s*:?\s*(?P<name>.+)$", re.I)
 _TRAILING_BY = re.compile(r"\bby\s+((?-i:[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3}))\s*$", re.I)
+# a job title after the name: "Meg James Staff Writer", "Steve Peoples, AP Political Writer"
+_ROLE = re.compile(
+    r",?\s+(?:(?:staff|senior|chief|national|political|business|contributing|special|deputy|"
+    r"associate|managing|ap|foreign|sports|science|health|tech(?:nology)?)\s+)*(?:writer|reporter|"
+    r"columnist|correspondent|editor|contributor)$", re.I)
 _AUTHOR_LABEL = re.compile(r"^(?:authors?|reporter|writer)\s*:\s*(?P<name>.+)$", re.I)
 _NAME_WORD = re.compile(r"^(?:[A-Z][\w.'’-]*|de|da|del|der|van|von|bin|al|el|la|le|du|dos|of)$")
 _DATE_LABEL = re.compile(
@@ -43,8 +48,9 @@ _SUMMARY_LABEL = re.compile(
     r"^(?:summary(?:\s+of\s+(?:this|the)\s+(?:article|story))?|highlights|key\s+(?:highlights|"
     r"takeaways|points)|in\s+(?:brief|short)|at\s+a\s+glance|tl;?dr|quick\s+read|story\s+"
     r"highlights|the\s+big\s+picture)\s*:?$", re.I)
-_BIO_START = re.compile(r"^(?:he|she|they)\s+(?:is|was|has|writes|covers|reports)\b|"
-                        r"^about\s+the\s+author\b", re.I)
+_BIO_VERB = (r"\s+(?:is|was|has|writes|covers|reports|joined|holds|lives|studied|worked|"
+             r"specialises|specializes|graduated)\b")
+_BIO_START = re.compile(r"^(?:he|she|they)" + _BIO_VERB + r"|^about\s+the\s+author\b", re.I)
 _INLINE_NOISE = frozenset({"caption", "also_read", "advert", "credit", "ai_disclaimer", "date",
                            "byline", "rank_number", "ui", "repeated", "summary", "bio",
                            "caption_dup", "list_label", "author_bio", "promo"})
@@ -54,7 +60,11 @@ _BUTTONS = frozenset({"share", "advert", "subscribe", "promo"})
 # lines that sit between a standfirst and the story (an ad or a list label does not)
 _HEADER_RULES = frozenset({"byline", "date", "caption", "caption_dup", "ai_disclaimer"})
 # a headline does not end with a full stop, hold a URL or stack labelled fields
-_NOT_HEADLINE = re.compile(r"(?<![A-Z][a-z]|.[A-Z])\.$|https?://|www\.|:.*:")
+# (nor columns of a table, a "Section / Section" row, icon-font names or a run of
+# menu entries glued together: "ProgramsCloud SecurityCloud Storage")
+_NOT_HEADLINE = re.compile(
+    r"(?<![A-Z][a-z]|.[A-Z])\.$|https?://|www\.|:.*:|\S\s{3,}\S|\s/\s|\b[a-z]+_[a-z]+\b"
+    r"|(?:[a-z][A-Z].*){3}")
 _PRIORITY = {"published": 0, "created": 0, "posted": 0, "first published": 0, "date": 1,
              "dateline": 1, "bare": 2, "updated": 3, "modified": 3, "last updated": 3}
 
@@ -100,21 +110,30 @@ def _name_like(text: str) -> bool:
     return all(_NAME_WORD.match(w) for w in words) and words[0][0].isupper()
 
 
+def _bio_like(low: str, name: str) -> bool:
+    """"Darren is an aspiring writer …", "She covers …": an author's bio under the byline."""
+    first = re.escape(name.split()[0].lower()) if name.split() else "@"
+    return bool(_BIO_START.match(low) or re.match(first + _BIO_VERB, low))
+
+
 def _clean_name(name: str) -> str | None:
-    name = re.split(r"\s[|•·]\s|\s{2,}|,\s*(?:updated|published|posted)\b", name, maxsplit=1)[0]
+    name = re.split(r"\s[|•·\-–—]\s|\s{2,}|,\s*(?:updated|published|posted)\b", name,
+                    maxsplit=1)[0]
+    bare = _ROLE.sub("", name)
+    if len(bare.split()) >= 2:  # "Staff Writer" alone stays what it is
+        name = bare
     name = re.sub(r"\s*(?:published|updated|posted)\s*:?.*$", "", name, flags=re.I)
     name = name.strip(" ,;:|-–—")
-    if not name or len(name) > 80 or find_date(name):
-        return None
+    if not name or len(name) > 80 or "/" in name or find_date(name) \
+            or re.search(r"\bimages?\b", name, re.I):
+        return None  # a photo credit, not a byline
     return name
 
 
 def _date_candidates(text: str) -> list[tuple[int, FoundDate]]:
     """(priority, date) for each labelled date in a line."""
     out: list[tuple[int, FoundDate]] = []
-    from ._dates import _DATE  # the located-date pattern
-
-    for m in _DATE.finditer(text):
+    for m in DATE_RE.finditer(text):
         found = parse_date_text(m.group("d"))
         if found is None:
             continue
@@ -263,7 +282,11 @@ class TextCleaner:
             if ln.rule not in (None, "repeated") or not (3 <= inf.n_words <= 30) \
                     or inf.n_chars > 250 or _NOT_HEADLINE.search(inf.text):
                 continue
+            if inf.digit_ratio > 0.3:
+                continue  # a date or a score line
             score = inf.title_ratio + min(inf.n_words, 10) / 10.0
+            if inf.upper_ratio > 0.7:
+                score -= 1.0  # a shouted label more often than a headline
             if inf.count > 1:
                 score += 1.0
             if any(c.endswith(inf.norm) for c in crumbs):
@@ -310,7 +333,7 @@ class TextCleaner:
         zone_start = max(0, title_idx, zone_end - 25)  # bylines sit near the story's start
         zone = lines[zone_start:zone_end]
         authors: list[tuple[int, str, _Line]] = []
-        for ln in zone:
+        for zi, ln in enumerate(zone):
             t = ln.info.text
             m = _BYLINE.match(t) or _AUTHOR_LABEL.match(t)
             if m and ln.info.n_chars <= 100:
@@ -330,20 +353,26 @@ class TextCleaner:
                 if head and _name_like(head):
                     authors.append((1, head, ln))
                 continue
-            if ln.meta is None and ln.rule is None and _name_like(t) and ln.info.count == 1:
-                authors.append((2, t, ln))
+            if ln.meta is None and ln.rule is None and _name_like(t) and ln.info.count == 1 \
+                    and not t.lower().startswith("home "):
+                # a bare name counts as a byline beside a date or byline line, or right
+                # under the headline or standfirst; elsewhere it is a menu or a section
+                near = zone[max(0, zi - 2):zi + 3]
+                prev = zone[zi - 1] if zi > 0 else None
+                if any(o.rule in ("date", "byline") for o in near) or (
+                        prev is not None and prev.meta in ("title", "description")) or (
+                        zi + 1 < len(zone) and _bio_like(zone[zi + 1].info.norm, t)):
+                    authors.append((2, t, ln))
         if authors:
             authors.sort(key=lambda a: a[0])
             rank, name, aln = authors[0]
             res.author = name
             if aln.meta is None and aln.rule is None:
                 aln.meta = "author"
-            first = name.split()[0].lower()
             i = lines.index(aln)
             if i + 1 < len(lines):
                 nxt = lines[i + 1]
-                low = nxt.info.norm
-                if nxt.meta is None and (low.startswith(first + " ") or _BIO_START.match(low)):
+                if nxt.meta is None and _bio_like(nxt.info.norm, name):
                     nxt.meta = "bio"
         # -- publication time ----------------------------------------------------
         cands: list[tuple[int, int, FoundDate]] = []

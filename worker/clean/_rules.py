@@ -64,7 +64,8 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"paid\s+(?:content|post|partner\s+content))\s*[.:]?$", re.I)),
     ("share", re.compile(
         r"^click\s+to\s+(?:share|email|print|tweet)\b.*|.*\(opens\s+in\s+(?:a\s+)?new\s+window\)$|"
-        r"^(?:share|tweet|pin|e-?mail|print)\b(?:\s+\S+){0,5}(?<![.!?])$|"
+        r"^(?:share|tweet|pin|e-?mail|print|copy)\b(?:\s+\S+){0,5}(?<![.!?])$|"
+        r".*\b(?:url|link)\s+copied\b.*|"
         r".*\b(?:will\s+)?open\s+in\s+a\s+new\s+(?:window|tab)\.?$|"
         r"^(?:(?:share|follow|connect|like|join)(?:\s+(?:us|this|on|with\s+us|the\s+story|"
         r"article|post|via))*\s*(?:on|:)?\s*|(?:(?:" + _SOCIAL + r")\b[\s,|/·•]*){1,})"

@@ -284,7 +284,7 @@ class TextCleaner:
                 continue
             if inf.digit_ratio > 0.3:
                 continue  # a date or a score line
-            score = inf.title_ratio + min(inf.n_words, 10) / 10.0
+            score = inf.title_ratio + min(inf.n_words, 12) / 6.0  # headlines run 6-15 words
             if inf.upper_ratio > 0.7:
                 score -= 1.0  # a shouted label more often than a headline
             if inf.count > 1:

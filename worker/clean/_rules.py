@@ -16,7 +16,7 @@ _SOCIAL = (r"facebook|twitter|x\.com|whatsapp|linkedin|instagram|youtube|telegra
 # (rule name, pattern) in the order they are tried; patterns see the stripped line.
 _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("also_read", re.compile(
-        r"^(?:also\s+read|read\s+also|read\s+more|more\s+on\s+this|must\s+read|also\s+see|"
+        r"^\[\s*(?:related|read\s+more|see\s+also|also\s+read)\s*:|^(?:also\s+read|read\s+also|read\s+more|more\s+on\s+this|must\s+read|also\s+see|"
         r"see\s+also|also\s+watch|watch|related|recommended|suggested|don'?t\s+miss|"
         r"click\s+here|trending|read\s+next|up\s+next|more)\s*(?:[:|»>\-–—]|\.\.\.)"
         r"|click\s+here\s+(?:to|for)\b.{0,60}$", re.I)),
@@ -43,6 +43,7 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("caption", re.compile(
         r"^(?:photo|image|picture|pic|file\s+photo|credit|image\s+credit|photo\s+credit|"
         r"image\s+source|source)s?\s*:|^\([^()]{2,60}/[^()]{2,60}\)$"
+        r"|^(?:image|photo|media|picture)\s+(?:caption|copyright|source|credit)\b"
         r"|^(?-i:[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){1,3},\s+[A-Z][A-Z.&'’ -]{2,40})$"
         r"|^\(?(?:representative|representational|file|symbolic)\s+"
         r"(?:image|photo|picture|pic)\)?\.?$", re.I)),
@@ -65,7 +66,7 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("share", re.compile(
         r"^click\s+to\s+(?:share|email|print|tweet)\b.*|.*\(opens\s+in\s+(?:a\s+)?new\s+window\)$|"
         r"^(?:share|tweet|pin|e-?mail|print|copy)\b(?:\s+\S+){0,5}(?<![.!?])$|"
-        r".*\b(?:url|link)\s+copied\b.*|"
+        r".*\b(?:url|link)\s+copied\b.*|^share\s+(?:to|on|via)\s+\w+.*\bshare\s+(?:to|on|via)\s+\w+.*|"
         r".*\b(?:will\s+)?open\s+in\s+a\s+new\s+(?:window|tab)\.?$|"
         r"^(?:(?:share|follow|connect|like|join)(?:\s+(?:us|this|on|with\s+us|the\s+story|"
         r"article|post|via))*\s*(?:on|:)?\s*|(?:(?:" + _SOCIAL + r")\b[\s,|/·•]*){1,})"
@@ -118,7 +119,9 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"^(?:catch\s+(?:all\s+)?the\s+(?:latest|[\w\s,]{0,60}news)|download\s+the\s+[\w\s]{0,30}app"
         r"|stay\s+updated\s+with|get\s+(?:the\s+)?latest\s+[\w\s]{0,20}news\s+(?:on|from)"
         r"|for\s+(?:more|the\s+latest)\s+[\w\s]{0,30}news,?\s+(?:follow|visit|download)"
-        r"|(?:join|follow)\s+(?:us|our\s+\w+\s+channel)\s+on\s+(?:whatsapp|telegram))", re.I)),
+        r"|(?:join|follow)\s+(?:us|our\s+\w+\s+channel)\s+on\s+(?:whatsapp|telegram)"
+        r"|follow\s+[\w\s]{1,30}\s+on\s+(?:facebook|twitter|instagram|youtube|linkedin|x|"
+        r"threads|tiktok|social\s+media)\b)", re.I)),
     ("rank_number", re.compile(r"^(?:\d{1,2}|#\d{1,2}|[ivx]{1,4}\.?)$")),
     ("breadcrumb", re.compile(
         r"^(?:home|start|main)\s*(?:>|»|/|›|\||→)|^you\s+are\s+here\b", re.I)),
@@ -178,7 +181,7 @@ _ANYWHERE: list[tuple[str, re.Pattern[str], int, tuple[str, ...], int]] = [
 # Families anchored at the line start that only apply to lines up to a length: a long
 # line that merely starts like a share row or a label is prose.
 _MAX_LEN = {"author_bio": 80, "ui": 80, "list_label": 80, "comments": 80, "rank_number": 80,
-            "advert": 80, "share": 80, "byline": 100, "date": 120, "caption": 400,
+            "advert": 80, "share": 200, "byline": 100, "date": 120, "caption": 400,
             "copyright": 400, "contact": 400, "promo": 400}
 _BUCKETS = (80, 100, 120, 400, 1 << 30)
 

@@ -169,3 +169,16 @@ def test_explain_gives_every_line_a_verdict() -> None:
     assert by_text[P1][0] == "KEEP"
     n_nonblank = sum(1 for ln in text.splitlines() if ln.strip())
     assert len(decisions) == n_nonblank
+
+
+def test_teaser_list_with_blurbs_does_not_win_over_a_short_story() -> None:
+    teasers = []
+    for k in range(5):
+        teasers += [f"Regional airline number {k} adds new routes to the coast this summer",
+                    f"The carrier said on Tuesday that flights {k} would start in June, with "
+                    "three departures a week from the capital and fares from forty euros."]
+    text = "\n".join(["Council Approves Transport Budget After Months of Debate", "",
+                      P1, "", P2, "", "More News", *teasers, "© 2024 Valley Courier"])
+    story = clean_page(text)
+    assert P1 in story.text and P2 in story.text
+    assert "Regional airline" not in story.text and "carrier said" not in story.text

@@ -208,12 +208,17 @@ class TextCleaner:
                 a.rule = "caption_dup"
         # a repeated headline-like line (teaser, caption, label) is page furniture; other
         # repeated lines (a recipe's "Meal 1") are left to the model's "repeated" feature
-        for ln in lines:
+        for k, ln in enumerate(lines):
             inf = ln.info
             if ln.rule is None and inf.count > 1 and not inf.ends_sentence \
-                    and inf.n_words >= 2 and inf.title_ratio >= 0.6:
-                ln.rule = "repeated"
+                    and inf.n_words >= 2 and (inf.title_ratio >= 0.6 or (
+                        k + 1 < len(lines) and lines[k + 1].info is inf)):
+                ln.rule = "repeated"  # a teaser's link and heading: the same line twice
+        for a, b in zip(lines, lines[1:]):
+            if b.rule == "repeated" and b.info is a.info:
+                a.rule = "repeated"
         self._cut_comments(lines)
+        self._mark_teasers(lines)
         # an author box: the prose line under an "About the author" heading
         for a, b in zip(lines, lines[1:]):
             if a.rule == "author_bio" and b.rule is None and b.info.n_words >= 8:
@@ -229,6 +234,30 @@ class TextCleaner:
                 ln.rule = "summary"
                 continue
             in_summary = False
+
+    def _mark_teasers(self, lines: list[_Line]) -> None:
+        """A teaser list: three or more headline + short blurb pairs in a row (a story's
+        sections have headings too, but rarely one short paragraph under each)."""
+        def head(ln: _Line) -> bool:
+            inf = ln.info
+            return ln.rule is None and 6 <= inf.n_words <= 25 and not inf.bullet and (
+                not inf.ends_sentence or inf.text.endswith(("...", "…")))  # cut-off titles
+
+        def blurb(ln: _Line) -> bool:
+            inf = ln.info
+            return ln.rule is None and inf.ends_sentence > 0 and 6 <= inf.n_words <= 60
+
+        i, n = 0, len(lines)
+        while i < n - 1:
+            j = i
+            while j + 1 < n and head(lines[j]) and blurb(lines[j + 1]):
+                j += 2
+            if (j - i) // 2 >= 3:
+                for ln in lines[i:j]:
+                    ln.rule = "teasers"
+                i = j
+            else:
+                i += 1
 
     def _cut_comments(self, lines: list[_Line]) -> None:
         """Readers' comments are not the story: after a comments heading that follows some

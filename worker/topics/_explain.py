@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from collections.abc import Callable
 from typing import Any
 
 from ._matcher import Hit, Matcher, explain
@@ -143,17 +142,23 @@ class _LazyMatch(Match):
     limits) without ever reading them. Reading, comparing, copying or pickling the
     match builds them, so it behaves as a plain Match."""
 
-    def __init__(self, topic_id: str, score: float, build: Callable[[], tuple[dict, list[str]]]):
-        # Deliberately not calling the dataclass __init__: the two lazy fields stay unset.
+    def __init__(self, topic_id: str, score: float, pending: tuple) -> None:
+        # Deliberately not calling the dataclass __init__: the two lazy fields stay unset;
+        # ``pending`` holds what building them needs (query, matcher, story, counts, …).
         self.topic_id = topic_id
         self.score = score
-        self._build: Callable[[], tuple[dict, list[str]]] | None = build
+        self._pending: tuple | None = pending
 
     def __getattr__(self, name: str) -> Any:
-        build = self.__dict__.get("_build")
-        if name in ("explanation", "highlights") and build is not None:
-            self.explanation, self.highlights = build()
-            self._build = None
+        pending = self.__dict__.get("_pending")
+        if name in ("explanation", "highlights") and pending is not None:
+            query_text, matcher, d, counts, min_score = pending
+            ex = explain(matcher, d)
+            hits = _dedupe(ex.hits)
+            self.explanation = _explanation(query_text, d, hits, ex.absent, counts,
+                                            self.score, min_score)
+            self.highlights = highlights(d, hits)
+            self._pending = None
             return self.__dict__[name]
         raise AttributeError(name)
 
@@ -178,6 +183,14 @@ class _LazyMatch(Match):
 
 def score_counts(matcher: Matcher, d: PreparedDoc) -> dict[str, int]:
     """Hits per zone for a story the matcher accepted (the fast scoring path)."""
+    t, lead, body = _zone_counts(matcher, d)
+    return {"title": t, "lead": lead, "body": body}
+
+
+def _zone_counts(matcher: Matcher, d: PreparedDoc) -> tuple[int, int, int]:
+    quick = matcher.zone_counts(d)
+    if quick is not None:
+        return quick
     marks: set = set()
     matcher.collect(d, marks)
     title = lead = body = 0
@@ -192,21 +205,15 @@ def score_counts(matcher: Matcher, d: PreparedDoc) -> dict[str, int]:
             lead += 1
         else:
             body += 1
-    return {"title": title, "lead": lead, "body": body}
+    return title, lead, body
 
 
 def build_match(topic_id: str, query_text: str, matcher: Matcher, d: PreparedDoc,
                 min_score: float) -> Match | None:
     """The Match for a story the matcher accepted, or None when below ``min_score``."""
-    counts = score_counts(matcher, d)
-    score = round(3.0 * counts["title"] + 2.0 * counts["lead"] + 1.0 * counts["body"], 4)
+    t, lead, body = _zone_counts(matcher, d)
+    score = round(3.0 * t + 2.0 * lead + 1.0 * body, 4)
     if score < min_score:
         return None
-
-    def build() -> tuple[dict, list[str]]:
-        ex = explain(matcher, d)
-        hits = _dedupe(ex.hits)
-        return (_explanation(query_text, d, hits, ex.absent, counts, score, min_score),
-                highlights(d, hits))
-
-    return _LazyMatch(topic_id, score, build)
+    counts = {"title": t, "lead": lead, "body": body}
+    return _LazyMatch(topic_id, score, (query_text, matcher, d, counts, min_score))

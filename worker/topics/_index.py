@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from operator import attrgetter
 
 from worker.errors import QueryError
 
@@ -67,6 +68,10 @@ def compile_topic(
                      key=lambda c: Terms(c, frozenset()).cost(prob))
     checks = tuple(next(iter(c)) if len(c) == 1 else c for c in clauses)
     return CompiledTopic(topic, compile_node(q.root), terms, checks, q.root)
+
+
+_by_id = attrgetter("topic_id")
+_by_score = attrgetter("score")
 
 
 def _passes(checks: tuple[str | frozenset[str], ...], vocab: dict[str, list[int]]) -> bool:
@@ -261,10 +266,15 @@ class TopicIndex:
             ct = topics[tid]
             if ct.checks and not _passes(ct.checks, vocab):
                 continue
-            m = evaluate(ct, d)
+            if not ct.matcher.hit(d):
+                continue
+            t = ct.topic
+            m = build_match(tid, t.query, ct.matcher, d, float(t.min_score))
             if m is not None:
                 out.append(m)
-        out.sort(key=lambda m: (-m.score, m.topic_id))
+        # best first, ties by id (two stable C-level sorts instead of a key lambda)
+        out.sort(key=_by_id)
+        out.sort(key=_by_score, reverse=True)
         if learn:
             self._learn(d)
         return out

@@ -67,6 +67,17 @@ class Matcher:
         phrase hit, a pair of spans per NEAR pair; the same as explain's marks)."""
         marks.update(self.spans(d))
 
+    def zone_counts(self, d: PreparedDoc) -> tuple[int, int, int] | None:
+        """(title, lead, body) hit counts straight from positions, for the simple
+        clauses that cannot hit the same words twice; None: use collect()."""
+        return None
+
+
+def _counts(ps: list[int], lead_end: int) -> tuple[int, int, int]:
+    t = bisect_left(ps, BODY_OFFSET)
+    lead = bisect_left(ps, lead_end, t) - t
+    return t, lead, len(ps) - t - lead
+
 
 class _Term(Matcher):
     __slots__ = ("word",)
@@ -80,6 +91,9 @@ class _Term(Matcher):
 
     def spans(self, d: PreparedDoc) -> list[Span]:
         return d.term_spans(self.word)
+
+    def zone_counts(self, d: PreparedDoc) -> tuple[int, int, int] | None:
+        return _counts(d.postings.get(self.word, []), d.lead_end)
 
 
 class _ZonedTerm(_Term):
@@ -97,6 +111,9 @@ class _ZonedTerm(_Term):
 
     def spans(self, d: PreparedDoc) -> list[Span]:
         return [(p, p) for p in _filter(d.postings.get(self.word, []), self.zone)]
+
+    def zone_counts(self, d: PreparedDoc) -> tuple[int, int, int] | None:
+        return _counts(_filter(d.postings.get(self.word, []), self.zone), d.lead_end)
 
 
 class _Prefix(Matcher):
@@ -163,10 +180,13 @@ class _Phrase(Matcher):
 
 
 class _Or(Matcher):
-    __slots__ = ("children", "label")
+    __slots__ = ("children", "label", "simple")
 
     def __init__(self, children: list[Matcher], text: str, label: str | None) -> None:
         self.children, self.text, self.label = children, text, label
+        # Distinct plain words never hit the same position: counts simply add up.
+        words = [c.word for c in children if type(c) is _Term]
+        self.simple = len(words) == len(children) and len(set(words)) == len(words)
 
     def hit(self, d: PreparedDoc) -> bool:
         for c in self.children:
@@ -189,6 +209,18 @@ class _Or(Matcher):
         for c in self.children:
             if c.hit(d):
                 c.collect(d, marks)
+
+    def zone_counts(self, d: PreparedDoc) -> tuple[int, int, int] | None:
+        if not self.simple:
+            return None
+        t = lead = body = 0
+        postings, lead_end = d.postings, d.lead_end
+        for c in self.children:
+            ps = postings.get(c.word)  # type: ignore[attr-defined]
+            if ps:
+                a, b, e = _counts(ps, lead_end)
+                t, lead, body = t + a, lead + b, body + e
+        return t, lead, body
 
 
 class _And(Matcher):

@@ -159,6 +159,17 @@ def test_errors(query, reason, column):
     assert str(info.value).endswith(f"at column {column}")
 
 
+def test_deep_nesting_is_an_error_not_a_crash():
+    with pytest.raises(QueryError, match="nested too deeply") as info:
+        parse_query("(" * 2000 + "a" + ")" * 2000)
+    assert info.value.column == 65
+    with pytest.raises(QueryError, match="nested too deeply"):
+        parse_query("NOT " * 500 + "a")
+    with pytest.raises(QueryError, match="too many chained NEAR operators"):
+        parse_query(" NEAR/1 ".join(["a"] * 100))
+    assert parse_query("(" * 40 + "a" + ")" * 40).root.text == "a"
+
+
 def test_unknown_list_without_lists():
     with pytest.raises(QueryError, match="unknown list '@dprk'"):
         parse_query("@dprk")

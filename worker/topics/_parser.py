@@ -18,6 +18,7 @@ from ._ast import And, Field, Lang, Near, Node, Not, Or, Phrase, Site, Word, is_
 from ._fold import _WORD_RE, TOKEN_RE, fold_token
 
 MAX_NEAR = 1000
+MAX_DEPTH = 64  # nesting of groups, NOTs and chained NEARs; keeps every tree walk shallow
 MIN_PREFIX = 2
 _QUOTES = '"\u201c\u201d\u201e\u201f\u00ab\u00bb'
 _STOP = set(" \t\r\n\f\v()" + _QUOTES)
@@ -158,6 +159,7 @@ class _Parser:
         self.in_list = in_list
         self.toks = _lex(text)
         self.pos = 0
+        self.depth = 0
         self.field: str | None = None
 
     # -- helpers -------------------------------------------------------------
@@ -223,8 +225,14 @@ class _Parser:
     def _near(self) -> Node:
         start = self.tok.col
         left = self._unary()
+        chained = 0
         while self.tok.kind == "NEAR":
             op = self._next()
+            chained += 1
+            if chained > MAX_DEPTH // 4:
+                raise QueryError(f"too many chained {op.text.split('/')[0]} operators "
+                                 f"(at most {MAX_DEPTH // 4}); group them with parentheses",
+                                 column=op.col)
             dist, ordered = op.value  # type: ignore[misc]
             self._expect_clause(op.text)
             right_col = self.tok.col
@@ -241,7 +249,21 @@ class _Parser:
                 column=col,
             )
 
+    def _enter(self, t: _Tok) -> None:
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise QueryError(f"the query is nested too deeply (more than {MAX_DEPTH} levels)",
+                             column=t.col)
+
     def _unary(self) -> Node:
+        t = self.tok
+        self._enter(t)
+        try:
+            return self._unary_inner()
+        finally:
+            self.depth -= 1
+
+    def _unary_inner(self) -> Node:
         t = self.tok
         if t.kind in ("NOT", "MINUS"):
             self._next()

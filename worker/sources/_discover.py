@@ -16,8 +16,7 @@ _FEED_TYPES = {
     "application/feed+json", "application/json", "application/x-rss+xml", "text/xml",
     "application/xml",
 }
-_HTML_START = re.compile(r"^\s*(?:<!--.*?-->\s*)*(?:<!doctype\s+html\b|<html\b|<head\b|<body\b)",
-                         re.IGNORECASE | re.DOTALL)
+_HTML_TAG = re.compile(r"<!doctype\s+html\b|<html\b|<head\b|<body\b", re.IGNORECASE)
 _SCAN_LIMIT = 512 * 1024
 
 
@@ -67,4 +66,15 @@ def discover_feeds(html: str, url: str) -> list[str]:
 
 def looks_like_html(text: str) -> bool:
     """True if ``text`` starts like an HTML document rather than XML or JSON."""
-    return bool(_HTML_START.match(text[:4096]))
+    head = text[:4096]
+    pos = 0
+    while True:  # skip whitespace and comments without regex backtracking
+        while pos < len(head) and head[pos].isspace():
+            pos += 1
+        if not head.startswith("<!--", pos):
+            break
+        end = head.find("-->", pos + 4)
+        if end < 0:
+            return False
+        pos = end + 3
+    return bool(_HTML_TAG.match(head, pos))

@@ -11,7 +11,6 @@ from dateutil import parser as dateparser
 from worker.errors import FeedParseError
 from worker.sources._models import ParsedFeed
 from worker.sources._normalize import RawEntry, absolute_http, clean_text, normalize_entries
-from worker.sources._sanitize import sanitize_html
 
 __all__ = ["looks_like_json", "parse_json_feed"]
 
@@ -98,7 +97,7 @@ def _entry(item: dict[str, Any]) -> RawEntry:
         published, bad2 = _date(item.get("date_modified"))
         bad = bad or bad2
     html = _str(item.get("content_html"))
-    content = sanitize_html(html) if html else _str(item.get("content_text"))
+    content = html or _str(item.get("content_text"))  # HTML is sanitised by the normaliser
     author = None
     authors = item.get("authors")
     if isinstance(authors, list):

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 from worker.sources._models import TITLE_MAX, FeedEntry
+from worker.sources._sanitize import sanitize_html, strip_tags
 from worker.urls import canonical_url
 
 __all__ = ["RawEntry", "absolute_http", "clean_text", "normalize_entries"]
@@ -26,6 +27,8 @@ __all__ = ["RawEntry", "absolute_http", "clean_text", "normalize_entries"]
 GUID_MAX = 512
 TEXT_MAX = 1_000_000  # summary/content characters kept per entry
 _SPACE = re.compile(r"\s+")
+SANITIZE_BUDGET = 2_000_000  # characters of HTML sanitised per feed
+_TAGLIKE = re.compile(r"</?[A-Za-z][^<>]*>|<!--")
 
 
 @dataclass
@@ -64,7 +67,10 @@ def absolute_http(link: object, base: str) -> str | None:
 def _title(value: str | None) -> tuple[str | None, bool]:
     if value is None:
         return None, False
-    text = _SPACE.sub(" ", value.replace("\x00", "")).strip()
+    text = value.replace("\x00", "")
+    if _TAGLIKE.search(text):  # an HTML title (Atom type="html"): keep the words
+        text = strip_tags(text)
+    text = _SPACE.sub(" ", text).strip()
     if not text:
         return None, False
     if len(text) > TITLE_MAX:
@@ -141,4 +147,27 @@ def normalize_entries(
     if max_entries is not None and max_entries >= 0 and len(entries) > max_entries:
         problems.append(f"kept the newest {max_entries} of {len(entries)} entries")
         entries = entries[:max_entries]
+    degraded = _sanitize_entries(entries)
+    if degraded:
+        problems.append(f"reduced the HTML of {degraded} field(s) to plain text (more than "
+                        f"{SANITIZE_BUDGET} characters of markup in one feed)")
     return entries, problems
+
+
+def _sanitize_entries(entries: list[FeedEntry]) -> int:
+    """Sanitise summary/content HTML of the kept entries within a per-feed budget; past it,
+    markup is stripped to text (linear) rather than sanitised (slow). Returns how many
+    fields were stripped."""
+    budget, degraded = SANITIZE_BUDGET, 0
+    for entry in entries:
+        for name in ("summary", "content"):
+            value = getattr(entry, name)
+            if not value or not _TAGLIKE.search(value):
+                continue
+            if len(value) <= budget:
+                budget -= len(value)
+                setattr(entry, name, sanitize_html(value) or None)
+            else:
+                degraded += 1
+                setattr(entry, name, strip_tags(value) or None)
+    return degraded

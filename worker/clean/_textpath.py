@@ -110,6 +110,12 @@ def _name_like(text: str) -> bool:
     return all(_NAME_WORD.match(w) for w in words) and words[0][0].isupper()
 
 
+def _is_prose(ln: _Line, t: float) -> bool:
+    inf = ln.info
+    return ln.rule is None and ln.meta is None and ln.p >= t and inf.n_words >= 8 \
+        and inf.ends_sentence > 0
+
+
 def _bio_like(low: str, name: str) -> bool:
     """"Darren is an aspiring writer …", "She covers …": an author's bio under the byline."""
     first = re.escape(name.split()[0].lower()) if name.split() else "@"
@@ -299,7 +305,15 @@ class TextCleaner:
                   fallback_title: str | None) -> list[tuple[int, int, FoundDate]]:
         """Title, standfirst and author into ``res`` (their lines marked as metadata);
         returns the publication-time candidates as (priority, line number, date)."""
-        header = lines[:lo] if lo > 0 else []
+        # the story's span can open on the headline itself when nothing stands above it:
+        # then the header runs on to the first full sentence (at most three lines)
+        if lo < 3:
+            k = lo
+            while k < min(len(lines), lo + 3) and not (lines[k].info.ends_sentence
+                                                       and lines[k].info.n_words >= 8):
+                k += 1
+            lo = k
+        header = lines[:lo]
         # -- title ---------------------------------------------------------------
         fb = set(re.findall(r"\w+", fallback_title.lower())) if fallback_title else set()
         crumbs = [ln.info.norm for ln in lines if ln.rule == "breadcrumb"]
@@ -351,9 +365,10 @@ class TextCleaner:
             cand = lines[title_idx + 1]
             after = lines[title_idx + 2:title_idx + 5]
             if cand.rule is None and cand.meta is None and cand.info.n_words >= 8 \
-                    and cand.info.ends_sentence and any(
-                        a.rule in _HEADER_RULES or a.meta is not None
-                        or _name_like(a.info.text) for a in after):
+                    and cand.info.ends_sentence and not _is_prose(after[0], self.params.threshold) \
+                    and (any(
+                        a.rule in _HEADER_RULES or a.meta is not None for a in after)
+                        or _name_like(after[0].info.text)):
                 res.description = cand.info.text
                 cand.meta = "description"
         # -- author: in the header, between the headline and the story ------------

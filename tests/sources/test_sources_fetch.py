@@ -203,3 +203,25 @@ def test_prebuilt_client_is_reused_and_guarded(server: LocalServer) -> None:
 def test_unguarded_client_is_refused(server: LocalServer) -> None:
     with httpx.Client() as client, pytest.raises(TypeError):
         fetch(server.url("/"), policy=LOCAL, client=client)
+
+
+def test_cookie_then_redirect_to_self_works_within_one_fetch(server: LocalServer) -> None:
+    def gate(req):  # type: ignore[no-untyped-def]
+        if "seen=1" in req.headers.get("cookie", ""):
+            return Reply(body=RSS)
+        return Reply(status=302, headers={"Location": "/gate", "Set-Cookie": "seen=1; Path=/"})
+
+    url = server.route("/gate", Route(handler=gate))
+    with make_client(FAST, LOCAL) as client:
+        assert fetch(url, policy=LOCAL, limits=FAST, client=client).content == RSS
+        # The next fetch starts without the cookie: nothing is kept between fetches.
+        fetch(url, policy=LOCAL, limits=FAST, client=client)
+    assert [("cookie" in r.headers) for r in server.requests] == [False, True, False, True]
+
+
+def test_fetch_limits_apply_to_a_prebuilt_client(server: LocalServer) -> None:
+    url = server.route("/slow", Route(body=b"x", delay=2))
+    with make_client(FetchLimits(read_timeout=30), LOCAL) as client:
+        with pytest.raises(FetchError) as info:
+            fetch(url, policy=LOCAL, limits=FetchLimits(read_timeout=0.3), client=client)
+    assert info.value.code == "timeout"

@@ -110,15 +110,23 @@ def _fetch(
     if last_modified:
         headers["If-Modified-Since"] = last_modified
     current = url.strip() if isinstance(url, str) else str(url)
+    timeout = httpx.Timeout(connect=limits.connect_timeout, read=limits.read_timeout,
+                            write=limits.read_timeout, pool=limits.connect_timeout)
+    # Cookies live for one fetch only (some sites set one and redirect to themselves);
+    # the client's own jar refuses everything, so nothing leaks between feeds.
+    cookies = httpx.Cookies()
     seen: list[str] = []
     for _hop in range(limits.max_redirects + 1):
-        request = _build_request(http, current, headers, policy, original=url)
+        request = _build_request(http, current, headers, policy, original=url, timeout=timeout)
+        cookies.set_cookie_header(request)
         seen.append(str(request.url))
         response = _send(http, request, url, deadline, limits)
         try:
             if response.status_code in _REDIRECTS and "location" in response.headers:
                 target = _redirect_target(request.url, response.headers["location"], url)
-                if target in seen:
+                before = len(cookies.jar)
+                cookies.extract_cookies(response)
+                if target in seen and len(cookies.jar) == before:
                     raise FetchError(
                         f"redirect loop fetching {url}: {current} -> {target}",
                         url=url, code="too_many_redirects", permanent=True,
@@ -143,7 +151,7 @@ def _where(url: str, current: str) -> str:
 
 def _build_request(
     http: httpx.Client, target: str, headers: dict[str, str], policy: NetworkPolicy,
-    *, original: str,
+    *, original: str, timeout: httpx.Timeout,
 ) -> httpx.Request:
     where = repr(original) if target == original else f"{original!r} (redirected to {target!r})"
 
@@ -163,7 +171,7 @@ def _build_request(
     if not _HOST.fullmatch(parsed.host):
         raise bad("bad_url", f"bad host name {parsed.host!r}")
     try:
-        return http.build_request("GET", parsed, headers=headers)
+        return http.build_request("GET", parsed, headers=headers, timeout=timeout)
     except Exception as exc:
         raise bad("bad_url", f"invalid URL ({exc})") from exc
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import http.cookiejar
 import ipaddress
 import socket
 import ssl
@@ -302,9 +303,16 @@ def make_client(
             pool=limits.connect_timeout,
         ),
         headers={"User-Agent": limits.user_agent},
+        cookies=_no_cookies(),
         follow_redirects=False,
         trust_env=False,
     )
+
+
+def _no_cookies() -> http.cookiejar.CookieJar:
+    # A shared client must not carry one site's cookies into another fetch (or grow a
+    # jar forever); fetch keeps the cookies of one redirect chain itself.
+    return http.cookiejar.CookieJar(policy=http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
 
 
 def is_guarded(client: httpx.Client) -> bool:

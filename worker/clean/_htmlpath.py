@@ -14,11 +14,11 @@ from ._rules import line_rule
 
 MIN_BODY_CHARS = 250  # less than this from trafilatura is "no or too little body"
 
-# rules that hold for trafilatura output too; list labels, ui words and rank numbers
-# are left out because trafilatura's output has headings that would look like them
+# rules that hold for trafilatura output too; ui words and rank numbers are left out
+# because trafilatura's output has headings and list items that would look like them
 _HTML_RULES = frozenset({"also_read", "byline", "date", "caption", "credit", "ai_disclaimer",
                          "advert", "subscribe", "share", "copyright", "contact", "link_row",
-                         "comments", "promo"})
+                         "comments", "promo", "list_label", "cookies"})
 
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 logging.getLogger("htmldate").setLevel(logging.CRITICAL)

@@ -16,10 +16,13 @@ _SOCIAL = (r"facebook|twitter|x\.com|whatsapp|linkedin|instagram|youtube|telegra
 # (rule name, pattern) in the order they are tried; patterns see the stripped line.
 _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("also_read", re.compile(
-        r"^\[\s*(?:related|read\s+more|see\s+also|also\s+read)\s*:|^(?:also\s+read|read\s+also|read\s+more|more\s+on\s+this|must\s+read|also\s+see|"
+        r"^\[\s*(?:related|read\s+more|see\s+also|also\s+read)\s*:|^(?:see\s+more|also\s+read|read\s+also|read\s+more|more\s+on\s+this|must\s+read|also\s+see|"
         r"see\s+also|also\s+watch|watch|related|recommended|suggested|don'?t\s+miss|"
         r"click\s+here|trending|read\s+next|up\s+next|more)\s*(?:[:|»>\-–—]|\.\.\.)"
-        r"|click\s+here\s+(?:to|for)\b.{0,60}$", re.I)),
+        r"|click\s+here\s+(?:to|for)\b.{0,60}$"
+        # a teaser link tagged by kind: "… eating marmot [INSIGHT]"
+        r"|.{10,200}\[(?:insight|video|reaction|news|warning|pictures?|photos?|latest|poll|analysis|"
+        r"comment|update|live|gallery|watch|reveal|explained|opinion|quiz)\]\s*\|?$", re.I)),
     ("byline", re.compile(
         r"^(?:(?:published|written|posted|reported|edited|curated|compiled|produced|"
         r"photos?|story|text|words|reviewed)\s+by\b|by\s*:|by\s+(?-i:[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3})"
@@ -84,12 +87,12 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"^(?:\d+\s+)?(?:comments?|reply|replies|leave\s+a\s+(?:comment|reply)|post\s+a\s+comment"
         r"|add\s+(?:a\s+)?comment|view\s+comments|show\s+comments|load\s+more(?:\s+comments)?"
         r"|join\s+the\s+(?:conversation|discussion)|(?:\d+\s+)?(?:likes?|views?|shares?)"
-        r"|comments\s+are\s+closed\.?|discussion|(?:show|hide|view)\s+\d+\s+(?:more\s+)?repl(?:y|ies)"
+        r"|comments\s+are\s+closed\.?|discussion|tell\s+us\s+what\s+you\s+think.*|(?:show|hide|view)\s+\d+\s+(?:more\s+)?repl(?:y|ies)"
         r"|your\s+email\s+address\s+will\s+not\s+be\s+published\..*)\s*"
         r"(?:\(\d+\))?$", re.I)),
     ("ui", re.compile(
         r"^(?:left\s+menu|menu|search|home|close(?:\s+(?:share\s+)?panel)?|back\s+to(?:\s+\w+){1,2}|"
-        r"copy\s+link|link\s+copied|toggle\s+navigation|"
+        r"copy\s+link|link\s+copied|toggle\s+navigation|\[\w+\s+\w+=.*\[/\w+\]|"
         r"skip\s+to\s+(?:main\s+)?"
         r"content|back\s+to\s+top|next|previous|prev|show\s+more|view\s+more|see\s+more|"
         r"load\s+more|read\s+more|more|info_icon|listen(?:\s+to\s+(?:this\s+)?(?:article|story))?"
@@ -101,7 +104,7 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"give\s+feedback|feedback|loading\.*|please\s+wait\.*)\s*[:.]?$", re.I)),
     ("list_label", re.compile(
         r"^(?:(?:the\s+)?(?:most\s+(?:popular|read|viewed|shared|commented|watched)|"
-        r"(?:latest|top|trending|related|recent|recommended|popular|breaking|more|featured|"
+        r"don'?t\s+miss|(?:latest|top|trending|related|recent|recommended|popular|breaking|more|featured|"
         r"editor'?s?|similar|other|today'?s?|must)\s*(?:news|stories|posts|articles|content|"
         r"videos?|reads?|headlines|picks|topics|updates|sports\s+news|from\s+[\w\s]+)?|"
         r"more\s+from\s+(?:the\s+)?(?:author|[\w\s]{1,30})|you\s+(?:may|might)\s+(?:also\s+)?"

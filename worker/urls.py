@@ -39,11 +39,11 @@ def canonical_url(url: str) -> str:
     """The canonical spelling of an http(s) URL; anything else comes back stripped."""
     try:
         text = url.strip()
-    except Exception:  # not a string at all: still never raise
+    except Exception:  # noqa: BLE001 - not a string at all: still never raise
         return str(url)
     try:
         return _canonical(text)
-    except Exception:  # urlsplit/idna/port errors: unparseable, keep the input
+    except Exception:  # noqa: BLE001 - urlsplit/idna/port errors: unparseable, keep it
         return text
 
 
@@ -100,7 +100,7 @@ def host_of(url: str) -> str | None:
     """The lower-case host name (no port, no brackets) of ``url``, or None if it has none."""
     try:
         host = urlsplit(url.strip()).hostname
-    except Exception:
+    except Exception:  # noqa: BLE001 - never raises, by contract
         return None
     if not host:
         return None

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 __all__ = ["LocalServer", "Reply", "RequestInfo", "Route", "self_signed_cert"]
 
@@ -108,7 +108,7 @@ class LocalServer:
                                         daemon=True)
 
     # -- lifecycle --
-    def start(self) -> LocalServer:
+    def start(self) -> Self:
         self._thread.start()
         return self
 
@@ -118,7 +118,7 @@ class LocalServer:
         if self._certdir:
             shutil.rmtree(self._certdir, ignore_errors=True)
 
-    def __enter__(self) -> LocalServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

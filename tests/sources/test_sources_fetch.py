@@ -221,7 +221,7 @@ def test_cookie_then_redirect_to_self_works_within_one_fetch(server: LocalServer
 
 def test_fetch_limits_apply_to_a_prebuilt_client(server: LocalServer) -> None:
     url = server.route("/slow", Route(body=b"x", delay=2))
-    with make_client(FetchLimits(read_timeout=30), LOCAL) as client:
-        with pytest.raises(FetchError) as info:
-            fetch(url, policy=LOCAL, limits=FetchLimits(read_timeout=0.3), client=client)
+    with make_client(FetchLimits(read_timeout=30), LOCAL) as client, \
+            pytest.raises(FetchError) as info:
+        fetch(url, policy=LOCAL, limits=FetchLimits(read_timeout=0.3), client=client)
     assert info.value.code == "timeout"

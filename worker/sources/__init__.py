@@ -21,10 +21,21 @@ from worker.sources._fetch import (
 )
 from worker.sources._guard import GuardedTransport, make_client
 from worker.sources._models import FeedEntry, ParsedFeed
-from worker.sources._policy import FetchLimits, NetworkPolicy, address_problem, check_address
+from worker.sources._policy import (
+    DEFAULT_LIMITS,
+    DEFAULT_POLICY,
+    FetchLimits,
+    NetworkPolicy,
+    Resolver,
+    address_problem,
+    check_address,
+    system_resolver,
+)
 from worker.sources._select import take_new
 
 __all__ = [
+    "DEFAULT_LIMITS",
+    "DEFAULT_POLICY",
     "FEED_ACCEPT",
     "FEED_TYPES",
     "MAX_FEED_BYTES",
@@ -36,6 +47,7 @@ __all__ = [
     "GuardedTransport",
     "NetworkPolicy",
     "ParsedFeed",
+    "Resolver",
     "address_problem",
     "check_address",
     "discover_feeds",
@@ -43,5 +55,6 @@ __all__ = [
     "make_client",
     "parse_feed",
     "parse_retry_after",
+    "system_resolver",
     "take_new",
 ]

@@ -45,7 +45,7 @@ def discover_feeds(html: str, url: str) -> list[str]:
     try:
         collector.feed(html[:_SCAN_LIMIT])
         collector.close()
-    except Exception:  # HTMLParser is lenient, but a page must never break discovery
+    except Exception:  # noqa: BLE001, S110 - HTMLParser is lenient; a page never breaks discovery
         pass
     base = url
     if collector.base:

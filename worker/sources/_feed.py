@@ -124,9 +124,7 @@ def _parse(
 def _first_entries(text: str, limit: int) -> tuple[str, bool]:
     """``text`` cut just after its ``limit``-th closed entry (feedparser spends ~50 us per
     entry; a 10 MB feed of tiny items would cost seconds), and whether it was cut."""
-    count = 0
-    for m in _CLOSED_ENTRY.finditer(text):
-        count += 1
+    for count, m in enumerate(_CLOSED_ENTRY.finditer(text), start=1):
         if count == limit:
             rest = text[m.end():]
             return (text[: m.end()], True) if _CLOSED_ENTRY.search(rest) else (text, False)
@@ -207,7 +205,7 @@ def _adapt(
 def _is_truncated(text: str, root: str) -> bool:
     tail = text.rstrip()
     # Allow trailing comments / PIs after the root element.
-    while tail.endswith("-->") or tail.endswith("?>"):
+    while tail.endswith(("-->", "?>")):
         start = max(tail.rfind("<!--"), tail.rfind("<?"))
         if start < 0:
             break

@@ -18,7 +18,7 @@ import httpx
 
 from worker.errors import FetchError
 from worker.sources._guard import BlockedAddress, guarded, is_guarded, make_client
-from worker.sources._policy import FetchLimits, NetworkPolicy
+from worker.sources._policy import DEFAULT_LIMITS, DEFAULT_POLICY, FetchLimits, NetworkPolicy
 
 __all__ = ["FEED_ACCEPT", "FEED_TYPES", "PAGE_ACCEPT", "PAGE_TYPES", "FetchResult", "fetch"]
 
@@ -60,8 +60,8 @@ def fetch(
     *,
     etag: str | None = None,
     last_modified: str | None = None,
-    limits: FetchLimits = FetchLimits(),
-    policy: NetworkPolicy = NetworkPolicy(),
+    limits: FetchLimits = DEFAULT_LIMITS,
+    policy: NetworkPolicy = DEFAULT_POLICY,
     accept: str | None = None,
     client: httpx.Client | None = None,
     content_types: tuple[str, ...] | None = None,

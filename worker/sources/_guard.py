@@ -28,7 +28,13 @@ import httpcore
 import httpx
 
 from worker.errors import FetchError
-from worker.sources._policy import FetchLimits, NetworkPolicy, check_address
+from worker.sources._policy import (
+    DEFAULT_LIMITS,
+    DEFAULT_POLICY,
+    FetchLimits,
+    NetworkPolicy,
+    check_address,
+)
 
 __all__ = ["BlockedAddress", "GuardedTransport", "guarded", "make_client"]
 
@@ -244,6 +250,9 @@ def _resolve(policy: NetworkPolicy, host: str, port: int, timeout: float | None)
     return addresses
 
 
+_POOL_LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+
 class GuardedTransport(httpx.HTTPTransport):
     """An httpx transport whose every connection passes the SSRF guard.
 
@@ -253,10 +262,10 @@ class GuardedTransport(httpx.HTTPTransport):
 
     def __init__(
         self,
-        policy: NetworkPolicy = NetworkPolicy(),
+        policy: NetworkPolicy = DEFAULT_POLICY,
         *,
         verify: ssl.SSLContext | bool = True,
-        limits: httpx.Limits = httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        limits: httpx.Limits = _POOL_LIMITS,
     ) -> None:
         # HTTPTransport's own __init__ is skipped: it would build a second pool and SSL
         # context; everything it does at request time goes through ``self._pool``.
@@ -287,8 +296,8 @@ def _ssl_context(verify: ssl.SSLContext | bool) -> ssl.SSLContext:
 
 
 def make_client(
-    limits: FetchLimits = FetchLimits(),
-    policy: NetworkPolicy = NetworkPolicy(),
+    limits: FetchLimits = DEFAULT_LIMITS,
+    policy: NetworkPolicy = DEFAULT_POLICY,
     *,
     verify: ssl.SSLContext | bool = True,
 ) -> httpx.Client:

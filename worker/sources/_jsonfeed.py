@@ -77,7 +77,7 @@ def _date(value: Any) -> tuple[datetime | None, bool]:
     if not text:
         return None, False
     try:
-        when = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+        when = datetime.fromisoformat(text.strip())  # 3.11 reads "Z" too
     except ValueError:
         try:
             when = dateparser.isoparse(text.strip())

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 __all__ = [
+    "DEFAULT_LIMITS",
+    "DEFAULT_POLICY",
     "FetchLimits",
     "NetworkPolicy",
     "Resolver",
@@ -73,6 +75,10 @@ class NetworkPolicy:
 
     def resolve(self, host: str, port: int) -> list[str]:
         return (self.resolver or system_resolver)(host, port)
+
+
+DEFAULT_LIMITS = FetchLimits()
+DEFAULT_POLICY = NetworkPolicy()  # public addresses only, http and https
 
 
 def system_resolver(host: str, port: int) -> list[str]:

@@ -29,7 +29,7 @@ def sanitize_html(html: str) -> str:
     embedded objects removed; falls back to plain text if the HTML cannot be parsed."""
     try:
         return str(_CLEANER.clean_html(html))
-    except Exception:  # lxml refuses empty or hopeless documents: keep the words
+    except Exception:  # noqa: BLE001 - lxml refuses empty or hopeless documents: keep the words
         return strip_tags(html)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -20,21 +21,21 @@ app = typer.Typer(help="Fetch and parse feeds as the poller would (nothing is st
 
 @app.command("check")
 def check(
-    url: str = typer.Argument(..., help="Feed URL (http or https)."),
-    max_entries: int = typer.Option(20, "--max-entries", "-n", help="Entries to show."),
-    allow: list[str] = typer.Option(
-        [], "--allow", help="Allow this non-public CIDR or host name (repeatable)."),
-    allow_private: bool = typer.Option(
-        False, "--allow-private", help="Allow every non-public address (local testing only)."),
-    timeout: float = typer.Option(60.0, "--timeout", help="Total deadline in seconds."),
-    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    url: Annotated[str, typer.Argument(help="Feed URL (http or https).")],
+    max_entries: Annotated[int, typer.Option("--max-entries", "-n", help="Entries to show.")] = 20,
+    allow: Annotated[list[str] | None, typer.Option(
+        "--allow", help="Allow this non-public CIDR or host name (repeatable).")] = None,
+    allow_private: Annotated[bool, typer.Option(
+        "--allow-private", help="Allow every non-public address (local testing only).")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Total deadline in seconds.")] = 60.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
 ) -> None:
     """Fetch URL through the SSRF guard, parse it, and show entries and problems.
 
     Exit status 0 when entries were read, 1 with the error code and message otherwise.
     """
     console = Console()
-    policy = NetworkPolicy(allow_private=allow_private, allowlist=tuple(allow))
+    policy = NetworkPolicy(allow_private=allow_private, allowlist=tuple(allow or ()))
     try:
         result = fetch(url, limits=FetchLimits(total_timeout=timeout), policy=policy,
                        accept=FEED_ACCEPT)
@@ -74,7 +75,7 @@ def check(
 
 
 @app.command("canonical")
-def canonical(urls: list[str] = typer.Argument(..., help="URLs to canonicalise.")) -> None:
+def canonical(urls: Annotated[list[str], typer.Argument(help="URLs to canonicalise.")]) -> None:
     """Print the canonical form of each URL (the form articles are deduplicated by)."""
     for url in urls:
         typer.echo(canonical_url(url))

@@ -207,18 +207,20 @@ class LocalServer:
                 head_lines += [f"{k}: {v}\r\n" for k, v in headers.items()]
                 head_lines.append("\r\n")
                 raw_head = "".join(head_lines).encode("latin-1")
+                if head or status == 304:
+                    body = b""
                 if route.drip_headers and route.drip:
                     self._drip(raw_head, route.drip)
-                else:
+                elif route.drip:
                     self.wfile.write(raw_head)
                     self.wfile.flush()
-                if head or status == 304:
-                    return
-                if route.drip:
-                    self._drip(body, route.drip)
                 else:
-                    self.wfile.write(body)
+                    # One write: separate small writes meet Nagle + delayed ACK (~40 ms).
+                    self.wfile.write(raw_head + body)
                     self.wfile.flush()
+                    return
+                if body:
+                    self._drip(body, route.drip)
 
             def _drip(self, data: bytes, interval: float) -> None:
                 for i in range(len(data)):

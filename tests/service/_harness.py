@@ -287,7 +287,9 @@ def service_env(db_url: str, redis_url: str, config: Path, **overrides: Any) -> 
         "NEWSRADAR_REDIS_URL": redis_url,
         "NEWSRADAR_CONFIG": str(config),
         "NEWSRADAR_METRICS_PORT": "0",
-        "NEWSRADAR_VISIBILITY_TIMEOUT": "10",
+        # short enough that a killed worker's tasks come back within the test, long
+        # enough (hard limits are half of it) for a loaded 2-core CI machine
+        "NEWSRADAR_VISIBILITY_TIMEOUT": "20",
         "NEWSRADAR_TICK_INTERVAL": "0.5",
         "NEWSRADAR_HOST_CONCURRENCY": "16",
         "NEWSRADAR_HOST_MIN_DELAY": "0",
@@ -430,6 +432,43 @@ def jsonl_urls(path: Path) -> list[str]:
     if not path.exists():
         return []
     return [json.loads(line)["article"]["url"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def describe(db_url: str, procs: list[ServiceProcess]) -> str:
+    """What is stuck: rows not finished, with their errors, and the processes' warnings."""
+    from sqlalchemy import create_engine, text
+
+    lines = []
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as c:
+            lines.append(f"articles: {dict(read_outcome(db_url).articles)}")
+            for row in c.execute(text(
+                "SELECT id, status, attempts, error_code, error, claimed_until, next_attempt_at FROM articles "
+                "WHERE status NOT IN ('done') ORDER BY id LIMIT 10")):
+                lines.append(f"  article {tuple(row)}")
+            for row in c.execute(text(
+                "SELECT id, status, attempts, last_error, claimed_until, next_attempt_at FROM deliveries "
+                "WHERE status <> 'sent' ORDER BY id LIMIT 10")):
+                lines.append(f"  delivery {tuple(row)}")
+            for row in c.execute(text(
+                "SELECT id, status, consecutive_errors, last_error, next_poll_at, claimed_until FROM feeds "
+                "WHERE status <> 'ok' LIMIT 10")):
+                lines.append(f"  feed {tuple(row)}")
+    finally:
+        engine.dispose()
+    for p in procs:
+        noisy = [ln for ln in p.text().splitlines() if "WARNING" in ln or "ERROR" in ln]
+        lines.append(f"--- {p.log.name}: {len(noisy)} warning/error lines, last ones:")
+        lines.extend(ln[:300] for ln in noisy[-15:])
+    return "\n".join(lines)
+
+
+def wait_settled(db_url: str, corpus: Corpus, procs: list[ServiceProcess], timeout: float, what: str) -> None:
+    try:
+        wait_until(lambda: settled(db_url, corpus), timeout, what, interval=0.3)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}\n{describe(db_url, procs)}") from None
 
 
 def settled(db_url: str, corpus: Corpus) -> bool:

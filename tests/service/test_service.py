@@ -25,9 +25,9 @@ from tests.service._harness import (
     jsonl_urls,
     read_outcome,
     service_env,
-    settled,
     start_beat,
     start_worker,
+    wait_settled,
     wait_until,
     write_config,
 )
@@ -69,7 +69,7 @@ def test_end_to_end_20_feeds_200_pages(tmp_path: Path, private_redis: PrivateRed
             wait_until(lambda: "keeping the previous one" in worker.text(), 30, "the bad config to be refused")
             # ... and feeds added to it are picked up without a restart
             write_config(cfg, site.corpus, jsonl=jsonl)
-            wait_until(lambda: settled(pg_db.url, site.corpus), SETTLE, "all 200 pages processed and alerts sent")
+            wait_settled(pg_db.url, site.corpus, [worker, beat], SETTLE, "all 200 pages processed and alerts sent")
             wait_until(lambda: len(jsonl_urls(jsonl)) >= len(site.corpus.positive_urls), 10, "jsonl lines")
             assert len(site.corpus.pages) == 200 and len(site.corpus.positive_urls) == 100
             assert_exactly_once(pg_db, site, jsonl_urls(jsonl))
@@ -118,8 +118,12 @@ def _metric_values(text: str) -> dict[str, float]:
 
 
 def _processing_started(db: TempDatabase) -> bool:
+    """Pages are being processed, and (for the kill tests) no alert is being sent right
+    now: a process killed between writing an alert to the sink and recording it sent
+    would send it again, the one window at-least-once cannot close."""
     out = read_outcome(db.url)
-    return out.articles.get("done", 0) >= 4 and out.articles.get("processing", 0) >= 1
+    return (out.articles.get("done", 0) >= 4 and out.articles.get("processing", 0) >= 1
+            and out.deliveries.get("sending", 0) == 0)
 
 
 def test_worker_sigkilled_mid_processing(tmp_path: Path, private_redis: PrivateRedis, pg_db: TempDatabase) -> None:
@@ -139,7 +143,7 @@ def test_worker_sigkilled_mid_processing(tmp_path: Path, private_redis: PrivateR
             out = read_outcome(pg_db.url)
             assert out.articles.get("done", 0) < len(site.corpus.pages)
             second = start_worker(env, tmp_path, "w2")
-            wait_until(lambda: settled(pg_db.url, site.corpus), SETTLE, "recovery after SIGKILL")
+            wait_settled(pg_db.url, site.corpus, [first, second, beat], SETTLE, "recovery after SIGKILL")
             assert_exactly_once(pg_db, site, jsonl_urls(jsonl))
         finally:
             beat.stop()
@@ -162,7 +166,7 @@ def test_pool_child_sigkilled_task_is_redelivered(tmp_path: Path, private_redis:
 
             for pid in worker.children():
                 os.kill(pid, signal.SIGKILL)  # the pool replaces its children; late acks requeue
-            wait_until(lambda: settled(pg_db.url, site.corpus), SETTLE, "recovery after a child was killed")
+            wait_settled(pg_db.url, site.corpus, [worker, beat], SETTLE, "recovery after a child was killed")
             assert_exactly_once(pg_db, site, jsonl_urls(jsonl))
             assert "WorkerLostError" in worker.text() or "signal 9" in worker.text()
         finally:
@@ -181,7 +185,7 @@ def test_redis_restarted_mid_run(tmp_path: Path, private_redis: PrivateRedis, pg
             wait_until(lambda: _processing_started(pg_db), 60, "processing under way")
             private_redis.restart(down_for=2.0)
             assert read_outcome(pg_db.url).articles.get("done", 0) < len(site.corpus.pages)
-            wait_until(lambda: settled(pg_db.url, site.corpus), SETTLE, "recovery after the Redis restart")
+            wait_settled(pg_db.url, site.corpus, [worker, beat], SETTLE, "recovery after the Redis restart")
             assert_exactly_once(pg_db, site, jsonl_urls(jsonl))
         finally:
             beat.stop()
@@ -202,7 +206,7 @@ def test_postgres_connections_dropped_mid_run(tmp_path: Path, private_redis: Pri
                 dropped += pg_db.terminate_connections()
                 time.sleep(0.7)
             assert dropped >= 1
-            wait_until(lambda: settled(pg_db.url, site.corpus), SETTLE, "recovery after dropped connections")
+            wait_settled(pg_db.url, site.corpus, [worker, beat], SETTLE, "recovery after dropped connections")
             assert_exactly_once(pg_db, site, jsonl_urls(jsonl))
         finally:
             beat.stop()
@@ -220,7 +224,7 @@ def test_alert_sink_answers_500_for_a_while(tmp_path: Path, private_redis: Priva
         worker = start_worker(env, tmp_path, "cpu", queues="process", concurrency=1)
         beat = start_beat(env, tmp_path)
         try:
-            wait_until(lambda: settled(pg_db.url, site.corpus), SETTLE, "every alert delivered after the 500s")
+            wait_settled(pg_db.url, site.corpus, [io, worker, beat], SETTLE, "every alert delivered after the 500s")
             sent = [a["article"]["url"] for a in sink.accepted]
             assert_exactly_once(pg_db, site, sent)
             # every alert was refused at least once before it went through
@@ -241,7 +245,7 @@ def test_two_beats_each_feed_polled_once_per_interval(tmp_path: Path, private_re
         worker = start_worker(env, tmp_path)
         beats = [start_beat(env, tmp_path, "beat1"), start_beat(env, tmp_path, "beat2")]
         try:
-            wait_until(lambda: settled(pg_db.url, site.corpus), SETTLE, "first round")
+            wait_settled(pg_db.url, site.corpus, [worker, *beats], SETTLE, "first round")
             start = time.monotonic()
             time.sleep(interval * 3.5)
             watched = time.monotonic() - start

@@ -178,3 +178,12 @@ def test_only_http_and_https() -> None:
         with pytest.raises(FetchError) as info:
             fetch(url, limits=FAST)
         assert info.value.code in ("bad_scheme", "bad_url")
+
+
+def test_unicode_host_names_are_resolved_in_idna_form(server: LocalServer) -> None:
+    server.route("/feed", Route(body=b"ok"))
+    policy = NetworkPolicy(allowlist=("127.0.0.1/32",),
+                           resolver=resolver({"xn--bcher-kva.test": ["127.0.0.1"]}))
+    result = fetch(f"http://bücher.test:{server.port}/feed", policy=policy, limits=FAST)
+    assert result.content == b"ok"
+    assert server.requests[0].headers["host"] == f"xn--bcher-kva.test:{server.port}"

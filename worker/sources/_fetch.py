@@ -168,7 +168,7 @@ def _build_request(
                                 f"(only {', '.join(policy.schemes)})")
     if not parsed.host:
         raise bad("bad_url", "no host")
-    if not _HOST.fullmatch(parsed.host):
+    if not _HOST.fullmatch(parsed.raw_host.decode("ascii", "replace")):  # IDNA form
         raise bad("bad_url", f"bad host name {parsed.host!r}")
     try:
         return http.build_request("GET", parsed, headers=headers, timeout=timeout)

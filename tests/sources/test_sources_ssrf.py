@@ -16,7 +16,7 @@ import pytest
 from tests.helpers.httpserver import LocalServer, Route
 from tests.sources.conftest import FAST
 from worker.errors import FetchError
-from worker.sources import NetworkPolicy, address_problem, fetch, make_client
+from worker.sources import FetchLimits, NetworkPolicy, address_problem, fetch, make_client
 
 NON_PUBLIC = {
     "127.0.0.1": "loopback", "127.8.9.10": "loopback", "::1": "loopback",
@@ -187,3 +187,22 @@ def test_unicode_host_names_are_resolved_in_idna_form(server: LocalServer) -> No
     result = fetch(f"http://bücher.test:{server.port}/feed", policy=policy, limits=FAST)
     assert result.content == b"ok"
     assert server.requests[0].headers["host"] == f"xn--bcher-kva.test:{server.port}"
+
+
+def test_slow_name_resolution_is_bounded_by_the_deadline() -> None:
+    import threading
+
+    release = threading.Event()
+
+    def stuck(host: str, port: int) -> list[str]:
+        release.wait(10)  # a DNS server that does not answer
+        return ["93.184.216.34"]
+
+    policy = NetworkPolicy(resolver=stuck)
+    try:
+        with pytest.raises(FetchError) as info:
+            fetch("http://slow-dns.test/feed", policy=policy,
+                  limits=FetchLimits(connect_timeout=0.3, total_timeout=5))
+        assert info.value.code == "timeout" and "slow-dns.test" in str(info.value)
+    finally:
+        release.set()

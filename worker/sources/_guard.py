@@ -14,12 +14,14 @@ pooled client can serve fetches with different policies.
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextlib
 import contextvars
 import http.cookiejar
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 import typing
 from collections.abc import Iterator
@@ -234,6 +236,21 @@ class _GuardedBackend(httpcore.NetworkBackend):
         time.sleep(seconds)
 
 
+_RESOLVER_POOL: concurrent.futures.ThreadPoolExecutor | None = None
+_RESOLVER_LOCK = threading.Lock()
+
+
+def _resolver_pool() -> concurrent.futures.ThreadPoolExecutor:
+    # Name lookups run here so that the connect timeout and the total deadline bound
+    # them too (a slow DNS server would otherwise hold a fetch for its own timeouts).
+    global _RESOLVER_POOL
+    with _RESOLVER_LOCK:
+        if _RESOLVER_POOL is None:
+            _RESOLVER_POOL = concurrent.futures.ThreadPoolExecutor(
+                max_workers=16, thread_name_prefix="newsradar-resolve")
+        return _RESOLVER_POOL
+
+
 def _resolve(policy: NetworkPolicy, host: str, port: int, timeout: float | None) -> list[str]:
     _bounded(timeout)  # already past the deadline: do not even resolve
     literal = host.strip("[]")
@@ -241,9 +258,14 @@ def _resolve(policy: NetworkPolicy, host: str, port: int, timeout: float | None)
         return [str(ipaddress.ip_address(literal))]  # an IP literal needs no resolver
     except ValueError:
         pass
+    bound = _bounded(timeout)
     try:
-        addresses = [a for a in policy.resolve(host, port) if a]
-    except (OSError, UnicodeError) as exc:
+        future = _resolver_pool().submit(policy.resolve, host, port)
+        addresses = [str(a) for a in future.result(timeout=bound) if a]
+    except concurrent.futures.TimeoutError as exc:
+        # getaddrinfo cannot be interrupted: the lookup finishes in its thread, unused.
+        raise httpcore.ConnectTimeout(f"resolving {host} took longer than {bound:.3g}s") from exc
+    except (OSError, UnicodeError, ValueError) as exc:
         raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
     if not addresses:
         raise httpcore.ConnectError(f"cannot resolve {host}: no addresses")

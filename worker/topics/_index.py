@@ -37,7 +37,7 @@ def prepare(doc: Document) -> PreparedDoc:
     return PreparedDoc(doc.title, doc.body, doc.site, doc.lang)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CompiledTopic:
     topic: Topic
     matcher: Matcher
@@ -65,7 +65,7 @@ def compile_topic(
     terms = required_terms(q.root, prob)
     # Rarest-looking first, so that a failing candidate is dropped after one lookup.
     clauses = sorted(dict.fromkeys(required_clauses(q.root)),
-                     key=lambda c: Terms(c, frozenset()).cost(prob))
+                     key=lambda c: Terms(tuple(c)).cost(prob))
     checks = tuple(next(iter(c)) if len(c) == 1 else c for c in clauses)
     return CompiledTopic(topic, compile_node(q.root), terms, checks, q.root)
 

@@ -42,10 +42,12 @@ def _prefix_prob(prefix: str) -> float:
     return min(0.95, 3.0 * length_prob(prefix))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Terms:
-    words: frozenset[str]
-    prefixes: frozenset[str]
+    """Sorted tuples (small: a topic usually has one or a few)."""
+
+    words: tuple[str, ...]
+    prefixes: tuple[str, ...] = ()
 
     def cost(self, prob: WordProb = length_prob) -> float:
         """Expected share of stories that would make the topic a candidate (summed)."""
@@ -59,8 +61,8 @@ def required_terms(node: Node, prob: WordProb = length_prob) -> Terms | None:
     if isinstance(node, Phrase):
         best = min(node.words, key=lambda w: _prefix_prob(w.text) if w.prefix else prob(w.text))
         if best.prefix:
-            return Terms(frozenset(), frozenset([best.text]))
-        return Terms(frozenset([best.text]), frozenset())
+            return Terms((), (best.text,))
+        return Terms((best.text,))
     if isinstance(node, Or):
         words: set[str] = set()
         prefixes: set[str] = set()
@@ -68,9 +70,9 @@ def required_terms(node: Node, prob: WordProb = length_prob) -> Terms | None:
             t = required_terms(c, prob)
             if t is None:
                 return None
-            words |= t.words
-            prefixes |= t.prefixes
-        return Terms(frozenset(words), frozenset(prefixes))
+            words.update(t.words)
+            prefixes.update(t.prefixes)
+        return Terms(tuple(sorted(words)), tuple(sorted(prefixes)))
     if isinstance(node, (And, Near)):
         kids = node.children if isinstance(node, And) else (node.left, node.right)
         options = [t for t in (required_terms(c, prob) for c in kids) if t is not None]
@@ -110,7 +112,7 @@ def required_clauses(node: Node) -> list[frozenset[str]]:
             t = required_terms(c)
             if t is None or t.prefixes:
                 return []
-            words |= t.words
+            words.update(t.words)
         return [frozenset(words)]
     if isinstance(node, (And, Near)):
         kids = node.children if isinstance(node, And) else (node.left, node.right)

@@ -206,3 +206,24 @@ def test_slow_name_resolution_is_bounded_by_the_deadline() -> None:
         assert info.value.code == "timeout" and "slow-dns.test" in str(info.value)
     finally:
         release.set()
+
+
+def test_resolution_works_in_a_forked_child() -> None:
+    import os
+
+    from worker.sources._guard import _resolver_pool
+
+    _resolver_pool().submit(lambda: None).result()  # the parent has a live pool
+    pid = os.fork()
+    if pid == 0:  # child: resolve through a fresh pool, report by exit status
+        try:
+            policy = NetworkPolicy(resolver=resolver({"evil.test": ["10.0.0.1"]}))
+            try:
+                fetch("http://evil.test/", policy=policy, limits=FAST)
+            except FetchError as exc:
+                os._exit(0 if exc.code == "blocked_address" else 1)
+            os._exit(2)
+        except BaseException:  # noqa: BLE001 - a forked child must never return into pytest
+            os._exit(3)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

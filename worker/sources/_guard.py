@@ -19,6 +19,7 @@ import contextlib
 import contextvars
 import http.cookiejar
 import ipaddress
+import os
 import socket
 import ssl
 import threading
@@ -249,6 +250,16 @@ def _resolver_pool() -> concurrent.futures.ThreadPoolExecutor:
             _RESOLVER_POOL = concurrent.futures.ThreadPoolExecutor(
                 max_workers=16, thread_name_prefix="newsradar-resolve")
         return _RESOLVER_POOL
+
+
+def _forget_pool_after_fork() -> None:
+    # Threads do not survive fork (Celery prefork): a child builds its own pool.
+    global _RESOLVER_POOL, _RESOLVER_LOCK
+    _RESOLVER_POOL = None
+    _RESOLVER_LOCK = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool_after_fork)
 
 
 def _resolve(policy: NetworkPolicy, host: str, port: int, timeout: float | None) -> list[str]:

@@ -49,6 +49,16 @@ def test_test_command_shows_highlights():
     assert "1 of 2 file(s) matched" in result.output
 
 
+def test_test_command_explains():
+    gold = sorted((REPO / "seeds" / "gold").glob("000_*.txt"))
+    result = runner.invoke(app, ["test", "@dprk NEAR/10 @russia -sport", str(gold[0]),
+                                 "--config", str(EXAMPLES), "--explain"])
+    assert result.exit_code == 0, result.output
+    assert "score 3 = 3 x 0 title + 2 x 0 lead + 1 x 3 body hits" in result.output
+    assert "matched @dprk NEAR/10 @russia: 3 hit(s)" in result.output
+    assert "absent  -sport" in result.output
+
+
 def test_test_command_bad_query_points_at_column():
     result = runner.invoke(app, ["test", "korea NEAR/0 war", str(DATA)])
     assert result.exit_code == 2

@@ -137,6 +137,8 @@ def test_query(
     config: ConfigOpt = None,
     min_score: Annotated[float, typer.Option(help="Relevance threshold to apply.")] = 0.0,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
+    explain: Annotated[bool, typer.Option("--explain", help="Also list the matched clauses "
+                                          "and the score's parts.")] = False,
 ) -> None:
     """Show which files a query matches, with score and highlights (lists from the config)."""
     lists: dict[str, list[str]] = {}
@@ -176,6 +178,16 @@ def test_query(
                    highlight=False)
         for h in m.highlights:
             _out.print(f"    {h}", highlight=False, markup=False)
+        if explain:
+            sc = m.explanation["score"]
+            _out.print(f"    score {sc['total']:g} = 3 x {sc['title_hits']} title + "
+                       f"2 x {sc['lead_hits']} lead + 1 x {sc['body_hits']} body hits",
+                       highlight=False, markup=False)
+            for c in m.explanation["matched"]:
+                _out.print(f"    matched {c['clause']}: {c['hits']} hit(s)",
+                           highlight=False, markup=False)
+            for a in m.explanation["absent"]:
+                _out.print(f"    absent  {a}", highlight=False, markup=False)
     if not as_json:
         _out.print(f"{hits} of {len(_files(paths))} file(s) matched", highlight=False)
 

@@ -89,3 +89,14 @@ def test_cli_mounted_under_a_parent_app(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "p.json").read_text())["version"] >= 1
     res = runner.invoke(parent, ["clean", str(tmp_path / "missing.txt")])
     assert res.exit_code == 2
+
+
+def test_visible_text_skips_hidden_parts_and_survives_deep_markup() -> None:
+    from worker.clean._visible import visible_text
+
+    page = ("<html><body><div>A <b>bold</b> move<script>x=1</script> after script</div>"
+            "<p>Para <span hidden>secret</span>tail</p><!-- note -->after comment</body></html>")
+    assert visible_text(page) == "A bold move after script\nPara tail\nafter comment"
+    deep = "<div>" * 20000 + "deep" + "</div>" * 20000
+    assert isinstance(visible_text(deep), str)  # no RecursionError
+    assert clean_page(deep.encode()).status in {"ok", "no_body"}

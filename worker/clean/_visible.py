@@ -25,27 +25,35 @@ def visible_text(page: str) -> str:
     except (etree.ParserError, ValueError, TypeError):
         return ""
     parts: list[str] = []
-
-    def walk(el) -> None:  # noqa: ANN001 - lxml elements
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in _SKIP or (tag and el.get("hidden") is not None):
-            if el.tail:
-                parts.append(el.tail)
-            return
-        block = tag in _BLOCK
-        if block:
-            parts.append("\n")
-        if el.text and tag:
-            parts.append(el.text)
-        for child in el:
-            walk(child)
-        if block:
-            parts.append("\n")
-        if el.tail:
-            parts.append(el.tail)
-
     body = root.find("body")
-    walk(body if body is not None else root)
+    top = body if body is not None else root
+    # iterative, so that absurdly deep markup cannot exhaust the stack
+    skipping = 0
+    for event, el in etree.iterwalk(top, events=("start", "end", "comment", "pi")):
+        if event in ("comment", "pi"):
+            if not skipping and el.tail:
+                parts.append(el.tail)
+            continue
+        tag = el.tag if isinstance(el.tag, str) else ""
+        hidden = tag in _SKIP or (tag != "" and el.get("hidden") is not None)
+        if event == "start":
+            if hidden:
+                skipping += 1
+            if skipping:
+                continue
+            if tag in _BLOCK:
+                parts.append("\n")
+            if el.text and tag:
+                parts.append(el.text)
+        else:
+            if hidden:
+                skipping -= 1
+            if skipping:
+                continue
+            if tag in _BLOCK:
+                parts.append("\n")
+            if el.tail and el is not top:
+                parts.append(el.tail)
     lines = (_WS.sub(" ", ln).strip() for ln in "".join(parts).split("\n"))
     return "\n".join(ln for ln in lines if ln)
 

@@ -322,12 +322,14 @@ def _mount() -> None:
     from worker.alerts.commands import app as alerts_app
     from worker.clean.commands import app as clean_app
     from worker.service.commands import register as register_service
+    from worker.sources.commands import app as sources_app
     from worker.topics.commands import app as topics_app
 
     register_service(app)
     app.add_typer(clean_app, name="clean")
     app.add_typer(topics_app, name="topics")
     app.add_typer(alerts_app, name="alerts")
+    app.add_typer(sources_app, name="sources")
 
 
 def main() -> None:

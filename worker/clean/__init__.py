@@ -10,6 +10,8 @@ decision for every input line (what ``newsradar clean FILE --explain`` prints).
 
 from __future__ import annotations
 
+import logging
+
 from ._decode import MAX_BYTES, decode, looks_like_html
 from ._htmlpath import MIN_BODY_CHARS, extract_html
 from ._model import Dropped, LineDecision, Story
@@ -20,6 +22,7 @@ from ._visible import html_to_text, visible_text
 __all__ = ["Dropped", "LineDecision", "Story", "Params", "clean_page", "clean_text",
            "explain_page", "load_params", "MAX_BYTES"]
 
+log = logging.getLogger(__name__)
 _cleaner: TextCleaner | None = None
 
 
@@ -58,8 +61,10 @@ def clean_page(data: bytes | str, *, content_type: str | None = None, url: str |
         if looks_like_html(dec.text, content_type):
             return _clean_html(dec.text, url, fallback_text, fallback_title)
         story = clean_text(dec.text, fallback_title=fallback_title)
-    except RecursionError:  # absurdly deep markup: treat as a page without a body
-        story = Story(title=fallback_title, status="no_body", method="text")
+    except Exception as exc:  # a stage boundary: one bad page must not stop the rest
+        log.warning("clean_page %s: %s: %s", url or "(no url)", type(exc).__name__, exc)
+        story = Story(title=fallback_title, status="no_body", method="text",
+                      dropped=[Dropped(None, "", f"error: {type(exc).__name__}")])
     if not story.text and fallback_text:
         return _from_feed(story, fallback_text)
     return story

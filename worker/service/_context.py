@@ -16,7 +16,6 @@ from datetime import timedelta
 from pathlib import Path
 
 from worker import pipeline
-from worker.alerts import build_channels
 from worker.config import get_settings, load_config
 from worker.errors import ConfigError
 from worker.service._limiter import RedisHostGate
@@ -91,9 +90,6 @@ class ContextHolder:
             lease=service.limits("process").hard,
         )
         ctx.host_gate = gate.host_slot
-        # Webhook URLs pass the same network policy as feeds (the config's allowlist);
-        # build_context does not hand it to the channels yet.
-        ctx.channels = build_channels(config.channels, network=ctx.policy)
         lease = timedelta(seconds=service.row_claim_lease)
         if hasattr(ctx, "claim_lease"):
             ctx.claim_lease = lease

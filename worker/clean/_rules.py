@@ -16,29 +16,35 @@ _SOCIAL = (r"facebook|twitter|x\.com|whatsapp|linkedin|instagram|youtube|telegra
 # (rule name, pattern) in the order they are tried; patterns see the stripped line.
 _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("also_read", re.compile(
-        r"^\[\s*(?:related|read\s+more|see\s+also|also\s+read)\s*:|^(?:see\s+more|also\s+read|read\s+also|read\s+more|more\s+on\s+this|must\s+read|also\s+see|"
+        r"^\[\s*(?:related|read\s+more|see\s+also|also\s+read)\s*:"
+        r"|^(?:see\s+more|also\s+read|read\s+also|read\s+more|more\s+on\s+this|must\s+read|"
+        r"also\s+see|"
         r"see\s+also|also\s+watch|watch|related|recommended|suggested|don'?t\s+miss|"
         r"click\s+here|trending|read\s+next|up\s+next|more)\s*(?:[:|»>\-–—]|\.\.\.)"
         r"|click\s+here\s+(?:to|for)\b.{0,60}$"
         # a teaser link tagged by kind: "… eating marmot [INSIGHT]"
-        r"|.{10,200}\[(?:insight|video|reaction|news|warning|pictures?|photos?|latest|poll|analysis|"
+        r"|.{10,200}\[(?:insight|video|reaction|news|warning|pictures?|photos?|latest|poll|"
+        r"analysis|"
         r"comment|update|live|gallery|watch|reveal|explained|opinion|quiz)\]\s*\|?$", re.I)),
     ("byline", re.compile(
         r"^(?:(?:published|written|posted|reported|edited|curated|compiled|produced|"
-        r"photos?|story|text|words|reviewed)\s+by\b|by\s*:|by\s+(?-i:[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3})"
+        r"photos?|story|text|words|reviewed)\s+by\b|by\s*:"
+        r"|by\s+(?-i:[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3})"
         r"\s*(?:$|[|,•·\-–—]|and\b|\d)|authors?\s*:|reporter\s*:|editor\s*:|"
         r"written by$|posted by$)", re.I)),
     ("date", re.compile(
         r"^(?:(?:first\s+|last\s+)?(?:published|updated|created|posted|modified|date|dated|"
-        r"last\s+modified)(?:\s+(?:on|at))?\s*[:\-–—|]?\s*(?:$|\d|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|"
-        r"oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)[a-z]*\b|\w+\s+\d{1,2},?\s+\d{4})"
+        r"last\s+modified)(?:\s+(?:on|at))?\s*[:\-–—|]?\s*"
+        r"(?:$|\d|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)"
+        r"[a-z]*\b|\w+\s+\d{1,2},?\s+\d{4})"
         r"|\d+\s+(?:min(?:ute)?s?|hours?|hrs?|days?|weeks?|months?)\s+(?:ago|read)\b"
         r"|(?:reading\s+time|read\s+time|tempo\s+de\s+leitura|tiempo\s+de\s+lectura|"
         r"temps\s+de\s+lecture|lesezeit|waktu\s+baca)\s*:?\s*\d"
         r"|.{0,80}[|•·]\s*(?:updated|published|created|posted|modified)(?:\s+(?:on|at))?\s*:"
         # a line that is only a date (and time): "November 19, 2019 at 6:34 am"
         r"|(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*,?\s+)?(?:\d{1,2}(?:st|nd|rd|th)?\s+)?"
-        r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?:\d{1,2}(?:st|nd|rd|th)?,?\s+)?"
+        r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+"
+        r"(?:\d{1,2}(?:st|nd|rd|th)?,?\s+)?"
         r"\d{4}(?:,?\s*(?:at\s+)?\d{1,2}[:.]\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?(?:\s*[a-z]{2,4})?)?"
         r"\s*(?:[|•·]\s*(?:by\b.*)?)?$"
         r"|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?:,?\s*\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?)?\s*$"
@@ -54,7 +60,8 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"^\(?\s*(?:with\s+(?:inputs?|agency\s+inputs?)\s+from|inputs?\s+from|"
         r"(?:reporting|additional\s+reporting|writing|editing)\s+by|"
         r"(?:except\s+for\s+the\s+headline,\s+)?"
-        r"this\s+(?:story|article|report)\s+(?:has\s+(?:not\s+)?been|was(?:\s+not)?)\s+(?:published|edited|"
+        r"this\s+(?:story|article|report)\s+(?:has\s+(?:not\s+)?been|was(?:\s+not)?)\s+"
+        r"(?:published|edited|"
         r"auto-generated|generated)|(?:this\s+)?(?:story|article)\s+(?:is\s+)?(?:from|via)\s+"
         r"(?:a\s+)?(?:syndicated|wire|agency)|edited\s+by|source\s*:|citation\s*:|"
         r"(?:provided|courtesy)\s+(?:by|of)\b|more\s+information\s*:|explore\s+further$|"
@@ -69,7 +76,8 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("share", re.compile(
         r"^click\s+to\s+(?:share|email|print|tweet)\b.*|.*\(opens\s+in\s+(?:a\s+)?new\s+window\)$|"
         r"^(?:share|tweet|pin|e-?mail|print|copy)\b(?:\s+\S+){0,5}(?<![.!?])$|"
-        r".*\b(?:url|link)\s+copied\b.*|^share\s+(?:to|on|via)\s+\w+.*\bshare\s+(?:to|on|via)\s+\w+.*|"
+        r".*\b(?:url|link)\s+copied\b.*|"
+        r"^share\s+(?:to|on|via)\s+\w+.*\bshare\s+(?:to|on|via)\s+\w+.*|"
         r".*\b(?:will\s+)?open\s+in\s+a\s+new\s+(?:window|tab)\.?$|"
         r"^(?:(?:share|follow|connect|like|join)(?:\s+(?:us|this|on|with\s+us|the\s+story|"
         r"article|post|via))*\s*(?:on|:)?\s*|(?:(?:" + _SOCIAL + r")\b[\s,|/·•]*){1,})"
@@ -87,11 +95,13 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"^(?:\d+\s+)?(?:comments?|reply|replies|leave\s+a\s+(?:comment|reply)|post\s+a\s+comment"
         r"|add\s+(?:a\s+)?comment|view\s+comments|show\s+comments|load\s+more(?:\s+comments)?"
         r"|join\s+the\s+(?:conversation|discussion)|(?:\d+\s+)?(?:likes?|views?|shares?)"
-        r"|comments\s+are\s+closed\.?|discussion|tell\s+us\s+what\s+you\s+think.*|(?:show|hide|view)\s+\d+\s+(?:more\s+)?repl(?:y|ies)"
+        r"|comments\s+are\s+closed\.?|discussion|tell\s+us\s+what\s+you\s+think.*"
+        r"|(?:show|hide|view)\s+\d+\s+(?:more\s+)?repl(?:y|ies)"
         r"|your\s+email\s+address\s+will\s+not\s+be\s+published\..*)\s*"
         r"(?:\(\d+\))?$", re.I)),
     ("ui", re.compile(
-        r"^(?:left\s+menu|menu|search|home|close(?:\s+(?:share\s+)?panel)?|back\s+to(?:\s+\w+){1,2}|"
+        r"^(?:left\s+menu|menu|search|home|close(?:\s+(?:share\s+)?panel)?|"
+        r"back\s+to(?:\s+\w+){1,2}|"
         r"copy\s+link|link\s+copied|toggle\s+navigation|\[\w+\s+\w+=.*\[/\w+\]|"
         r"skip\s+to\s+(?:main\s+)?"
         r"content|back\s+to\s+top|next|previous|prev|show\s+more|view\s+more|see\s+more|"
@@ -104,7 +114,8 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"give\s+feedback|feedback|loading\.*|please\s+wait\.*)\s*[:.]?$", re.I)),
     ("list_label", re.compile(
         r"^(?:(?:the\s+)?(?:most\s+(?:popular|read|viewed|shared|commented|watched)|"
-        r"don'?t\s+miss|(?:latest|top|trending|related|recent|recommended|popular|breaking|more|featured|"
+        r"don'?t\s+miss|"
+        r"(?:latest|top|trending|related|recent|recommended|popular|breaking|more|featured|"
         r"editor'?s?|similar|other|today'?s?|must)\s*(?:news|stories|posts|articles|content|"
         r"videos?|reads?|headlines|picks|topics|updates|sports\s+news|from\s+[\w\s]+)?|"
         r"more\s+from\s+(?:the\s+)?(?:author|[\w\s]{1,30})|you\s+(?:may|might)\s+(?:also\s+)?"
@@ -119,7 +130,8 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         re.I)),
     # an outlet's promotion of itself closing a story: "Catch all the latest news on …"
     ("promo", re.compile(
-        r"^(?:catch\s+(?:all\s+)?the\s+(?:latest|[\w\s,]{0,60}news)|download\s+the\s+[\w\s]{0,30}app"
+        r"^(?:catch\s+(?:all\s+)?the\s+(?:latest|[\w\s,]{0,60}news)"
+        r"|download\s+the\s+[\w\s]{0,30}app"
         r"|stay\s+updated\s+with|get\s+(?:the\s+)?latest\s+[\w\s]{0,20}news\s+(?:on|from)"
         r"|for\s+(?:more|the\s+latest)\s+[\w\s]{0,30}news,?\s+(?:follow|visit|download)"
         r"|(?:join|follow)\s+(?:us|our\s+\w+\s+channel)\s+on\s+(?:whatsapp|telegram)"
@@ -164,15 +176,17 @@ _ANYWHERE: list[tuple[str, re.Pattern[str], int, tuple[str, ...], int]] = [
      ("subscri", "newsletter", "sign up", "sign in", "log in", "login", "regist", "qr", "unlock",
       "paywall", "premium", "trial", " app", "catch", "stay updated"), 0),
     ("cookies", re.compile(
-        r"\b(?:we|this\s+(?:site|website))\s+uses?\s+cookies|cookies?\s+(?:policy|settings|preferences|"
-        r"consent|notice)|accept\s+(?:all\s+)?cookies|(?:necessary|functional|analytics|performance|"
+        r"\b(?:we|this\s+(?:site|website))\s+uses?\s+cookies"
+        r"|cookies?\s+(?:policy|settings|preferences|consent|notice)|accept\s+(?:all\s+)?cookies"
+        r"|(?:necessary|functional|analytics|performance|"
         r"advertising|third[- ]party|tracking|these)\s+cookies|cookies\s+(?:are|that|to\s+improve)|"
         r"opt[- ]out\s+if\s+you\s+wish|by\s+(?:continuing|using)\s+(?:to\s+(?:use|browse)\s+)?"
         r"this\s+(?:site|website)", re.I),
      600, ("cookie", "opt-out", "opt out", "by continuing", "by using"), 0),
     # a comment's own header: "Milan on September 12, 2018 at 4:47 pm said:", "joe says:"
     ("comments", re.compile(
-        r"^(?:\d+\.\s*)?[\w.@-]+\s+says\s*:?$|\bon\s+.{3,40}\d{4}.{0,30}\s(?:said|says|wrote|replied)\s*:?$",
+        r"^(?:\d+\.\s*)?[\w.@-]+\s+says\s*:?$"
+        r"|\bon\s+.{3,40}\d{4}.{0,30}\s(?:said|says|wrote|replied)\s*:?$",
         re.I), 120, ("said", "says", "wrote", "replied"), 0),
     ("copyright", re.compile(
         r"©|\(c\)\s*\d{4}|\bcopyright\s*(?:©|\(c\)|\d{4})|\ball\s+rights\s+reserved\b", re.I),

@@ -212,7 +212,11 @@ def _combined(limit: int) -> re.Pattern[str]:
 
 
 _COMBINED = [(limit, _combined(limit)) for limit in _BUCKETS]
-_STRONG_SUB = re.compile(r"subscri|newsletter|qr[- ]?code|sign\s+up\s+for|unlock", re.I)
+# what makes a longer line a subscription prompt rather than prose about subscribers
+_STRONG_SUB = re.compile(
+    r"newsletter|qr[- ]?code|sign\s+up\s+(?:for|to|now)|unlock|already\s+a\s+subscriber|"
+    r"subscribe\s+(?:now|today|here|to\s+(?:our|the|us)|for\s+(?:free|unlimited|just|only|\$|₹|£|€))",
+    re.I)
 _PIPES = re.compile(r"\s[|•·]\s")
 
 

@@ -31,6 +31,9 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"photos?|story|text|words|reviewed)\s+by\b|by\s*:"
         r"|by\s+(?-i:[A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){0,3})"
         r"\s*(?:$|[|,•·\-–—]|and\b|\d)|authors?\s*:|reporter\s*:|editor\s*:|"
+        # "Steve Peoples, AP National Political Writer"
+        r"(?-i:[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){1,3}),\s+(?:[\w.]+\s+){0,4}"
+        r"(?:writer|reporter|correspondent|editor|columnist|contributor)$|"
         r"written by$|posted by$)", re.I)),
     ("date", re.compile(
         r"^(?:(?:first\s+|last\s+)?(?:published|updated|created|posted|modified|date|dated|"
@@ -48,6 +51,7 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"\d{4}(?:,?\s*(?:at\s+)?\d{1,2}[:.]\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?(?:\s*[a-z]{2,4})?)?"
         r"\s*(?:[|•·]\s*(?:by\b.*)?)?$"
         r"|\d{1,2}[/.-]\d{1,2}[/.-]\d{2,4}(?:,?\s*\d{1,2}[:.]\d{2}(?:\s*[ap]\.?m\.?)?)?\s*$"
+        r"|\d{1,2}[/.-]\d{1,2}[/.-]\d{4}\s+(?-i:[A-Z])\D{0,80}$"
         r"|\d{4}-\d{2}-\d{2}(?:[t ]\d{2}:\d{2}(?::\d{2})?)?\s*$)", re.I)),
     ("caption", re.compile(
         r"^(?:photo|image|picture|pic|file\s+photo|credit|image\s+credit|photo\s+credit|"
@@ -157,12 +161,15 @@ _ANYWHERE: list[tuple[str, re.Pattern[str], int, tuple[str, ...], int]] = [
     r"\bvia\s+Getty\s+Images\b|getty\s+images\s*$|\bAP\s+Photo\b|/\s*(?:AP|AFP|Reuters)\)?\s*$|"
     r"[.!?)]\s+(?:image\s+|photo\s+|picture\s+)?credits?\s*:\s*[^.!?]{1,60}$|"
     r"\bcredit(?:\.\.\.|…)\s*[^.!?]{1,80}$|"
+    r"\[(?:file\s*:\s*)?(?:reuters|ap|afp|getty(?:\s+images)?|epa|file|photo|image|pti|ani)\b"
+    r"[^\]]{0,40}\]\s*$|"
     # a wire photo credit closing a caption: "... on Monday. REUTERS/Ann Smith"
     r"(?-i:\b(?:REUTERS|AFP|AP|EPA|ANSA|PTI|ANI|XINHUA|DPA|IANS|GETTY))\s*/\s*[\w.'’ -]{1,40}$|"
     r"[.!?]\s+[\w.'’ -]{1,40}/\s*(?:AP|AFP|Reuters|Getty\s+Images|EPA|PTI)\s*$",
     re.I), 400,
      (")", "|", "·", "•", "getty", "ap photo", "/ap", "/ afp", "/afp", "/ ap", "reuters", "credit",
-      "afp/", "ap/", "epa/", "pti/", "ani/", "xinhua/", "dpa/", "ians/", "ansa/", "/epa", "/pti"),
+      "afp/", "ap/", "epa/", "pti/", "ani/", "xinhua/", "dpa/", "ians/", "ansa/", "/epa", "/pti",
+      "]"),
      160),
     ("ai_disclaimer", re.compile(
         r"\bai[- ]generated\b|\bgenerated\s+(?:by|with|using)\s+ai\b|"

@@ -39,7 +39,10 @@ _ROLE = re.compile(
     r",?\s+(?:(?:staff|senior|chief|national|political|business|contributing|special|deputy|"
     r"associate|managing|ap|foreign|sports|science|health|tech(?:nology)?)\s+)*(?:writer|reporter|"
     r"columnist|correspondent|editor|contributor)$", re.I)
-_AUTHOR_LABEL = re.compile(r"^(?:authors?|reporter|writer)\s*:\s*(?P<name>.+)$", re.I)
+_AUTHOR_LABEL = re.compile(
+    r"^(?:authors?|reporter|writer)\s*:\s*(?P<name>.+)$"
+    r"|^(?P<name2>(?-i:[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){1,3})),\s+(?:[\w.]+\s+){0,4}"
+    r"(?:writer|reporter|correspondent|editor|columnist|contributor)$", re.I)
 _NAME_WORD = re.compile(r"^(?:[A-Z][\w.'’-]*|de|da|del|der|van|von|bin|al|el|la|le|du|dos|of)$")
 _DATE_LABEL = re.compile(
     r"(published|created|posted|updated|modified|first\s+published|last\s+updated|date)"
@@ -65,6 +68,7 @@ _HEADER_RULES = frozenset({"byline", "date", "caption", "caption_dup", "ai_discl
 _NOT_HEADLINE = re.compile(
     r"(?<![A-Z][a-z]|.[A-Z])\.$|https?://|www\.|:.*:|\S\s{3,}\S|\s/\s|\b[a-z]+_[a-z]+\b"
     r"|(?:[a-z][A-Z].*){3}")
+_TITLE_DIST = 0.08  # headline score lost per line between it and the story
 _PRIORITY = {"published": 0, "created": 0, "posted": 0, "first published": 0, "date": 1,
              "dateline": 1, "bare": 2, "updated": 3, "modified": 3, "last updated": 3}
 
@@ -346,7 +350,7 @@ class TextCleaner:
                 toks = set(re.findall(r"\w+", inf.norm))
                 if toks and len(toks & fb) / len(toks | fb) >= 0.6:
                     score += 5.0
-            score -= 0.08 * (len(header) - k)
+            score -= _TITLE_DIST * (len(header) - k)
             if score > best_score:
                 best, best_score = ln, score
         title_idx = -1
@@ -382,7 +386,7 @@ class TextCleaner:
             m = _BYLINE.match(t) or _AUTHOR_LABEL.match(t)
             if m and ln.info.n_chars <= 100:
                 kind = (m.groupdict().get("kind") or "").lower()
-                name = _clean_name(m.group("name"))
+                name = _clean_name(m.group("name") or m.groupdict().get("name2") or "")
                 if name:
                     rank = 3 if kind in ("curated", "edited", "compiled", "photo", "photos",
                                          "reviewed", "produced") else 0

@@ -41,6 +41,7 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"(?:$|\d|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|mon|tue|wed|thu|fri|sat|sun)"
         r"[a-z]*\b|\w+\s+\d{1,2},?\s+\d{4})"
         r"|\d+\s+(?:min(?:ute)?s?|hours?|hrs?|days?|weeks?|months?)\s+(?:ago|read)\b"
+        r"|(?:today|yesterday)\s*,?\s*(?:at\s+)?\d{1,2}[:.]\d{2}\s*(?:[ap]\.?m\.?)?\s*\w{0,4}$"
         r"|(?:reading\s+time|read\s+time|tempo\s+de\s+leitura|tiempo\s+de\s+lectura|"
         r"temps\s+de\s+lecture|lesezeit|waktu\s+baca)\s*:?\s*\d"
         r"|.{0,80}[|•·]\s*(?:updated|published|created|posted|modified)(?:\s+(?:on|at))?\s*:"

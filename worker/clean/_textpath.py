@@ -336,15 +336,19 @@ class TextCleaner:
                 score -= 1.0  # a shouted label more often than a headline
             if inf.count > 1:
                 score += 1.0
-            if any(c.endswith(inf.norm) for c in crumbs):
-                score += 2.0
+            if inf.n_words >= 5 and any(c.endswith(inf.norm) for c in crumbs):
+                score += 2.0  # the breadcrumb's last step is the headline itself
             if inf.stop_ratio > 0.45:
                 score -= 1.5
             if inf.bullet:
                 score -= 1.0  # a menu entry
             nxt = header[k + 1] if k + 1 < len(header) else (lines[lo] if lo < len(lines) else None)
-            if nxt is not None and (nxt.rule in ("byline", "date") or _name_like(nxt.info.text)
-                                    or (nxt.info.ends_sentence and nxt.info.n_words >= 12)):
+            if nxt is not None and (
+                    nxt.rule in ("byline", "date")
+                    or (nxt.info.ends_sentence and nxt.info.n_words >= 12)
+                    # a byline name (once on the page, not a menu entry like the next one)
+                    or (_name_like(nxt.info.text) and nxt.info.count == 1
+                        and not nxt.info.bullet)):
                 score += 1.5
             if fb:
                 toks = set(re.findall(r"\w+", inf.norm))

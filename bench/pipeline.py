@@ -10,7 +10,8 @@ hand-made negatives). The same work is done twice, each time from an empty datab
       worker`` with a prefork pool of ``--concurrency`` processes and one beat
       (tick every second);
   (b) embedded: ``newsradar run --once`` (one process, SQLite), repeated until every
-      article is done.
+      article is done;
+  (c) the same on PostgreSQL, to tell the database's cost from Celery's.
 
 Printed for each: articles per second (first article stored to last article finished),
 poll-to-delivery latency p50/p95 (alert sent minus article stored at poll time, from
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -60,6 +60,17 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
+def _pss_kib(pid: int) -> int:
+    """Proportional set size: shared pages divided among the processes sharing them."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
 class MemorySampler(threading.Thread):
     """Peak of the summed RSS of a process and its children."""
 
@@ -68,6 +79,7 @@ class MemorySampler(threading.Thread):
         self.proc = proc
         self.peak_kib = 0
         self.peak_single_kib = 0
+        self.peak_pss_kib = 0
         self._halt = threading.Event()
 
     def run(self) -> None:
@@ -76,6 +88,7 @@ class MemorySampler(threading.Thread):
             sizes = [_rss_kib(p) for p in pids]
             self.peak_kib = max(self.peak_kib, sum(sizes))
             self.peak_single_kib = max(self.peak_single_kib, *sizes)
+            self.peak_pss_kib = max(self.peak_pss_kib, sum(_pss_kib(p) for p in pids))
             time.sleep(0.2)
 
     def stop(self) -> None:
@@ -153,21 +166,26 @@ def run_service(site: NewsSite, tmp: Path, concurrency: int) -> tuple[dict[str, 
         return _figures(db.url), sampler, wall
 
 
-def run_embedded(site: NewsSite, tmp: Path) -> tuple[dict[str, float], int, float, int]:
+def run_embedded(site: NewsSite, tmp: Path, db_url: str, name: str) -> tuple[dict[str, float], int, float, int]:
     total = len(site.corpus.pages)
-    db_url = f"sqlite:///{tmp / 'embedded.db'}"
-    cfg = write_config(tmp / "embedded.yaml", site.corpus, jsonl=tmp / "embedded-alerts.jsonl")
+    cfg = write_config(tmp / f"{name}.yaml", site.corpus, jsonl=tmp / f"{name}-alerts.jsonl")
     env = {**os.environ, "NEWSRADAR_DATABASE_URL": db_url, "NEWSRADAR_CONFIG": str(cfg),
            "NEWSRADAR_LOG_LEVEL": "WARNING"}
     exe = str(Path(sys.executable).with_name("newsradar"))
     started = time.monotonic()
     passes = 0
+    peak_kib = 0
     while not _done(db_url, total) and passes < 20:
-        subprocess.run([exe, "run", "--once"], env=env, cwd=tmp, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # one process per pass, so that its peak RSS is its own
+        proc = subprocess.Popen([exe, "run", "--once"], env=env, cwd=tmp,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            raise SystemExit(f"newsradar run --once failed ({proc.returncode})")
+        peak_kib = max(peak_kib, usage.ru_maxrss)
         passes += 1
     wall = time.monotonic() - started
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return _figures(db_url), peak_kib, wall, passes
 
 
@@ -184,23 +202,41 @@ def main() -> None:
         print(f"pipeline bench: {args.feeds} feeds x {args.pages} pages = {total} articles "
               f"({len(site.corpus.positive_urls)} alerts expected), {os.cpu_count()} CPUs")
         svc, mem, svc_wall = run_service(site, tmp, args.concurrency)
-        emb, emb_kib, emb_wall, passes = run_embedded(site, tmp)
+        emb, emb_kib, emb_wall, passes = run_embedded(site, tmp, f"sqlite:///{tmp / 'embedded.db'}", "sqlite")
+        with TempDatabase() as pg:
+            from worker.store import upgrade
 
+            upgrade(pg.url)
+            pge, pge_kib, pge_wall, pg_passes = run_embedded(site, tmp, pg.url, "pg")
+
+    cols = [
+        ("service (Celery)", f"{args.concurrency} procs, PG", svc, svc_wall, mem.peak_kib, mem.peak_single_kib,
+         f"{mem.peak_pss_kib / 1024:.0f}"),
+        ("embedded", f"SQLite, {passes} pass(es)", emb, emb_wall, emb_kib, emb_kib, "-"),
+        ("embedded on PG", f"PG, {pg_passes} pass(es)", pge, pge_wall, pge_kib, pge_kib, "-"),
+    ]
+    w = 20
     print()
-    print(f"{'':34}{'service (Celery)':>20}{'embedded (run --once)':>24}")
-    print(f"{'setup':34}{'1 worker, ' + str(args.concurrency) + ' procs, PG':>20}{'1 process, SQLite, ' + str(passes) + ' pass(es)':>24}")
-    print(f"{'articles done':34}{svc['done']:>20}{emb['done']:>24}")
-    print(f"{'alerts sent':34}{svc['sent']:>20}{emb['sent']:>24}")
-    print(f"{'articles/s (first stored..last done)':34}{svc['rate']:>20.1f}{emb['rate']:>24.1f}")
-    print(f"{'wall time to all delivered (s)':34}{svc_wall:>20.1f}{emb_wall:>24.1f}")
-    print(f"{'poll-to-delivery p50 (s)':34}{svc['p50']:>20.2f}{emb['p50']:>24.2f}")
-    print(f"{'poll-to-delivery p95 (s)':34}{svc['p95']:>20.2f}{emb['p95']:>24.2f}")
-    print(f"{'peak memory (MiB)':34}{mem.peak_kib / 1024:>20.0f}{emb_kib / 1024:>24.0f}")
-    print(f"{'  largest single process (MiB)':34}{mem.peak_single_kib / 1024:>20.0f}{emb_kib / 1024:>24.0f}")
+    print(f"{'':36}" + "".join(f"{c[0]:>{w}}" for c in cols))
+    print(f"{'setup':36}" + "".join(f"{c[1]:>{w}}" for c in cols))
+    rows = [
+        ("articles done", lambda c: f"{c[2]['done']}"),
+        ("alerts sent", lambda c: f"{c[2]['sent']}"),
+        ("articles/s (first stored..last done)", lambda c: f"{c[2]['rate']:.1f}"),
+        ("wall time to all delivered (s)", lambda c: f"{c[3]:.1f}"),
+        ("poll-to-delivery p50 (s)", lambda c: f"{c[2]['p50']:.2f}"),
+        ("poll-to-delivery p95 (s)", lambda c: f"{c[2]['p95']:.2f}"),
+        ("peak memory, all processes (MiB)", lambda c: f"{c[4] / 1024:.0f}"),
+        ("peak memory, largest process (MiB)", lambda c: f"{c[5] / 1024:.0f}"),
+        ("peak memory, all processes, PSS (MiB)", lambda c: c[6]),
+    ]
+    for label, cell in rows:
+        print(f"{label:36}" + "".join(f"{cell(c):>{w}}" for c in cols))
     print()
-    print("Service memory is the summed RSS of the worker's main process and its pool "
-          "(shared pages counted in each). Latency is from the article row written at poll "
-          "time to its alert marked sent.")
+    print("Service memory: summed RSS of the worker's main process and its pool (shared pages "
+          "counted in each; PSS shares them out), sampled every 0.2 s. Embedded memory: peak RSS of the runner "
+          "process. Latency: article row written at poll time to its alert marked sent. "
+          "'embedded on PG' separates the database's cost (durable commits) from Celery's.")
 
 
 if __name__ == "__main__":

@@ -323,6 +323,10 @@ class TextCleaner:
         crumbs = [ln.info.norm for ln in lines if ln.rule == "breadcrumb"]
         best, best_score = None, -1e9
         first = max(0, len(header) - 40)  # the headline sits shortly before the story
+        # distance to the story in lines that hold words ("*" rows of icons do not count)
+        dist = [0] * (len(header) + 1)
+        for k in range(len(header) - 1, -1, -1):
+            dist[k] = dist[k + 1] + (1 if header[k].info.n_words else 0)
         for k in range(first, len(header)):
             ln = header[k]
             inf = ln.info
@@ -350,11 +354,13 @@ class TextCleaner:
                     or (_name_like(nxt.info.text) and nxt.info.count == 1
                         and not nxt.info.bullet)):
                 score += 1.5
+            if k > 0 and header[k - 1].rule in ("date", "byline"):
+                score += 1.0  # a dateline above the headline
             if fb:
                 toks = set(re.findall(r"\w+", inf.norm))
                 if toks and len(toks & fb) / len(toks | fb) >= 0.6:
                     score += 5.0
-            score -= _TITLE_DIST * (len(header) - k)
+            score -= _TITLE_DIST * dist[k]
             if score > best_score:
                 best, best_score = ln, score
         title_idx = -1

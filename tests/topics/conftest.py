@@ -9,7 +9,7 @@ from worker.topics import Document, Topic
 
 REPO = Path(__file__).resolve().parents[2]
 DATA = Path(__file__).resolve().parent / "data"
-EXAMPLES = REPO / "worker" / "topics" / "examples.yaml"
+EXAMPLES = REPO / "config" / "newsradar.yaml"  # the example topics users start from
 
 
 def read_story(path: Path) -> Document:

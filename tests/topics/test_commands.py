@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import pytest
 from typer.testing import CliRunner
 
-import worker.store
 from worker.errors import QueryError
 from worker.topics import Topic, backtest
 from worker.topics.commands import app
@@ -66,17 +65,8 @@ def test_test_command_bad_query_points_at_column():
     assert "      ^" in result.output
 
 
-@pytest.mark.skipif(hasattr(worker.store, "iter_articles"), reason="store wired by the lead")
-def test_backtest_command_without_store_says_so():
-    result = runner.invoke(app, ["backtest", "armistice", "--config", str(EXAMPLES)])
-    assert result.exit_code == 2
-    assert "worker.store.iter_articles" in result.output
-
-
 def test_backtest_command_over_a_real_sqlite_store(tmp_path, monkeypatch):
     """The CLI wiring end to end: articles in a SQLite store, alerts per day printed."""
-    if not hasattr(worker.store, "iter_articles"):
-        pytest.skip("the store does not offer iter_articles yet")
     from datetime import timedelta
 
     from worker.store.db import make_engine, make_sessionmaker, upgrade

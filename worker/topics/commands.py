@@ -215,12 +215,7 @@ def backtest_cmd(
         raise typer.Exit(2)
     t = Topic(topic, saved.name if saved else topic, query or saved.query,  # type: ignore[union-attr]
               min_score if min_score is not None else (saved.min_score if saved else 0.0))
-    try:
-        from worker.store import iter_articles  # type: ignore[attr-defined]
-    except ImportError:
-        typer.echo("backtest needs the article store (worker.store.iter_articles), "
-                   "which is not available in this build yet", err=True)
-        raise typer.Exit(2)
+    from worker.store import iter_articles
     since = datetime.now(UTC) - timedelta(days=days)
     try:
         result = run_backtest(t, iter_articles(since=since), lists, since=since)

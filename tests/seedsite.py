@@ -7,8 +7,8 @@ from __future__ import annotations
 import html
 import json
 from dataclasses import dataclass
-from email.utils import format_datetime
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,7 +45,7 @@ def page_html(page: SeedPage) -> bytes:
     return (
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>{html.escape(page.title)}</title></head>\n<body>\n{paras}\n</body></html>\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def rss(items: list[tuple[str, str, str]], *, title: str = "Seed News") -> bytes:
@@ -62,4 +62,4 @@ def rss(items: list[tuple[str, str, str]], *, title: str = "Seed News") -> bytes
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<rss version=\"2.0\"><channel>"
         f"<title>{html.escape(title)}</title><link>http://news.test/</link>"
         f"<description>test feed</description>{''.join(parts)}</channel></rss>\n"
-    ).encode("utf-8")
+    ).encode()

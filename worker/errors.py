@@ -114,7 +114,7 @@ class QueryError(NewsradarError):
             text = f"topic {self.topic}: {text}"
         return text
 
-    def with_topic(self, topic: str) -> "QueryError":
+    def with_topic(self, topic: str) -> QueryError:
         return QueryError(self.reason, column=self.column, topic=topic)
 
 

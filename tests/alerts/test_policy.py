@@ -18,7 +18,9 @@ from worker.alerts import (
 )
 from worker.config import ChannelPolicy, DigestSchedule, QuietHours, TopicConfig
 
-T = lambda *a: datetime(*a, tzinfo=UTC)
+
+def T(*a: int) -> datetime:
+    return datetime(*a, tzinfo=UTC)
 
 
 def test_instant_sends():

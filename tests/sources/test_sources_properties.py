@@ -18,7 +18,7 @@ from worker.urls import canonical_url, host_of, is_tracking_param
 SETTINGS = settings(max_examples=300, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
-url_chars = st.sampled_from(list("abcXYZ019-._~:/?#[]@!$&'()*+,;=% \t\nüé中\x00\x7f")) 
+url_chars = st.sampled_from(list("abcXYZ019-._~:/?#[]@!$&'()*+,;=% \t\nüé中\x00\x7f"))
 url_text = st.text(url_chars, max_size=60)
 schemes = st.sampled_from(["http", "https", "HTTP", "HtTpS", "ftp", "", "javascript"])
 hosts = st.one_of(

@@ -154,15 +154,9 @@ def test_backtest_bad_query_names_topic():
         backtest(Topic("t", "t", "(a"), [])
 
 
-def test_yaml_fallback_reads_lists_and_topics(tmp_path):
-    from worker.errors import ConfigError
-    from worker.topics.commands import _topics_from_yaml
-
-    lists, topics = _topics_from_yaml(EXAMPLES)
-    assert set(lists) >= {"dprk", "russia"}
-    assert [t.id for t in topics] == ["armistice", "russia-ties", "kim-diplomacy"]
-    assert all(t.min_score == 2.0 for t in topics)
+def test_check_reports_a_bad_config_with_file_and_key(tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text("topics:\n  - {name: no-id}\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"topics\[0\]: expected a mapping with id and query"):
-        _topics_from_yaml(bad)
+    result = runner.invoke(app, ["check", "--config", str(bad)])
+    assert result.exit_code != 0
+    assert f"{bad}:2: topics[0].id: required key is missing" in result.output

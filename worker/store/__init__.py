@@ -6,7 +6,6 @@ from worker.store.db import (
     session_scope,
     upgrade,
 )
-from worker.store.queries import StoredArticle, iter_articles
 from worker.store.models import (
     Alert,
     Article,
@@ -20,6 +19,7 @@ from worker.store.models import (
     Story,
     utcnow,
 )
+from worker.store.queries import StoredArticle, iter_articles
 
 __all__ = [
     "Alert", "Article", "Base", "ChannelState", "Delivery", "DeliveryAttempt", "Digest",

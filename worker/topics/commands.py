@@ -8,7 +8,7 @@ import json
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -31,46 +31,13 @@ ConfigOpt = Annotated[
 
 
 # -- configuration ------------------------------------------------------------------
-def _topics_from_yaml(path: Path) -> tuple[dict[str, list[str]], list[Topic]]:
-    """Fallback when worker.config is not importable: read lists and topics only."""
-    import yaml
-
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ConfigError([f"{path}: {exc}"], source=str(path)) from exc
-    problems: list[str] = []
-    lists = data.get("lists") or {}
-    if not isinstance(lists, dict):
-        problems.append(f"{path}: lists: expected a mapping of name → entries")
-        lists = {}
-    topics = []
-    for i, t in enumerate(data.get("topics") or []):
-        if not isinstance(t, dict) or "id" not in t or "query" not in t:
-            problems.append(f"{path}: topics[{i}]: expected a mapping with id and query")
-            continue
-        topics.append(Topic(str(t["id"]), str(t.get("name") or t["id"]), t["query"],
-                            float(t.get("min_score") or 0.0)))
-    if problems:
-        raise ConfigError(problems, source=str(path))
-    return {str(k): list(v or []) for k, v in lists.items()}, topics
-
-
 def _load(path: Path | None) -> tuple[dict[str, list[str]], list[Topic]]:
-    """(lists, topics) from the config, via worker.config when it is there."""
-    try:
-        from worker.config import load_config
-    except ImportError:
-        if path is None:
-            raise ConfigError(["no --config given and worker.config is not available"])
-        return _topics_from_yaml(path)
-    cfg: Any = load_config(path)
-    lists = {k: list(v) for k, v in (getattr(cfg, "lists", None) or {}).items()}
-    topics = [
-        Topic(t.id, t.name or t.id, t.query, float(t.min_score or 0.0))
-        for t in getattr(cfg, "topics", [])
-        if getattr(t, "enabled", True)
-    ]
+    """(lists, enabled topics) from the config (default: the configured path)."""
+    from worker.config import load_config
+
+    cfg = load_config(path)
+    lists = {k: list(v) for k, v in cfg.lists.items()}
+    topics = [Topic(t.id, t.display_name, t.query, float(t.min_score)) for t in cfg.topics if t.enabled]
     return lists, topics
 
 
@@ -155,7 +122,7 @@ def test_query(
         if exc.column:
             typer.echo("  " + query, err=True)
             typer.echo("  " + " " * (exc.column - 1) + "^", err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from exc
     hits = 0
     for f in _files(paths):
         try:
@@ -221,7 +188,7 @@ def backtest_cmd(
         result = run_backtest(t, iter_articles(since=since), lists, since=since)
     except QueryError as exc:
         typer.echo(str(exc), err=True)
-        raise typer.Exit(2)
+        raise typer.Exit(2) from exc
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
         return

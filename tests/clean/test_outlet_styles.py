@@ -105,6 +105,30 @@ def test_share_buttons_after_the_first_paragraph() -> None:
         assert noise not in story.text
 
 
+SENTENCE_CASE_WITH_DEK = """Today's Paper
+Cities
+New tram line opens in the old town after six years of work
+The line is the city's first new tram route since the 1970s
+Updated - June 19, 2024 06:55 am IST
+Published - June 19, 2024 06:20 am IST - LISBON
+The city's new tram line opened to passengers on Wednesday morning, linking the old town with the university district in under twenty minutes.
+Officials said the trams would run every eight minutes at peak hours, and that fares would stay the same as on the bus network.
+Passengers wait for the first tram at the central stop. | Photo Credit: Special Arrangement
+Residents who had campaigned for the line for a decade gathered at the first stop to watch the opening ceremony.
+Read Comments
+"""
+
+
+def test_sentence_case_headline_over_a_dek() -> None:
+    story = clean_page(SENTENCE_CASE_WITH_DEK)
+    assert story.title == "New tram line opens in the old town after six years of work"
+    assert story.description == "The line is the city's first new tram route since the 1970s"
+    assert story.to_dict()["published"] == "2024-06-19T06:20:00+05:30"
+    assert story.text.startswith("The city's new tram line opened")
+    assert "decade gathered" in story.text  # the story goes on past the photo caption
+    assert "Photo Credit" not in story.text and "Read Comments" not in story.text
+
+
 def test_wire_style_page() -> None:
     story = clean_page(WIRE_STYLE)
     assert story.title == "Ports in the north reopen after week-long strike"

@@ -321,7 +321,9 @@ class TextCleaner:
         # -- title ---------------------------------------------------------------
         fb = set(re.findall(r"\w+", fallback_title.lower())) if fallback_title else set()
         crumbs = [ln.info.norm for ln in lines if ln.rule == "breadcrumb"]
-        best, best_score = None, -1e9
+        best, best_score, best_k = None, -1e9, -1
+        dek: _Line | None = None
+        scores: dict[int, float] = {}
         first = max(0, len(header) - 40)  # the headline sits shortly before the story
         # distance to the story in lines that hold words ("*" rows of icons do not count)
         dist = [0] * (len(header) + 1)
@@ -361,8 +363,24 @@ class TextCleaner:
                 if toks and len(toks & fb) / len(toks | fb) >= 0.6:
                     score += 5.0
             score -= _TITLE_DIST * dist[k]
+            scores[k] = score
             if score > best_score:
-                best, best_score = ln, score
+                best, best_score, best_k = ln, score, k
+        # a headline over a dek without a full stop ("Putin arrives in Pyongyang …" over
+        # "The visit is Putin's first …"): the dek sits nearer the byline and can outscore
+        # it; the line right above a winner that is as headline-like and not much longer wins
+        if best is not None and best_k > 0 and (best_k - 1) in scores:
+            above = header[best_k - 1]
+            after = header[best_k + 1] if best_k + 1 < len(header) else None
+            # not one of a list of headlines, and the dek right above the byline or date
+            in_list = best_k > 1 and (best_k - 2) in scores
+            if not above.info.bullet and above.info.count == 1 and above.info.n_words >= 5 \
+                    and best.info.n_words >= 0.75 * above.info.n_words and not in_list \
+                    and best.info.norm not in above.info.norm \
+                    and after is not None and after.rule in ("byline", "date") \
+                    and scores[best_k - 1] > best_score - 2.0:
+                dek = best
+                best = above
         title_idx = -1
         if best is not None:
             res.title = best.info.text
@@ -375,7 +393,10 @@ class TextCleaner:
             res.title = fallback_title.strip()
         # -- description: the prose line right after the headline, set apart from the
         # body by a caption, byline or date (else it is the first paragraph) -----------
-        if 0 <= title_idx < len(lines) - 2:
+        if dek is not None:
+            res.description = dek.info.text
+            dek.meta = "description"
+        elif 0 <= title_idx < len(lines) - 2:
             cand = lines[title_idx + 1]
             after = lines[title_idx + 2:title_idx + 5]
             if cand.rule is None and cand.meta is None and cand.info.n_words >= 8 \

@@ -95,3 +95,15 @@ def test_fast_logits_match_the_feature_rows_the_tuner_fits() -> None:
     w = load_params().vector()
     slow = [sum(map(mul, w, row)) for row in feature_rows(infos)]
     assert line_logits(infos, w) == pytest.approx(slow, abs=1e-9)
+
+
+def test_params_file_from_the_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from worker.clean._params import ENV_VAR
+
+    own = Params(weights={"bias": -1.0}, threshold=0.42, provenance={"source": "mine"})
+    target = tmp_path / "mine.json"
+    target.write_text(own.to_json(), encoding="utf-8")
+    monkeypatch.setenv(ENV_VAR, str(target))
+    assert load_params().threshold == 0.42
+    monkeypatch.delenv(ENV_VAR)
+    assert load_params().provenance.get("tuned_on")

@@ -8,6 +8,7 @@ measured on those pages can be labelled in-sample.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -52,9 +53,17 @@ DEFAULT_WEIGHTS = {
 }
 
 
-@lru_cache(maxsize=4)
+ENV_VAR = "NEWSRADAR_CLEAN_PARAMS"  # a params file of your own, made by `clean tune --out`
+
+
 def load_params(path: str | None = None) -> Params:
-    """The packaged parameters (or those at ``path``); built-in defaults if missing."""
+    """The parameters at ``path``, else at $NEWSRADAR_CLEAN_PARAMS, else the packaged
+    ones; built-in defaults if the file is missing or unreadable."""
+    return _load(path or os.environ.get(ENV_VAR) or None)
+
+
+@lru_cache(maxsize=4)
+def _load(path: str | None) -> Params:
     p = Path(path) if path else PARAMS_PATH
     try:
         data = json.loads(p.read_text(encoding="utf-8"))

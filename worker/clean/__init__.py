@@ -11,6 +11,7 @@ decision for every input line (what ``newsradar clean FILE --explain`` prints).
 from __future__ import annotations
 
 import logging
+from functools import lru_cache
 
 from ._decode import MAX_BYTES, decode, looks_like_html
 from ._htmlpath import MIN_BODY_CHARS, extract_html
@@ -23,16 +24,17 @@ __all__ = ["Dropped", "LineDecision", "Story", "Params", "clean_page", "clean_te
            "explain_page", "load_params", "MAX_BYTES"]
 
 log = logging.getLogger(__name__)
-_cleaner: TextCleaner | None = None
+
+
+@lru_cache(maxsize=1)
+def _default_cleaner() -> TextCleaner:
+    """One cleaner over the configured parameters, built on first use (it keeps no
+    per-call state, so every thread may share it)."""
+    return TextCleaner(load_params())
 
 
 def _text_cleaner(params: Params | None = None) -> TextCleaner:
-    global _cleaner  # one cleaner over the packaged params, built on first use
-    if params is not None:
-        return TextCleaner(params)
-    if _cleaner is None:
-        _cleaner = TextCleaner(load_params())
-    return _cleaner
+    return TextCleaner(params) if params is not None else _default_cleaner()
 
 
 def clean_text(text: str, *, fallback_title: str | None = None,

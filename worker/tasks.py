@@ -104,6 +104,7 @@ def _requeue_soon(task: Task, kind: str, row_id: int, due: datetime | None) -> b
         return True
     except Exception as exc:  # noqa: BLE001
         log.warning("requeue %s %s failed, left to the sweep (%s)", kind, row_id, exc)
+        _clear(kind, row_id)  # or the sweep would wait for the mark to expire
         return False
 
 

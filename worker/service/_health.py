@@ -101,10 +101,14 @@ def check_health(
     raw = client.get(LAST_TICK_KEY)
     now = time.time() if now is None else now
     if raw is None:
-        report.checks.append(Check("beat", False, "no tick recorded yet: is `newsradar beat` running?"))
+        report.checks.append(Check(
+            "beat", False, "no tick recorded yet: is `newsradar beat` running, and a worker on the poll queue?"
+        ))
     else:
         age = max(0.0, now - float(raw))
         limit = service.tick_age_limit
+        # the tick is recorded by the worker that runs it: a stale tick means no beat
+        # is leading or no worker consumes the poll queue
         report.checks.append(
             Check("beat", age <= limit, f"last tick {age:.0f} s ago (limit {limit:.0f} s)", round(age, 1))
         )

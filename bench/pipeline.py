@@ -36,10 +36,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, text  # noqa: E402 - after the sys.path line
 
-from tests.helpers.servers import PrivateRedis, TempDatabase
-from tests.service._harness import (
+from tests.helpers.servers import PrivateRedis, TempDatabase  # noqa: E402
+from tests.service._harness import (  # noqa: E402
     NewsSite,
     ServiceProcess,
     service_env,

@@ -167,7 +167,7 @@ def build_corpus(base_url: str, n_feeds: int, pages_per_feed: int, *, positive_e
     n = 0
     for f in range(n_feeds):
         pages = []
-        for i in range(pages_per_feed):
+        for _ in range(pages_per_feed):
             n += 1
             is_pos = n % positive_every == 0
             paras = [_made_up_sentence(rng, n) + " " + _made_up_sentence(rng, n), _unique_paragraph(rng, n)]

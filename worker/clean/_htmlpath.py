@@ -5,6 +5,7 @@ then the feed entry's own content."""
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 
 from ._dates import FoundDate, parse_iso_like
@@ -71,23 +72,52 @@ def extract_html(page: str, url: str | None = None) -> HtmlResult:
     return res
 
 
+_NUMBERED = re.compile(r"^\d{1,2}[.)]\s+\S")
+
+
 def filter_lines(text: str, title: str | None, dropped: list[Dropped]) -> str:
-    """Drop the rule-matched lines (and a repeated headline) from extracted text."""
-    keep: list[str] = []
+    """Drop the rule-matched lines (and a repeated headline) from extracted text, a
+    caption split from its credit line, and numbered headline lists (trending, most
+    read) that trafilatura keeps when a page gives it no structure to go on."""
     tnorm = " ".join(title.lower().split()) if title else None
-    for raw in text.splitlines():
-        s = raw.strip()
-        if not s:
-            continue
-        info = LineInfo(s)
+    raws = [raw.strip() for raw in text.splitlines() if raw.strip()]
+    infos = [LineInfo(s) for s in raws]  # .text is without a leading bullet or number
+    rules: list[str | None] = []
+    for s, info in zip(raws, infos):
         if tnorm and info.norm == tnorm:
-            dropped.append(Dropped(None, s, "title_repeat"))
+            rules.append("title_repeat")
             continue
         rule = line_rule(info.text)
         if rule == "link_row" and s.startswith("|"):
             rule = None  # a table row, not a row of footer links
-        if rule in _HTML_RULES and not (info.ends_sentence and info.n_words >= 25):
+        ok = rule in _HTML_RULES and not (info.ends_sentence and info.n_words >= 25)
+        rules.append(rule if ok else None)
+    # a caption split from its credit line: "X" then "X | Photo: AP"
+    for k in range(len(infos) - 1):
+        a, b = infos[k], infos[k + 1]
+        if rules[k] is None and rules[k + 1] == "caption" and len(a.norm) > 15 \
+                and b.norm.startswith(a.norm):
+            rules[k] = "caption_dup"
+    _mark_headline_lists(raws, infos, rules)
+    keep: list[str] = []
+    for s, rule in zip(raws, rules):
+        if rule is None:
+            keep.append(s)
+        else:
             dropped.append(Dropped(None, s, rule))
-            continue
-        keep.append(s)
     return "\n\n".join(keep)
+
+
+def _mark_headline_lists(raws: list[str], infos: list[LineInfo], rules: list[str | None]) -> None:
+    """Three or more numbered lines in a row that read as headlines (mostly title
+    case, no closing full stop) are a list of links, not the story's own list."""
+    k = 0
+    while k < len(infos):
+        j = k
+        while j < len(infos) and _NUMBERED.match(raws[j]) and rules[j] is None \
+                and not infos[j].ends_sentence and infos[j].title_ratio >= 0.5:
+            j += 1
+        if j - k >= 3:
+            for i in range(k, j):
+                rules[i] = "headline_list"
+        k = max(j, k + 1)

@@ -117,7 +117,7 @@ def scan(
         rec = {
             "path": str(f),
             "title": story.title,
-            "published": _iso(story.published),
+            "published": story.to_dict()["published"],  # a bare date when the page gives no time
             "matches": [
                 {"topic": m.topic_id, "score": round(m.score, 4), "highlights": m.highlights}
                 for m in matches

@@ -25,8 +25,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from worker.alerts import RETRY_SCHEDULE, Channel, Message, build_channels, retry_delay
@@ -35,7 +34,7 @@ from worker.alerts.outbox import DeliveryResult
 from worker.clean import clean_page
 from worker.config import Config, Settings
 from worker.errors import FeedParseError, FetchError, NewsradarError
-from worker.retry import feed_backoff
+from worker.retry import RetryPolicy, feed_backoff, should_retry
 from worker.sources import (
     FEED_ACCEPT,
     PAGE_ACCEPT,
@@ -57,17 +56,15 @@ from worker.store import (
     session_scope,
     utcnow,
 )
+from worker.store.rows import DEFAULT_CLAIM_LEASE, claim, insert_or_skip
 from worker.topics import Document, Topic, TopicIndex
 from worker.urls import canonical_url, host_of
 
 log = logging.getLogger(__name__)
 
-# How long a claimed row stays claimed if its worker dies: longer than any stage's
-# hard time limit, so that a live worker never loses its claim.
-CLAIM_LEASE = timedelta(minutes=10)
-# A page that keeps failing transiently is given up after this many attempts.
-MAX_ARTICLE_ATTEMPTS = 5
-ARTICLE_RETRY_BASE = timedelta(minutes=2)
+# A page that keeps failing transiently: backoff from 2 minutes, with jitter, capped at
+# 2 hours, given up after 5 attempts (then matched on the feed entry's text if any).
+ARTICLE_RETRY = RetryPolicy(base=120.0, cap=7200.0, max_attempts=5)
 # Delivery retries (the Standard Webhooks schedule, jittered): see worker/alerts/_schedule.py.
 DELIVERY_SCHEDULE = list(RETRY_SCHEDULE)
 
@@ -92,6 +89,8 @@ class Context:
     # runner lets requests through; the service uses a Redis-backed gate.
     host_gate: Callable[[str], AbstractContextManager[Any]] = _no_gate
     clock: Callable[[], datetime] = utcnow
+    # How long a claimed row stays claimed if its worker dies (see worker/store/rows.py)
+    claim_lease: timedelta = DEFAULT_CLAIM_LEASE
 
     def now(self) -> datetime:
         return self.clock()
@@ -156,28 +155,6 @@ def build_context(
 # helpers
 
 
-def _insert(session: Session, model: type) -> Any:
-    """An INSERT that can skip rows violating a unique key (ON CONFLICT DO NOTHING)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
-
-
-def _claim(session: Session, model: type, row_id: int, now: datetime, *conditions: Any) -> bool:
-    """Atomically claim a row for CLAIM_LEASE; False if someone else holds it or the
-    conditions (status, due time) no longer hold."""
-    stmt = (
-        update(model)
-        .where(
-            model.id == row_id,
-            or_(model.claimed_until.is_(None), model.claimed_until < now),
-            *conditions,
-        )
-        .values(claimed_until=now + CLAIM_LEASE)
-    )
-    return session.execute(stmt).rowcount == 1
-
-
 def _short(exc: BaseException, limit: int = 1000) -> str:
     text = str(exc) or exc.__class__.__name__
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -205,7 +182,7 @@ def sync_feeds(ctx: Context) -> None:
             feed = existing.get(fc.url)
             if feed is None:
                 s.execute(
-                    _insert(s, Feed)
+                    insert_or_skip(s, Feed)
                     .values(
                         url=fc.url,
                         name=fc.name,
@@ -271,7 +248,7 @@ def poll_feed(ctx: Context, feed_id: int, *, force: bool = False) -> PollResult:
         due = [Feed.enabled.is_(True)]
         if not force:
             due.append(or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now))
-        if not _claim(s, Feed, feed_id, now, *due):
+        if not claim(s, Feed, feed_id, now, ctx.claim_lease, *due):
             return PollResult(feed_id, skipped=True)
         feed = s.get(Feed, feed_id)
         assert feed is not None
@@ -308,7 +285,7 @@ def poll_feed(ctx: Context, feed_id: int, *, force: bool = False) -> PollResult:
                 continue
             canon = canonical_url(entry.link)
             row = s.execute(
-                _insert(s, Article)
+                insert_or_skip(s, Article)
                 .values(
                     feed_id=feed_id,
                     guid=entry.guid[:2048],
@@ -471,7 +448,8 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
             return ProcessResult(article_id, "missing", error="no such article")
         if art.status in ("done", "failed"):
             return ProcessResult(article_id, art.status, _pending_deliveries(s, article_id))
-        if not _claim(s, Article, article_id, now, Article.status.in_(("new", "retry", "processing"))):
+        if not claim(s, Article, article_id, now, ctx.claim_lease,
+                     Article.status.in_(("new", "retry", "processing"))):
             return ProcessResult(article_id, "claimed")
         art.status = "processing"
         art.attempts += 1
@@ -489,8 +467,9 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
             fallback_title=fallback_title,
         )
     except FetchError as exc:
-        if not exc.permanent and attempts < MAX_ARTICLE_ATTEMPTS:
-            return _article_retry(ctx, article_id, exc, attempts)
+        delay = should_retry(exc, attempts, policy=ARTICLE_RETRY)
+        if delay is not None:
+            return _article_retry(ctx, article_id, exc, timedelta(seconds=delay))
         error = exc
         story = None
         if fallback_text:
@@ -535,7 +514,7 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
         delivery_ids: list[int] = []
         for m in matches:
             match_row = s.execute(
-                _insert(s, Match)
+                insert_or_skip(s, Match)
                 .values(
                     article_id=article_id,
                     topic_id=m.topic_id,
@@ -559,11 +538,8 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
         )
 
 
-def _article_retry(ctx: Context, article_id: int, exc: FetchError, attempts: int) -> ProcessResult:
+def _article_retry(ctx: Context, article_id: int, exc: FetchError, delay: timedelta) -> ProcessResult:
     now = ctx.now()
-    delay = ARTICLE_RETRY_BASE * (2 ** (attempts - 1))
-    if exc.retry_after:
-        delay = max(delay, timedelta(seconds=exc.retry_after))
     with ctx.session() as s:
         art = s.get(Article, article_id)
         assert art is not None

@@ -28,7 +28,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from worker.alerts._health import FeedSnapshot, assess_feed, health_change, usual_interval
@@ -50,6 +49,7 @@ from worker.store import (
     Match,
     Story,
 )
+from worker.store.rows import claim, insert_or_skip
 
 __all__ = [
     "SYSTEM_TOPIC",
@@ -66,8 +66,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-# A claimed row stays claimed this long if its worker dies (longer than any send).
-CLAIM_LEASE = timedelta(minutes=10)
 # Near-duplicates are looked for among articles stored this recently, newest first.
 STORY_WINDOW = timedelta(days=3)
 STORY_CANDIDATES = 5000
@@ -79,6 +77,7 @@ HEALTH_HISTORY = 20
 class AlertContext(Protocol):
     config: Config
     channels: dict[str, Channel]
+    claim_lease: timedelta
 
     def session(self) -> AbstractContextManager[Session]: ...
     def now(self) -> datetime: ...
@@ -90,13 +89,8 @@ class DeliveryResult:
     status: str
     next_attempt_at: datetime | None = None
     error: str | None = None
-
-
-def _insert(session: Session, model: type) -> Any:
-    """An INSERT that can skip rows violating a unique key (ON CONFLICT DO NOTHING)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return postgresql.insert(model)
-    return sqlite.insert(model)
+    # True when this call did nothing: the row was already sent, or another worker holds it
+    skipped: bool = False
 
 
 def _short(exc: BaseException, limit: int = 1000) -> str:
@@ -171,7 +165,7 @@ def create_alert(
     ) is not None:
         return []
     alert_row = session.execute(
-        _insert(session, Alert)
+        insert_or_skip(session, Alert)
         .values(topic_id=topic_id, article_id=article.id, story_id=story_id, match_id=match_id,
                 score=score, kind="article", created_at=now)
         .on_conflict_do_nothing()
@@ -189,7 +183,7 @@ def _outbox_deliveries(
     ids: list[int] = []
     for channel in channels:
         row = session.execute(
-            _insert(session, Delivery)
+            insert_or_skip(session, Delivery)
             .values(alert_id=alert_id, channel=channel, status="pending", attempts=0,
                     next_attempt_at=now, created_at=now,
                     payload=payload(channel) if payload else None)
@@ -282,16 +276,6 @@ def due_deliveries(ctx: AlertContext, now: datetime | None = None, limit: int = 
         ))
 
 
-def _claim(session: Session, model: type, row_id: int, now: datetime, *conditions: Any) -> bool:
-    stmt = (
-        update(model)
-        .where(model.id == row_id,
-               or_(model.claimed_until.is_(None), model.claimed_until < now), *conditions)
-        .values(claimed_until=now + CLAIM_LEASE)
-    )
-    return session.execute(stmt).rowcount == 1
-
-
 def _released_last_hour(session: Session, topic_id: str, channel: str, now: datetime) -> int:
     return session.scalar(
         select(func.count(Delivery.id))
@@ -324,10 +308,10 @@ def deliver(ctx: AlertContext, delivery_id: int) -> DeliveryResult:
     ``dead``; 410 disables the channel."""
     now = ctx.now()
     with ctx.session() as s:
-        if not _claim(s, Delivery, delivery_id, now, _deliverable(now)):
+        if not claim(s, Delivery, delivery_id, now, ctx.claim_lease, _deliverable(now)):
             d = s.get(Delivery, delivery_id)
             return DeliveryResult(delivery_id, d.status if d else "missing",
-                                  d.next_attempt_at if d else None)
+                                  d.next_attempt_at if d else None, skipped=True)
         delivery = s.get(Delivery, delivery_id)
         assert delivery is not None
         state = s.get(ChannelState, delivery.channel)
@@ -462,7 +446,7 @@ def _gather_digests(ctx: AlertContext, now: datetime) -> None:
 def _open_digest(s: Session, channel: str, topic_id: str, key: str, now: datetime) -> int | None:
     """The id of the not-yet-sent digest for this period, created if needed."""
     s.execute(
-        _insert(s, Digest)
+        insert_or_skip(s, Digest)
         .values(channel=channel, topic_id=topic_id, period_key=key, status="pending",
                 attempts=0, next_attempt_at=now, created_at=now)
         .on_conflict_do_nothing()
@@ -481,7 +465,7 @@ def _send_digest(ctx: AlertContext, digest_id: int, now: datetime) -> str:
             update(Digest)
             .where(Digest.id == digest_id, Digest.status.in_(("pending", "failed", "sending")),
                    or_(Digest.next_attempt_at.is_(None), Digest.next_attempt_at <= now))
-            .values(status="sending", next_attempt_at=now + CLAIM_LEASE)
+            .values(status="sending", next_attempt_at=now + ctx.claim_lease)
         ).rowcount
         if not claimed:
             return "claimed"

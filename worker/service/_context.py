@@ -90,13 +90,8 @@ class ContextHolder:
             lease=service.limits("process").hard,
         )
         ctx.host_gate = gate.host_slot
-        lease = timedelta(seconds=service.row_claim_lease)
-        if hasattr(ctx, "claim_lease"):
-            ctx.claim_lease = lease
-        else:
-            # The pipeline reads its module-level lease at claim time; the service's
-            # time limits decide how long a dead worker's claim must last.
-            pipeline.CLAIM_LEASE = lease
+        # the service's time limits decide how long a dead worker's claim must last
+        ctx.claim_lease = timedelta(seconds=service.row_claim_lease)
         self._ctx, self._pid, self._path, self._mtime = ctx, os.getpid(), path, mtime
         self._checked = time.monotonic()
         self._needs_sync = True

@@ -22,6 +22,13 @@ server's ``Retry-After`` so that the retry policy can honour it.
 from __future__ import annotations
 
 
+def short_message(exc: BaseException, limit: int = 1000) -> str:
+    """An error's message for a status column or a log line: never empty, at most
+    ``limit`` characters."""
+    text = str(exc) or exc.__class__.__name__
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class NewsradarError(Exception):
     """Base of every error newsradar raises on purpose."""
 

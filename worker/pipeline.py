@@ -33,7 +33,7 @@ from worker.alerts import outbox as _alerts
 from worker.alerts.outbox import DeliveryResult
 from worker.clean import clean_page
 from worker.config import Config, Settings
-from worker.errors import FeedParseError, FetchError, NewsradarError
+from worker.errors import FeedParseError, FetchError, NewsradarError, short_message
 from worker.retry import RetryPolicy, feed_backoff, should_retry
 from worker.sources import (
     FEED_ACCEPT,
@@ -155,11 +155,6 @@ def build_context(
 # helpers
 
 
-def _short(exc: BaseException, limit: int = 1000) -> str:
-    text = str(exc) or exc.__class__.__name__
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _fetch(ctx: Context, url: str, **kwargs: Any) -> Any:
     host = host_of(url) or ""
     with ctx.host_gate(host):
@@ -271,7 +266,7 @@ def poll_feed(ctx: Context, feed_id: int, *, force: bool = False) -> PollResult:
         return _feed_failed(ctx, feed_id, interval, exc, result)
     except Exception as exc:  # a bug or a library surprise: record it, never lose the feed
         log.exception("poll_feed %s: unexpected error", url)
-        return _feed_failed(ctx, feed_id, interval, NewsradarError(_short(exc), code="internal"), result)
+        return _feed_failed(ctx, feed_id, interval, NewsradarError(short_message(exc), code="internal"), result)
 
     cap = ctx.config.run.max_entries_per_poll
     result.problems = list(parsed.problems)
@@ -370,7 +365,7 @@ def _feed_failed(
     ctx: Context, feed_id: int, interval: float, exc: NewsradarError, result: PollResult
 ) -> PollResult:
     now = ctx.now()
-    result.error = _short(exc)
+    result.error = short_message(exc)
     result.error_code = exc.code
     result.retry_after = exc.retry_after
     with ctx.session() as s:
@@ -477,7 +472,7 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
                                url=url, fallback_title=fallback_title)
     except Exception as exc:  # never let one page stop the run
         log.exception("process_article %s: unexpected error", url)
-        error = NewsradarError(_short(exc), code="internal")
+        error = NewsradarError(short_message(exc), code="internal")
         story = None
 
     if story is None or not (story.text or "").strip():
@@ -486,10 +481,10 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
             assert art is not None
             art.status = "failed"
             art.fetched_at = now
-            art.error = _short(error) if error else f"no story text ({story.status if story else 'none'})"
+            art.error = short_message(error) if error else f"no story text ({story.status if story else 'none'})"
             art.error_code = error.code if error else "no_body"
             art.claimed_until = None
-        return ProcessResult(article_id, "failed", error=_short(error) if error else "no story text")
+        return ProcessResult(article_id, "failed", error=short_message(error) if error else "no story text")
 
     with ctx.session() as s:
         art = s.get(Article, article_id)
@@ -503,7 +498,7 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
         art.content_hash = hashlib.sha256(story.text.encode("utf-8")).hexdigest()
         art.fetched_at = now
         if error is not None:  # story from the feed entry: keep the page error visible
-            art.error = f"page unavailable, matched the feed entry's text: {_short(error)}"
+            art.error = f"page unavailable, matched the feed entry's text: {short_message(error)}"
             art.error_code = error.code
         else:
             art.error = None
@@ -544,11 +539,11 @@ def _article_retry(ctx: Context, article_id: int, exc: FetchError, delay: timede
         art = s.get(Article, article_id)
         assert art is not None
         art.status = "retry"
-        art.error = _short(exc)
+        art.error = short_message(exc)
         art.error_code = exc.code
         art.next_attempt_at = now + delay
         art.claimed_until = None
-    return ProcessResult(article_id, "retry", error=_short(exc), retry_after=delay.total_seconds())
+    return ProcessResult(article_id, "retry", error=short_message(exc), retry_after=delay.total_seconds())
 
 
 def assign_story(session: Session, article: Article, now: datetime | None = None) -> int:

@@ -37,7 +37,7 @@ from worker.alerts._simhash import STORY_THRESHOLD, hamming, simhash, to_signed,
 from worker.alerts.channels import Channel
 from worker.alerts.message import AlertMessage, DigestMessage, Message, Source, SystemMessage
 from worker.config import Config
-from worker.errors import DeliveryError
+from worker.errors import DeliveryError, short_message
 from worker.store import (
     Alert,
     Article,
@@ -91,11 +91,6 @@ class DeliveryResult:
     error: str | None = None
     # True when this call did nothing: the row was already sent, or another worker holds it
     skipped: bool = False
-
-
-def _short(exc: BaseException, limit: int = 1000) -> str:
-    text = str(exc) or exc.__class__.__name__
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # ---------------------------------------------------------------------------
@@ -346,7 +341,7 @@ def deliver(ctx: AlertContext, delivery_id: int) -> DeliveryResult:
             error = exc
         except Exception as exc:  # a bug building the message must not lose the delivery
             log.exception("deliver %s: cannot build the message", delivery_id)
-            error = DeliveryError(_short(exc), code="internal")
+            error = DeliveryError(short_message(exc), code="internal")
         delivery.status = "sending"
 
     if error is None:
@@ -359,7 +354,7 @@ def deliver(ctx: AlertContext, delivery_id: int) -> DeliveryResult:
             error = exc
         except Exception as exc:  # a channel bug must not lose the delivery
             log.exception("deliver %s: unexpected error", delivery_id)
-            error = DeliveryError(_short(exc), code="internal")
+            error = DeliveryError(short_message(exc), code="internal")
     return _record(ctx, delivery_id, attempts, error)
 
 
@@ -372,7 +367,7 @@ def _record(ctx: AlertContext, delivery_id: int, attempts: int, error: DeliveryE
         delivery.claimed_until = None
         s.add(DeliveryAttempt(delivery_id=delivery_id, at=now, ok=error is None,
                               status_code=getattr(error, "status_code", None),
-                              error=_short(error) if error else None))
+                              error=short_message(error) if error else None))
         if error is None:
             delivery.status = "sent"
             delivery.sent_at = now
@@ -380,10 +375,10 @@ def _record(ctx: AlertContext, delivery_id: int, attempts: int, error: DeliveryE
             delivery.last_error = None
             delivery.last_error_code = None
             return DeliveryResult(delivery_id, "sent")
-        delivery.last_error = _short(error)
+        delivery.last_error = short_message(error)
         delivery.last_error_code = error.code
         if error.code == "gone":
-            disable_channel(s, delivery.channel, _short(error), now)
+            disable_channel(s, delivery.channel, short_message(error), now)
             delivery.status = "disabled"
             delivery.next_attempt_at = None
             return DeliveryResult(delivery_id, "disabled", error=delivery.last_error)
@@ -489,7 +484,7 @@ def _send_digest(ctx: AlertContext, digest_id: int, now: datetime) -> str:
             try:
                 item = _alert_message(s, ctx.config, d.alert, d.channel, d.id)
             except DeliveryError as exc:  # an item whose article is gone: say so, send the rest
-                d.status, d.last_error = "dead", _short(exc)
+                d.status, d.last_error = "dead", short_message(exc)
                 continue
             items.append(item)
             item_payloads[d.id] = item.to_payload()
@@ -510,7 +505,7 @@ def _send_digest(ctx: AlertContext, digest_id: int, now: datetime) -> str:
         error = exc
     except Exception as exc:
         log.exception("digest %s: unexpected error", digest_id)
-        error = DeliveryError(_short(exc), code="internal")
+        error = DeliveryError(short_message(exc), code="internal")
 
     done = ctx.now()
     with ctx.session() as s:
@@ -524,13 +519,13 @@ def _send_digest(ctx: AlertContext, digest_id: int, now: datetime) -> str:
             d.payload = item_payloads[d.id]
             s.add(DeliveryAttempt(delivery_id=d.id, at=done, ok=error is None,
                                   status_code=getattr(error, "status_code", None),
-                                  error=_short(error) if error else None))
+                                  error=short_message(error) if error else None))
         if error is None:
             digest.status, digest.sent_at, digest.next_attempt_at, digest.last_error = "sent", done, None, None
             for d in members:
                 d.status, d.sent_at, d.next_attempt_at, d.last_error = "digested", done, None, None
             return "sent"
-        digest.last_error = _short(error)
+        digest.last_error = short_message(error)
         for d in members:
             d.last_error, d.last_error_code = digest.last_error, error.code
         if error.code == "gone":

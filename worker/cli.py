@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from worker.errors import ConfigError
@@ -137,7 +138,7 @@ def scan(
     table.add_column("topics (score)")
     for r in rows:
         topics = ", ".join(f"{m['topic']} ({m['score']:.2f})" for m in r["matches"]) or "-"
-        table.add_row(Path(r["path"]).name, r["title"] or "", r["published"] or "", topics)
+        table.add_row(escape(Path(r["path"]).name), escape(r["title"] or ""), r["published"] or "", topics)
     out.print(table)
 
 
@@ -286,15 +287,15 @@ def feeds_list(
             }) + "\n")
         return
     table = Table(title=f"{len(feeds)} feed(s)")
-    for col in ("id", "feed", "status", "last poll", "next poll", "errors", "last error"):
+    for col in ("feed", "status", "last poll", "next poll", "errors", "last error / problems"):
         table.add_column(col, overflow="fold")
     now = datetime.now(UTC)
     for f in feeds:
         status = f.status if f.enabled else f"{f.status} (disabled)"
+        problem = f"[{f.last_error_code}] {f.last_error}" if f.last_error else "; ".join(f.last_problems or [])
         table.add_row(
-            str(f.id), f.name or f.url, status, _ago(f.last_polled_at, now), _ago(f.next_poll_at, now),
-            str(f.consecutive_errors),
-            f"[{f.last_error_code}] {f.last_error}" if f.last_error else "; ".join(f.last_problems or []),
+            escape(f.name or f.url), status, _ago(f.last_polled_at, now), _ago(f.next_poll_at, now),
+            str(f.consecutive_errors), escape(problem),
         )
     out.print(table)
 

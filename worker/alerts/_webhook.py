@@ -17,7 +17,7 @@ the network guard of ``worker.sources`` plugs in.
 
 from __future__ import annotations
 
-import email.utils
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -29,8 +29,9 @@ from worker.alerts._render import Renderer
 from worker.alerts.message import Message
 from worker.config import Secret
 from worker.errors import DeliveryError, FetchError
+from worker.sources import NetworkPolicy, guarded, parse_retry_after
 
-__all__ = ["WebhookChannel", "parse_retry_after", "signed_headers"]
+__all__ = ["WebhookChannel", "signed_headers"]
 
 USER_AGENT = "newsradar-webhooks/1 (+https://github.com/newsradar/newsradar)"
 
@@ -45,22 +46,6 @@ def signed_headers(secret: Secret, msg_id: str, body: bytes, at: datetime) -> di
         "webhook-timestamp": str(int(at.timestamp())),
         "webhook-signature": signature,
     }
-
-
-def parse_retry_after(value: str | None, now: datetime) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max((when - now).total_seconds(), 0.0)
 
 
 class WebhookChannel:
@@ -115,8 +100,12 @@ class WebhookChannel:
         try:
             # Streamed: only the status, headers and a short excerpt of the answer are
             # read, so a receiver answering with a huge body cannot fill our memory.
-            with self._http().stream("POST", self.url, content=body, headers=headers,
-                                     timeout=self.timeout) as response:
+            # A total deadline too (per-read timeouts alone let a receiver that drips
+            # its answer hold a delivery worker indefinitely).
+            deadline = time.monotonic() + 2 * self.timeout
+            policy = self._network if isinstance(self._network, NetworkPolicy) else NetworkPolicy()
+            with guarded(policy, deadline), self._http().stream(
+                    "POST", self.url, content=body, headers=headers, timeout=self.timeout) as response:
                 status = response.status_code
                 retry_after_header = response.headers.get("retry-after")
                 excerpt = "" if 200 <= status < 300 else _excerpt(response)
@@ -128,7 +117,7 @@ class WebhookChannel:
             raise DeliveryError(f"{where}: {exc.__class__.__name__}: {exc}", code="network") from exc
         if 200 <= status < 300:
             return
-        retry_after = parse_retry_after(retry_after_header, self._clock())
+        retry_after = parse_retry_after(retry_after_header, now=self._clock())
         if status == 410:
             raise DeliveryError(f"{where}: 410 Gone: the receiver asked us to stop; "
                                 "endpoint disabled", code="gone", permanent=True, status_code=410)

@@ -19,7 +19,7 @@ from worker.sources._fetch import (
     fetch,
     parse_retry_after,
 )
-from worker.sources._guard import GuardedTransport, make_client
+from worker.sources._guard import GuardedTransport, guarded, make_client
 from worker.sources._models import FeedEntry, ParsedFeed
 from worker.sources._policy import (
     DEFAULT_LIMITS,
@@ -52,6 +52,7 @@ __all__ = [
     "check_address",
     "discover_feeds",
     "fetch",
+    "guarded",
     "make_client",
     "parse_feed",
     "parse_retry_after",

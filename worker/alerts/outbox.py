@@ -69,6 +69,8 @@ log = logging.getLogger(__name__)
 # Near-duplicates are looked for among articles stored this recently, newest first.
 STORY_WINDOW = timedelta(days=3)
 STORY_CANDIDATES = 5000
+# PostgreSQL advisory lock key (any constant) that serialises story assignment.
+_STORY_LOCK = 0x6E72_5354  # "nrST"
 # The topic id of system alerts (feed health): not a valid configured topic id.
 SYSTEM_TOPIC = "_feed_health"
 HEALTH_HISTORY = 20
@@ -108,6 +110,13 @@ def assign_story(session: Session, article: Article, now: datetime | None = None
     fp = simhash("\n".join(x for x in (article.text,) if x) or "")
     article.simhash = to_signed(fp) if fp is not None else None
     if fp is not None:
+        # Two copies of a story matched at once must not each start a story (and each
+        # get an alert): on PostgreSQL, whose transactions do not see each other's
+        # uncommitted stories, assignment is serialised until this transaction ends,
+        # and the lookup below then sees the other's committed story. SQLite already
+        # serialises writers.
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(select(func.pg_advisory_xact_lock(_STORY_LOCK)))
         rows = session.execute(
             select(Article.simhash, Article.story_id)
             .where(

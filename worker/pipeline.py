@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 import httpx
 from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from worker.alerts import RETRY_SCHEDULE, Channel, Message, build_channels, retry_delay
@@ -155,6 +157,22 @@ def build_context(
 # helpers
 
 
+# The database itself failing (connection lost, deadlock): raised for the task to retry,
+# never recorded as the row's own error.
+_INFRA_ERRORS = (OperationalError, InterfaceError)
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@overload
+def _storable(text: str) -> str: ...
+@overload
+def _storable(text: str | None) -> str | None: ...
+def _storable(text: str | None) -> str | None:
+    """``text`` without lone surrogates (U+FFFD instead), which no database driver can
+    encode: JSON feeds spell them as valid escapes (``"\\ud800"``)."""
+    return _SURROGATE.sub("\ufffd", text) if text else text
+
+
 def _fetch(ctx: Context, url: str, **kwargs: Any) -> Any:
     host = host_of(url) or ""
     with ctx.host_gate(host):
@@ -270,6 +288,35 @@ def poll_feed(ctx: Context, feed_id: int, *, force: bool = False) -> PollResult:
 
     cap = ctx.config.run.max_entries_per_poll
     result.problems = list(parsed.problems)
+    try:
+        capped = _store_entries(ctx, feed_id, parsed, cap, now, result)
+    except _INFRA_ERRORS:
+        raise  # the database itself: the task retries, the claim expires for the sweep
+    except Exception as exc:  # one odd entry must not stop the run or keep the feed claimed
+        log.exception("poll_feed %s: cannot store the entries", url)
+        result.new_article_ids = []
+        return _feed_failed(ctx, feed_id, interval, NewsradarError(short_message(exc), code="internal"), result)
+    _feed_succeeded(
+        ctx,
+        feed_id,
+        interval,
+        # When capped, forget the validators so that the next poll sees the rest, and
+        # come back soon rather than after a full interval.
+        etag=None if capped else fetched.etag,
+        last_modified=None if capped else fetched.last_modified,
+        title=_storable(parsed.title),
+        site_url=_storable(parsed.site_url),
+        problems=result.problems,
+        new_entries=bool(result.new_article_ids),
+        next_in=min(interval, 60.0) if capped else None,
+    )
+    return result
+
+
+def _store_entries(
+    ctx: Context, feed_id: int, parsed: Any, cap: int, now: datetime, result: PollResult
+) -> bool:
+    """Insert the feed's new entries (the unique keys skip known ones); True if capped."""
     capped = False
     with ctx.session() as s:
         for entry in parsed.entries:  # newest first
@@ -278,19 +325,21 @@ def poll_feed(ctx: Context, feed_id: int, *, force: bool = False) -> PollResult:
                 break
             if not entry.link:
                 continue
-            canon = canonical_url(entry.link)
+            link = _storable(entry.link)
+            title, author = _storable(entry.title), _storable(entry.author)
+            canon = canonical_url(link)
             row = s.execute(
                 insert_or_skip(s, Article)
                 .values(
                     feed_id=feed_id,
-                    guid=entry.guid[:2048],
-                    url=entry.link[:2048],
+                    guid=_storable(entry.guid)[:2048],
+                    url=link[:2048],
                     canonical_url=canon[:2048],
-                    title=(entry.title or None) and entry.title[:1000],
+                    title=(title or None) and title[:1000],
                     published_at=entry.published,
-                    entry_summary=entry.content or entry.summary,
-                    author=(entry.author or None) and entry.author[:300],
-                    site=host_of(entry.link),
+                    entry_summary=_storable(entry.content or entry.summary),
+                    author=(author or None) and author[:300],
+                    site=host_of(link),
                     status="new",
                     attempts=0,
                     created_at=now,
@@ -307,21 +356,7 @@ def poll_feed(ctx: Context, feed_id: int, *, force: bool = False) -> PollResult:
             result.problems.append(
                 f"more than {cap} new items: the first {cap} (newest) were taken, the rest come next poll"
             )
-    _feed_succeeded(
-        ctx,
-        feed_id,
-        interval,
-        # When capped, forget the validators so that the next poll sees the rest, and
-        # come back soon rather than after a full interval.
-        etag=None if capped else fetched.etag,
-        last_modified=None if capped else fetched.last_modified,
-        title=parsed.title,
-        site_url=parsed.site_url,
-        problems=result.problems,
-        new_entries=bool(result.new_article_ids),
-        next_in=min(interval, 60.0) if capped else None,
-    )
-    return result
+    return capped
 
 
 def _feed_succeeded(

@@ -43,13 +43,17 @@ from worker.service._metrics import record
 from worker.service._redis import key, redis_client
 from worker.service._settings import get_service_settings
 
-__all__ = ["deliver", "poll_feed", "process_article", "tick"]
+__all__ = ["deliver", "poll_feed", "process_article", "send_digests", "tick"]
 
 log = logging.getLogger(__name__)
 
 _service = get_service_settings()
 INFRA_POLICY = RetryPolicy(base=1.0, cap=_service.countdown_cap, max_attempts=8)
 _INFRA_ERRORS = (OperationalError, DBAPIError, redis.ConnectionError, redis.TimeoutError, KombuOperationalError)
+
+
+# How often the tick runs the periodic parts: feed health, digests (docs/alerts.md).
+PERIODIC_EVERY = 60.0
 
 
 def _redis() -> redis.Redis:
@@ -173,10 +177,26 @@ def _tick() -> dict[str, int] | str:
     holder.sync_feeds_if_needed(ctx)
     marks = QueuedMarks(client, _service.queued_ttl)
     limit = _service.sweep_limit
+    # The periodic parts the embedded runner does every pass, here at most once per
+    # PERIODIC_EVERY (a lock left to expire): feed-health notices first, so that the
+    # sweep below enqueues them, and the digests (which send) as a task of their own.
+    if RedisLock(client, key("periodic", "health"), ttl=PERIODIC_EVERY).acquire():
+        try:
+            pipeline.check_feed_health(ctx)
+        except Exception:  # noqa: BLE001 - never stops the sweep; tried again next period
+            log.exception("check_feed_health failed")
+    digests = 0
+    if RedisLock(client, key("periodic", "digests"), ttl=PERIODIC_EVERY).acquire():
+        try:
+            send_digests.apply_async(queue="deliver")
+            digests = 1
+        except Exception as exc:  # noqa: BLE001 - broker down: next period
+            log.warning("enqueue send_digests failed (%s)", exc)
     return {
         "feeds": _enqueue("feed", pipeline.due_feeds(ctx, limit=limit), poll_feed, marks=marks),
         "articles": _enqueue("article", pipeline.due_articles(ctx, limit=limit), process_article, marks=marks),
         "deliveries": _enqueue("delivery", pipeline.due_deliveries(ctx, limit=limit), deliver, marks=marks),
+        "digests": digests,
     }
 
 
@@ -216,3 +236,12 @@ def deliver(self: Task, delivery_id: int) -> dict[str, Any]:
         if result.status == "failed":
             stage.keep_mark = _requeue_soon(deliver, "delivery", delivery_id, result.next_attempt_at)
         return {"status": result.status}
+
+
+@app.task(name="newsradar.send_digests", **_opts, **_limits("deliver"))
+def send_digests(self: Task) -> dict[str, Any]:
+    """Gather held alerts into their digests and send the digests that are due. Safe
+    to run twice at once: each digest is claimed in the database."""
+    with _stage(self, "digests", 0):
+        sent = pipeline.send_digests(holder.get())
+        return {"sent": len(sent)}

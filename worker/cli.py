@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import os
@@ -69,6 +70,14 @@ def _load(config: Path | None):  # type: ignore[no-untyped-def]
         raise typer.Exit(2) from exc
 
 
+def _reflow(fn: Any) -> Any:
+    """Join each docstring paragraph onto one line: typer's rich help keeps single line
+    breaks, which wrap raggedly in an 80-column terminal."""
+    doc = inspect.cleandoc(fn.__doc__ or "")
+    fn.__doc__ = "\n\n".join(" ".join(p.split()) for p in doc.split("\n\n"))
+    return fn
+
+
 def _iso(d: datetime | None) -> str | None:
     return d.isoformat() if d else None
 
@@ -95,6 +104,7 @@ def _scan_files(paths: list[Path], recursive: bool) -> list[Path]:
 
 
 @app.command()
+@_reflow
 def scan(
     paths: Annotated[list[Path], typer.Argument(help="Files or directories (HTML or plain text, detected).")],
     config: ConfigOpt = None,
@@ -182,6 +192,7 @@ class _RichProgress:
 
 
 @app.command()
+@_reflow
 def run(
     config: ConfigOpt = None,
     database_url: DatabaseOpt = None,
@@ -192,7 +203,10 @@ def run(
     """Poll due feeds, process new articles and deliver alerts, in one process.
 
     Loops at the configured interval (run.interval); --once does one pass and exits.
-    The database is SQLite (./var/newsradar.db) unless NEWSRADAR_DATABASE_URL says otherwise.
+
+    The database is SQLite (./var/newsradar.db) unless NEWSRADAR_DATABASE_URL or
+    --database-url says otherwise.
+
     Exits non-zero only when the run itself cannot work (bad config, no database), never
     because one feed or page failed: those are recorded and shown by `feeds list`.
     """
@@ -205,7 +219,7 @@ def run(
         ctx = build_context(cfg, settings)
     except Exception as exc:
         err.print(f"[red]error:[/] cannot open the database {_redact(settings.database_url)}: "
-                  f"{_redact(str(exc))}", markup=True, highlight=False)
+                  f"{escape(_redact(_db_message(exc)))}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
     show = not quiet and sys.stderr.isatty()
     try:
@@ -223,7 +237,7 @@ def run(
                     f"processed {summary.articles_processed} ({summary.articles_failed} failed), "
                     f"sent {summary.deliveries_sent} alert(s) ({summary.deliveries_failed} failed), "
                     f"{summary.digests_sent} digest(s)",
-                    highlight=False,
+                    highlight=False, soft_wrap=True,  # one line, also when piped
                 )
             if once:
                 return
@@ -236,6 +250,12 @@ def run(
 
 def _redact(text: str) -> str:
     return redact(text)
+
+
+def _db_message(exc: BaseException) -> str:
+    """The driver's own words (host, port, reason), without SQLAlchemy's SQL and links."""
+    orig = getattr(exc, "orig", None)
+    return " ".join(str(orig or exc).split())
 
 
 # ---------------------------------------------------------------------------
@@ -286,6 +306,10 @@ def feeds_list(
                 "last_error": f.last_error, "problems": f.last_problems or [],
             }) + "\n")
         return
+    if not feeds:
+        out.print("no feeds yet: the config's feeds are stored on the first `newsradar run`",
+                  highlight=False, markup=False)
+        return
     table = Table(title=f"{len(feeds)} feed(s)")
     for col in ("feed", "status", "last poll", "next poll", "errors", "last error / problems"):
         table.add_column(col, overflow="fold")
@@ -334,8 +358,16 @@ def _mount() -> None:
 
 
 def main() -> None:
+    from sqlalchemy.exc import ArgumentError, DBAPIError
+
     _mount()
-    app()
+    try:
+        app()
+    except (DBAPIError, ArgumentError) as exc:
+        # an unreachable or unusable database: one line saying so, not a traceback
+        err.print(f"[bold red]error:[/] database: {escape(_redact(_db_message(exc)))}\n"
+                  "  check NEWSRADAR_DATABASE_URL or --database-url", highlight=False, soft_wrap=True)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

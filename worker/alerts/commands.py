@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,6 +30,7 @@ from worker.store import (
     Feed,
     make_engine,
     make_sessionmaker,
+    upgrade,
 )
 
 app = typer.Typer(help="Alert deliveries: list, show, retry; re-enable a disabled channel.",
@@ -41,11 +43,37 @@ def _sessions(database_url: str | None) -> sessionmaker[Session]:
     from worker.config import get_settings
 
     url = database_url or get_settings().database_url
-    return make_sessionmaker(make_engine(url))
+    engine = make_engine(url)
+    upgrade(engine)  # a fresh database (no run yet) has the tables, and no deliveries
+    return make_sessionmaker(engine)
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _ago(d: datetime, now: datetime) -> str:
+    secs = max(0.0, (now - _aware(d)).total_seconds())
+    return _span(secs) + " ago"
+
+
+def _due(d: datetime | None, now: datetime) -> str:
+    if d is None:
+        return "-"
+    secs = (_aware(d) - now).total_seconds()
+    return "due now" if secs <= 0 else "in " + _span(secs)
+
+
+def _span(secs: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if secs >= size:
+            return f"{secs / size:.0f}{unit}"
+    return f"{secs:.0f}s"
+
+
+def _aware(d: datetime) -> datetime:
+    # SQLite hands back naive datetimes; they are stored in UTC
+    return d if d.tzinfo else d.replace(tzinfo=UTC)
 
 
 def _when(d: datetime | None) -> str:
@@ -105,14 +133,26 @@ def list_cmd(
         if not rows:
             console.print("no deliveries" + (f" with status {status}" if status else ""))
             return
-        table = Table(title="deliveries (newest first)")
-        for col in ("id", "alert", "topic", "channel", "status", "tries", "next / sent", "headline", "last error"):
-            table.add_column(col, overflow="fold")
+        # fits 80 columns: the headline takes what is left and is cut with an ellipsis;
+        # a delivery that has not been sent shows its last error (wrapped) instead
+        table = Table(title="deliveries (newest first); details: newsradar alerts show ID")
+        table.add_column("id", justify="right", no_wrap=True)
+        table.add_column("topic", no_wrap=True, overflow="ellipsis", max_width=24)
+        table.add_column("channel", no_wrap=True, overflow="ellipsis", max_width=16)
+        table.add_column("status", overflow="fold")
+        table.add_column("when", no_wrap=True)  # sent, or next try
+        table.add_column("headline / error", ratio=1, min_width=16)
+        now = _now()
         for d, a in rows:
             state = d.status + (f" ({d.hold_reason})" if d.status == "held" and d.hold_reason else "")
-            table.add_row(str(d.id), str(a.id), a.topic_id, d.channel, state, str(d.attempts),
-                          _when(d.sent_at or d.next_attempt_at), _headline(s, a, d.payload)[:80],
-                          (d.last_error or "")[:120])
+            if d.attempts > 1:
+                state += f", {d.attempts} tries"
+            when = _ago(d.sent_at, now) if d.sent_at else _due(d.next_attempt_at, now)
+            if d.last_error and d.status not in ("sent", "digested"):
+                text = Text(d.last_error[:300], style="red", overflow="fold")
+            else:
+                text = Text(_headline(s, a, d.payload), no_wrap=True, overflow="ellipsis")
+            table.add_row(str(d.id), a.topic_id, d.channel, state, when, text)
         console.print(table)
 
 
@@ -157,6 +197,7 @@ def show(
                                                      Article.id != a.article_id).order_by(Article.id))
             for o in others:
                 out.append(f"  also:   {o.site}: {o.title or ''} <{o.url}>")
+        out += _why(d.payload)
         out.append("attempts:")
         if not d.attempt_log:
             out.append("  (none yet)")
@@ -165,8 +206,50 @@ def show(
             out.append(f"  {_when(at.at)}  {'ok' if at.ok else 'FAILED'}{code}"
                        + (f"  {at.error}" if at.error else ""))
         out.append("payload:")
-        out.append(json.dumps(d.payload, indent=2, ensure_ascii=False) if d.payload else "  (not built yet)")
+        out.append(_compact_json(d.payload) if d.payload else "  (not built yet)")
         typer.echo("\n".join(out))
+
+
+def _why(payload: dict[str, Any] | None) -> list[str]:
+    """Why the alert fired, for people: score, matched clauses, highlighted snippets."""
+    match = (payload or {}).get("match") or {}
+    if not match:
+        return []
+    score = (match.get("explanation") or {}).get("score") or {}
+    lines = [f"score:    {match.get('score', 0):g}"
+             + (f" (min_score {score['min_score']:g})" if "min_score" in score else "")]
+    lines += [f"  why:    {w}" for w in match.get("why") or []]
+    for snip in ((payload or {}).get("article") or {}).get("snippets") or []:
+        text, marks = snip.get("text", ""), snip.get("marks") or []
+        for start, end in sorted(marks, reverse=True):  # from the end, so offsets hold
+            text = text[:start] + "«" + text[start:end] + "»" + text[end:]
+        lines.append(f"  match:  {text}")
+    return lines
+
+
+def _compact_json(value: Any, indent: int = 0, width: int = 78) -> str:
+    """Indented JSON that keeps a list or object on one line when it fits, so that
+    offsets like [56, 66] do not take four lines each."""
+    flat = json.dumps(value, ensure_ascii=False)
+    if not isinstance(value, dict | list) or not value or 2 * indent + len(flat) <= width:
+        return flat
+    pad, inner = "  " * indent, "  " * (indent + 1)
+    if isinstance(value, dict):
+        items = [f"{inner}{json.dumps(k, ensure_ascii=False)}: "
+                 f"{_compact_json(v, indent + 1, width - len(k) - 4)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if all(not isinstance(v, dict | list) or len(json.dumps(v)) < 20 for v in value):
+        # short items (numbers, offset pairs): as many to a line as fit
+        lines, line = [], ""
+        for v in value:
+            item = json.dumps(v, ensure_ascii=False)
+            if line and len(inner) + len(line) + len(item) + 2 > width:
+                lines.append(line + ",")
+                line = ""
+            line += (", " if line else "") + item
+        return "[\n" + "\n".join(inner + x for x in [*lines, line]) + "\n" + pad + "]"
+    items = [inner + _compact_json(v, indent + 1, width) for v in value]
+    return "[\n" + ",\n".join(items) + "\n" + pad + "]"
 
 
 @app.command()

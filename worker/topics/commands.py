@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from worker.errors import ConfigError, QueryError
@@ -25,7 +27,8 @@ _out = Console()
 
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="Config YAML (default: the configured one).",
+    typer.Option("--config", "-c",
+                 help="Config file (default: $NEWSRADAR_CONFIG or config/newsradar.yaml).",
                  dir_okay=False),
 ]
 
@@ -39,6 +42,12 @@ def _load(path: Path | None) -> tuple[dict[str, list[str]], list[Topic]]:
     lists = {k: list(v) for k, v in cfg.lists.items()}
     topics = [Topic(t.id, t.display_name, t.query, float(t.min_score)) for t in cfg.topics if t.enabled]
     return lists, topics
+
+
+def _indented(text: str) -> str:
+    """A highlight line indented by four, wrapped lines too (not back to column 0)."""
+    return textwrap.fill(text, width=max(40, _out.width - 1), initial_indent="    ",
+                         subsequent_indent="    ", break_long_words=False, break_on_hyphens=False)
 
 
 def _fail_config(exc: ConfigError) -> None:
@@ -141,10 +150,10 @@ def test_query(
         if m is None:
             _out.print(f"[dim]{f.name}: no match[/dim]", highlight=False)
             continue
-        _out.print(f"[bold green]{f.name}[/bold green]: score {m.score:g}  {doc.title}",
-                   highlight=False)
+        _out.print(f"[bold green]{escape(f.name)}[/bold green]: score {m.score:g}  "
+                   f"{escape(doc.title)}", highlight=False)
         for h in m.highlights:
-            _out.print(f"    {h}", highlight=False, markup=False)
+            _out.print(_indented(h), highlight=False, markup=False, soft_wrap=True)
         if explain:
             sc = m.explanation["score"]
             _out.print(f"    score {sc['total']:g} = 3 x {sc['title_hits']} title + "
@@ -169,8 +178,16 @@ def backtest_cmd(
     limit: Annotated[int, typer.Option(help="Show at most this many alerts.")] = 50,
     config: ConfigOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
+    database_url: Annotated[str | None, typer.Option(
+        "--database-url",
+        help="Database URL (default: $NEWSRADAR_DATABASE_URL or sqlite:///var/newsradar.db).",
+    )] = None,
 ) -> None:
-    """Run a topic over the stored articles: the alerts it would have sent, per day."""
+    """Run a topic over the stored articles: the alerts it would have sent, per day.
+
+    Articles count by their published date (or, undated, when they were fetched):
+    a feed's older stories need a larger --days.
+    """
     try:
         lists, topics = _load(config)
     except ConfigError as exc:
@@ -185,15 +202,23 @@ def backtest_cmd(
     from worker.store import iter_articles
     since = datetime.now(UTC) - timedelta(days=days)
     try:
-        result = run_backtest(t, iter_articles(since=since), lists, since=since)
+        result = run_backtest(t, iter_articles(since=since, database_url=database_url), lists,
+                              since=since)
     except QueryError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
         return
-    table = Table(title=f"topic {t.id}: {len(result.hits)} alert(s) in {result.scanned} "
-                        f"article(s), last {days} day(s)")
+    _out.print(f"topic {escape(t.id)}: {len(result.hits)} alert(s) in {result.scanned} "
+               f"article(s) of the last {days} day(s)", highlight=False)
+    if not result.scanned:
+        _out.print(f"no stored articles published in the last {days} day(s); "
+                   "try a larger --days, or `newsradar run` first", highlight=False, markup=False)
+        return
+    if not result.hits:
+        return
+    table = Table()
     table.add_column("day")
     table.add_column("alerts", justify="right")
     for day, n in result.per_day.items():
@@ -201,7 +226,7 @@ def backtest_cmd(
     _out.print(table)
     for h in sorted(result.hits, key=lambda h: -h.score)[:limit]:
         when = h.published.strftime("%Y-%m-%d %H:%M") if h.published else "?"
-        _out.print(f"[bold]{h.score:g}[/bold] {when} {h.title}  [dim]{h.url or ''}[/dim]",
+        _out.print(f"[bold]{h.score:g}[/bold] {when} {escape(h.title)}  [dim]{escape(h.url or '')}[/dim]",
                    highlight=False)
         for s in h.highlights:
-            _out.print(f"    {s}", highlight=False, markup=False)
+            _out.print(_indented(s), highlight=False, markup=False, soft_wrap=True)

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from worker.errors import FeedParseError, FetchError
@@ -48,8 +49,11 @@ def check(
                                    "message": str(exc), "permanent": exc.permanent,
                                    "retry_after": exc.retry_after}))
         else:
-            console.print(f"[red]{stage} error[/red] [bold]{exc.code}[/bold]: {exc}",
-                          highlight=False)
+            console.print(f"[red]{stage} error[/red] [bold]{exc.code}[/bold]: {escape(str(exc))}",
+                          highlight=False, soft_wrap=True)
+            if exc.code == "blocked_address":
+                console.print("  for this command: --allow CIDR (e.g. --allow 127.0.0.1/32) "
+                              "or --allow-private", highlight=False, markup=False)
         raise typer.Exit(1) from None
     if as_json:
         typer.echo(json.dumps({

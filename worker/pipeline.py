@@ -503,24 +503,45 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
         error = exc
         story = None
         if fallback_text:
-            story = clean_page(fallback_text.encode("utf-8"), content_type="text/html",
-                               url=url, fallback_title=fallback_title)
+            try:
+                story = clean_page(fallback_text.encode("utf-8"), content_type="text/html",
+                                   url=url, fallback_title=fallback_title)
+            except Exception:  # the page error stays the one recorded
+                log.exception("process_article %s: cannot clean the feed entry's text", url)
     except Exception as exc:  # never let one page stop the run
         log.exception("process_article %s: unexpected error", url)
         error = NewsradarError(short_message(exc), code="internal")
         story = None
 
     if story is None or not (story.text or "").strip():
-        with ctx.session() as s:
-            art = s.get(Article, article_id)
-            assert art is not None
-            art.status = "failed"
-            art.fetched_at = now
-            art.error = short_message(error) if error else f"no story text ({story.status if story else 'none'})"
-            art.error_code = error.code if error else "no_body"
-            art.claimed_until = None
-        return ProcessResult(article_id, "failed", error=short_message(error) if error else "no story text")
+        return _article_failed(ctx, article_id, now, error, story)
+    try:
+        return _store_story(ctx, article_id, story, error, now)
+    except _INFRA_ERRORS:
+        raise  # the database itself: the task retries, the claim expires for the sweep
+    except Exception as exc:  # a bug matching or storing must not stop the run nor loop
+        log.exception("process_article %s: cannot match or store the story", url)
+        return _article_failed(ctx, article_id, now, NewsradarError(short_message(exc), code="internal"), None)
 
+
+def _article_failed(
+    ctx: Context, article_id: int, now: datetime, error: NewsradarError | None, story: Any
+) -> ProcessResult:
+    with ctx.session() as s:
+        art = s.get(Article, article_id)
+        assert art is not None
+        art.status = "failed"
+        art.fetched_at = now
+        art.error = short_message(error) if error else f"no story text ({story.status if story else 'none'})"
+        art.error_code = error.code if error else "no_body"
+        art.claimed_until = None
+    return ProcessResult(article_id, "failed", error=short_message(error) if error else "no story text")
+
+
+def _store_story(
+    ctx: Context, article_id: int, story: Any, error: NewsradarError | None, now: datetime
+) -> ProcessResult:
+    """The article's result, its matches, story and outbox: one transaction."""
     with ctx.session() as s:
         art = s.get(Article, article_id)
         assert art is not None

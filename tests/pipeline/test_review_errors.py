@@ -11,8 +11,9 @@ from sqlalchemy import select
 from tests.helpers.httpserver import LocalServer, Route
 from tests.pipeline.test_stages import Clock, make_ctx
 from tests.seedsite import page_html, rss, seed_pages
-from worker.pipeline import run_once
+from worker.pipeline import due_articles, run_once
 from worker.store import Article, Feed
+from worker.topics import Document, Match, Topic, TopicIndex
 
 
 def test_a_json_feed_with_a_lone_surrogate_escape_does_not_stop_the_run(tmp_path: Path) -> None:
@@ -49,4 +50,42 @@ def test_a_json_feed_with_a_lone_surrogate_escape_does_not_stop_the_run(tmp_path
         assert arts["odd-1"].title == "Odd \ufffd title"
         assert "\ud800" not in arts["odd-1"].url
         assert arts["g1"].status == "done"
+        ctx.close()
+
+
+class _IndexWithABug(TopicIndex):
+    """The configured topics, with a matcher that fails on one story (a stand-in for
+    any bug between the cleaned story and the committed outbox)."""
+
+    def match(self, doc: Document) -> list[Match]:
+        if "troops" in doc.body:
+            raise RuntimeError("matcher bug")
+        return super().match(doc)
+
+
+def test_an_unexpected_error_after_cleaning_is_recorded_and_the_run_goes_on(tmp_path: Path) -> None:
+    """An exception between the cleaned story and the commit (matching, stories, the
+    outbox) left process_article by raising: the article stayed 'processing' with no
+    error, was taken again after every lease, and run_once stopped there, before the
+    other articles and every delivery."""
+    with LocalServer() as site:
+        bad_page, good_page = seed_pages()[2], seed_pages()[3]  # troops; no troops
+        bad = site.route("/bad.html", Route(body=page_html(bad_page), content_type="text/html"))
+        good = site.route("/good.html", Route(body=page_html(good_page), content_type="text/html"))
+        feed = site.route("/feed.xml", Route(body=rss([("bad", bad, bad_page.title), ("good", good, good_page.title)]),
+                                             content_type="application/rss+xml"))
+        ctx = make_ctx(tmp_path, feed, Clock())
+        ctx.index = _IndexWithABug(ctx.config.lists)
+        for t in ctx.config.topics:
+            ctx.index.add(Topic(id=t.id, name=t.display_name, query=t.query, min_score=t.min_score))
+
+        summary = run_once(ctx)
+
+        assert summary.articles_failed == 1 and summary.deliveries_sent == 1
+        with ctx.session() as s:
+            arts = {a.guid: a for a in s.scalars(select(Article))}
+        assert arts["bad"].status == "failed" and arts["bad"].error_code == "internal"
+        assert "matcher bug" in arts["bad"].error and arts["bad"].claimed_until is None
+        assert arts["good"].status == "done"
+        assert due_articles(ctx) == []
         ctx.close()

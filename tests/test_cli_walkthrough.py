@@ -141,3 +141,14 @@ def test_sources_check_on_a_blocked_address_says_which_option_opens_it() -> None
     res = newsradar("sources", "check", "http://127.0.0.1:9/feed.xml")
     assert res.returncode == 1
     assert "blocked_address" in res.stdout and "--allow 127.0.0.1/32" in res.stdout
+
+
+def test_clean_help_lists_the_file_command_and_explain_is_compact() -> None:
+    res = newsradar("clean", "--help")
+    assert res.returncode == 0 and "file" in res.stdout and "clean FILE" in res.stdout
+    explain = newsradar("clean", "seeds/000_906bbe40c4e300f6.txt", "--explain")
+    assert explain.returncode == 0, explain.stderr
+    lines = [line for line in explain.stdout.splitlines() if line.strip()]
+    reasons = [line[11:].split(" | ", 1)[0] for line in lines]
+    assert {len(r) for r in reasons} == {max(len(r.rstrip()) for r in reasons)}  # one column
+    assert any(r.rstrip() == "also_read" for r in reasons)

@@ -2,7 +2,8 @@
 
 Mount with ``app.add_typer(clean_app, name="clean")`` (``from worker.clean.commands import
 app as clean_app``). ``clean FILE`` and ``clean tune`` share the group: a first argument
-that is not a subcommand is read as the FILE of the hidden ``file`` command.
+that is not a subcommand is read as the FILE of the ``file`` command (listed in
+``clean --help`` so that its options can be found).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typer.core import TyperGroup
 
 
 class _CleanGroup(TyperGroup):
-    """Routes ``clean FILE ...`` to the hidden ``file`` command, ``clean tune`` to tune."""
+    """Routes ``clean FILE ...`` to the ``file`` command, ``clean tune`` to tune."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
@@ -31,7 +32,7 @@ app = typer.Typer(
          "(see `clean file --help`), or fit the text path: `clean tune`.")
 
 
-@app.command("file", hidden=True)
+@app.command("file")
 def clean_command(
     file: Path = typer.Argument(..., help="An HTML page or a plain-text page dump."),
     as_json: bool = typer.Option(False, "--json", help="Print the story as JSON."),
@@ -40,7 +41,7 @@ def clean_command(
     content_type: str | None = typer.Option(
         None, "--content-type", help="Treat the file as this type (e.g. text/html)."),
 ) -> None:
-    """Print the cleaned story of FILE."""
+    """Print the cleaned story of FILE (`clean FILE` for short)."""
     from . import clean_page, explain_page
 
     try:
@@ -49,10 +50,11 @@ def clean_command(
         typer.echo(f"error: cannot read {file}: {exc.strerror or exc}", err=True)
         raise typer.Exit(2) from exc
     if explain:
-        for d in explain_page(data, content_type=content_type):
-            if d.verdict == "BLANK":
-                continue
-            typer.echo(f"{d.line_no:5d} {d.verdict:4s} {d.reason:34.34s} | {d.text.strip()}")
+        shown = [d for d in explain_page(data, content_type=content_type) if d.verdict != "BLANK"]
+        # the reason column as wide as its longest entry (at most 34), to leave the text room
+        w = min(34, max((len(d.reason) for d in shown), default=0))
+        for d in shown:
+            typer.echo(f"{d.line_no:5d} {d.verdict:4s} {d.reason:{w}.{w}s} | {d.text.strip()}")
         return
     story = clean_page(data, content_type=content_type)
     if as_json:

@@ -3,15 +3,18 @@ once, on the stack's PostgreSQL (READ COMMITTED, where writers do not serialize)
 
 from __future__ import annotations
 
+import json
 import threading
-from datetime import UTC, datetime
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
-from tests.alerts.test_delivery import Clock, make_ctx, story_text
+from tests.alerts.test_delivery import Clock, add_alert, make_ctx, story_text
 from worker import pipeline
-from worker.store import Alert, Article, Match
+from worker.alerts import outbox as _alerts
+from worker.store import Alert, Article, Delivery, Digest, Match
 
 CONFIG = """
 topics: [{id: t, query: x, channels: [out]}]
@@ -85,4 +88,77 @@ def test_two_copies_of_a_story_processed_at_once_make_one_alert(tmp_path, postgr
         assert s.scalar(select(func.count(Alert.id))) == 1
         a_story, b_story = s.scalars(select(Article.story_id).order_by(Article.id))
         assert a_story == b_story
+    ctx.close()
+
+
+class _CommitsWhenTold:
+    """The stages' context, except that each transaction, its work done, waits for
+    ``go`` before it commits (a worker paused at the worst moment)."""
+
+    def __init__(self, ctx) -> None:
+        self._ctx = ctx
+        self.config, self.channels, self.claim_lease = ctx.config, ctx.channels, ctx.claim_lease
+        self.written, self.go = threading.Event(), threading.Event()
+
+    def now(self):
+        return self._ctx.now()
+
+    @contextmanager
+    def session(self):
+        with self._ctx.session() as s:
+            yield s
+            s.flush()
+            self.written.set()
+            self.go.wait(60)
+
+
+DIGEST_CONFIG = """
+topics:
+  - {id: t, query: x, channels: [out], mode: digest, digest: {every: hourly, at: "00:00", timezone: UTC}}
+channels: {out: {type: jsonl, path: "OUT"}}
+"""
+
+
+@pytest.mark.postgres
+def test_an_alert_gathered_into_a_digest_as_it_is_sent_is_not_lost(tmp_path, postgres_url):
+    """One worker gathers a newly held alert into the open digest of its period while
+    another sends that digest: the sender read the digest's alerts before the gatherer
+    committed, so the digest went out without it, and the alert stayed 'held' in a
+    sent digest, where nothing ever looks again."""
+    out = tmp_path / "out.jsonl"
+    clock = Clock(datetime(2026, 1, 5, 9, 30, tzinfo=UTC))
+    ctx = make_ctx(tmp_path, DIGEST_CONFIG.replace("OUT", str(out)), clock, postgres_url)
+    w, x = add_alert(ctx, key="w", topic="t", text=story_text(1)), add_alert(ctx, key="x", topic="t", text=story_text(2))
+    due = datetime(2026, 1, 5, 10, 0, tzinfo=UTC)
+
+    def hold(ids: list[int]) -> None:
+        with ctx.session() as s:
+            s.execute(update(Delivery).where(Delivery.id.in_(ids)).values(
+                status="held", hold_reason="digest", next_attempt_at=due, released_at=None))
+
+    hold(w)
+    clock.now = due + timedelta(seconds=1)
+    _alerts._gather_digests(ctx, clock.now)  # the period's digest, open, with w
+    [digest_id] = ctx.sessions().scalars(select(Digest.id)).all()
+    hold(x)  # x is held for the same digest just after
+
+    paused = _CommitsWhenTold(ctx)
+    gatherer = threading.Thread(target=_alerts._gather_digests, args=(paused, clock.now))
+    gatherer.start()
+    assert paused.written.wait(60)
+    sent: list[str] = []
+    sender = threading.Thread(target=lambda: sent.append(_alerts._send_digest(ctx, digest_id, clock.now)))
+    sender.start()
+    while sender.is_alive() and not _waiting_on_a_lock(ctx):
+        sender.join(0.01)
+    paused.go.set()
+    gatherer.join(60)
+    sender.join(60)
+    assert sent == ["sent"]
+    clock.advance(hours=1)
+    pipeline.send_digests(ctx)  # whatever was left over goes in the next one
+    with ctx.session() as s:
+        assert sorted(s.scalars(select(Delivery.status))) == ["digested", "digested"]
+    items = [len(json.loads(line)["items"]) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert sum(items) == 2
     ctx.close()

@@ -434,7 +434,9 @@ def _gather_digests(ctx: AlertContext, now: datetime) -> None:
         groups: dict[tuple[str, str, datetime | None], list[int]] = defaultdict(list)
         for did, channel, topic_id, due_at in rows:
             groups[(channel, topic_id, due_at)].append(did)
-        for (channel, topic_id, due_at), ids in groups.items():
+        # in one order, so that two gatherers lock the digests below without deadlock
+        for (channel, topic_id, due_at), ids in sorted(
+                groups.items(), key=lambda g: (g[0][0], g[0][1], g[0][2] or now)):
             policy = effective_policy(ctx.config.topic(topic_id), channel)
             key = digest_period_key(policy.digest, due_at or now)
             digest_id = _open_digest(s, channel, topic_id, key, now)
@@ -448,7 +450,10 @@ def _gather_digests(ctx: AlertContext, now: datetime) -> None:
 
 
 def _open_digest(s: Session, channel: str, topic_id: str, key: str, now: datetime) -> int | None:
-    """The id of the not-yet-sent digest for this period, created if needed."""
+    """The id of the not-yet-sent digest for this period, created if needed. The row
+    stays locked until the caller commits, so that a sender cannot claim it and read
+    its alerts before the ones attached here are committed (they would be left behind
+    in a sent digest)."""
     s.execute(
         insert_or_skip(s, Digest)
         .values(channel=channel, topic_id=topic_id, period_key=key, status="pending",
@@ -456,7 +461,8 @@ def _open_digest(s: Session, channel: str, topic_id: str, key: str, now: datetim
         .on_conflict_do_nothing()
     )
     row = s.execute(select(Digest.id, Digest.status).where(
-        Digest.channel == channel, Digest.topic_id == topic_id, Digest.period_key == key)).first()
+        Digest.channel == channel, Digest.topic_id == topic_id, Digest.period_key == key)
+        .with_for_update()).first()
     if row is None or row[1] not in ("pending", "failed"):
         return None
     return row[0]

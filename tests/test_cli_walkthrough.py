@@ -42,7 +42,8 @@ def ran(tmp_path_factory: pytest.TempPathFactory):
             items.append((p.key, url, p.title))
         srv.route("/feed.xml", Route(body=rss(items), content_type="application/rss+xml"))
         cfg = yaml.safe_load((ROOT / "config" / "newsradar.yaml").read_text(encoding="utf-8"))
-        cfg["feeds"] = [{"url": srv.url("/feed.xml"), "name": "Seed News"}]
+        cfg["feeds"] = [{"url": srv.url("/feed.xml"), "name": "Seed News"},
+                        {"url": srv.url("/missing.xml"), "name": "Missing"}]
         cfg["channels"] = {"jsonl": {"type": "jsonl", "path": str(tmp / "alerts.jsonl")},
                            "hook": {"type": "webhook", "url": "http://127.0.0.1:9/hook",
                                     "secret_env": NO_SECRET}}
@@ -60,7 +61,18 @@ def ran(tmp_path_factory: pytest.TempPathFactory):
 def test_run_summary_is_one_line_when_piped(ran) -> None:
     _, _, res = ran
     [summary] = [line for line in res.stderr.splitlines() if line.startswith("polled ")]
-    assert "1 feed(s)" in summary and "5 new article(s)" in summary and summary.endswith("digest(s)")
+    assert "2 feed(s) (1 failed" in summary and "5 new article(s)" in summary and summary.endswith("digest(s)")
+
+
+def test_feeds_list_fits_80_columns_and_errors_follow_in_full(ran) -> None:
+    db, _, _ = ran
+    res = newsradar("feeds", "list", db=db)
+    assert res.returncode == 0, res.stderr
+    table, notes = res.stdout.split("┘\n", 1)
+    assert all(len(line) <= 80 for line in table.splitlines()), table
+    assert "│  2 │ Missing" in table and "not_found" in table
+    [note] = notes.splitlines()
+    assert note.startswith("feed 2: [not_found] ") and "/missing.xml" in note and "404" in note
 
 
 def test_alerts_list_fits_80_columns_one_row_per_delivery(ran) -> None:

@@ -310,18 +310,28 @@ def feeds_list(
         out.print("no feeds yet: the config's feeds are stored on the first `newsradar run`",
                   highlight=False, markup=False)
         return
+    # the table keeps to short columns so it fits 80; errors and problems, which are
+    # long (URL, resolver message), follow it one per line
     table = Table(title=f"{len(feeds)} feed(s)")
-    for col in ("feed", "status", "last poll", "next poll", "errors", "last error / problems"):
-        table.add_column(col, overflow="fold")
+    table.add_column("id", justify="right", no_wrap=True)
+    table.add_column("feed", overflow="fold", ratio=1)
+    for col in ("status", "last poll", "next poll", "errors", "last error"):
+        table.add_column(col, no_wrap=col != "status")
     now = datetime.now(UTC)
+    notes: list[str] = []
     for f in feeds:
         status = f.status if f.enabled else f"{f.status} (disabled)"
-        problem = f"[{f.last_error_code}] {f.last_error}" if f.last_error else "; ".join(f.last_problems or [])
+        code = f.last_error_code or ("problems" if f.last_error or f.last_problems else "-")
         table.add_row(
-            escape(f.name or f.url), status, _ago(f.last_polled_at, now), _ago(f.next_poll_at, now),
-            str(f.consecutive_errors), escape(problem),
+            str(f.id), escape(f.name or f.url), status, _ago(f.last_polled_at, now),
+            _ago(f.next_poll_at, now), str(f.consecutive_errors), escape(code),
         )
+        if f.last_error:
+            notes.append(f"feed {f.id}: [{f.last_error_code}] {f.last_error}")
+        notes += [f"feed {f.id}: problem: {p}" for p in f.last_problems or []]
     out.print(table)
+    for note in notes:
+        out.print(note, highlight=False, markup=False, soft_wrap=True)
 
 
 def _ago(d: datetime | None, now: datetime) -> str:

@@ -481,6 +481,16 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
         if not claim(s, Article, article_id, now, ctx.claim_lease,
                      Article.status.in_(("new", "retry", "processing"))):
             return ProcessResult(article_id, "claimed")
+        s.refresh(art)  # as claimed: another worker may have moved it since it was read
+        if art.status == "processing" and art.attempts >= ARTICLE_RETRY.max_attempts:
+            # Still 'processing' with its claim expired: each earlier attempt ended with
+            # its worker (a hard time limit, memory). Give up instead of looping.
+            art.status = "failed"
+            art.error = (f"gave up after {art.attempts} attempts: the worker processing it "
+                         "stopped each time (time limit or crash)")
+            art.error_code = "crashed"
+            art.claimed_until = None
+            return ProcessResult(article_id, "failed", error=art.error)
         art.status = "processing"
         art.attempts += 1
         url, attempts = art.url, art.attempts

@@ -11,8 +11,17 @@ from sqlalchemy import select
 from tests.helpers.httpserver import LocalServer, Route
 from tests.pipeline.test_stages import Clock, make_ctx
 from tests.seedsite import page_html, rss, seed_pages
-from worker.pipeline import due_articles, run_once
+from worker.pipeline import (
+    ARTICLE_RETRY,
+    due_articles,
+    due_feeds,
+    poll_feed,
+    process_article,
+    run_once,
+    sync_feeds,
+)
 from worker.store import Article, Feed
+from worker.store.rows import claim
 from worker.topics import Document, Match, Topic, TopicIndex
 
 
@@ -87,5 +96,42 @@ def test_an_unexpected_error_after_cleaning_is_recorded_and_the_run_goes_on(tmp_
         assert arts["bad"].status == "failed" and arts["bad"].error_code == "internal"
         assert "matcher bug" in arts["bad"].error and arts["bad"].claimed_until is None
         assert arts["good"].status == "done"
+        assert due_articles(ctx) == []
+        ctx.close()
+
+
+def test_a_page_that_kills_its_worker_every_time_is_given_up(tmp_path: Path) -> None:
+    """A page that ends its worker each time (the hard time limit, or memory) leaves the
+    article 'processing'; the sweep takes it again when the claim expires. Only fetch
+    errors counted towards ARTICLE_RETRY's limit, so such a page was taken again after
+    every lease, without end, and never said why."""
+    with LocalServer() as site:
+        page = seed_pages()[2]
+        link = site.route("/a.html", Route(body=page_html(page), content_type="text/html"))
+        feed = site.route("/feed.xml", Route(body=rss([("g1", link, page.title)]),
+                                             content_type="application/rss+xml"))
+        clock = Clock()
+        ctx = make_ctx(tmp_path, feed, clock)
+        sync_feeds(ctx)
+        [feed_id] = due_feeds(ctx)
+        [article_id] = poll_feed(ctx, feed_id).new_article_ids
+        for _ in range(ARTICLE_RETRY.max_attempts):
+            # what a worker that died while processing leaves: 'processing', claimed
+            with ctx.session() as s:
+                assert claim(s, Article, article_id, clock.now, ctx.claim_lease,
+                             Article.status.in_(("new", "retry", "processing")))
+                art = s.get(Article, article_id)
+                art.status, art.attempts = "processing", art.attempts + 1
+            clock.advance(seconds=ctx.claim_lease.total_seconds() + 1)
+            assert due_articles(ctx) == [article_id]  # the sweep takes it again
+
+        result = process_article(ctx, article_id)
+
+        assert result.status == "failed"
+        assert site.hits("/a.html") == 0  # not tried a sixth time
+        with ctx.session() as s:
+            art = s.get(Article, article_id)
+            assert art.status == "failed" and art.error_code == "crashed" and art.claimed_until is None
+            assert f"{ARTICLE_RETRY.max_attempts} attempts" in art.error
         assert due_articles(ctx) == []
         ctx.close()

@@ -164,3 +164,13 @@ def test_clean_help_lists_the_file_command_and_explain_is_compact() -> None:
     reasons = [line[11:].split(" | ", 1)[0] for line in lines]
     assert {len(r) for r in reasons} == {max(len(r.rstrip()) for r in reasons)}  # one column
     assert any(r.rstrip() == "also_read" for r in reasons)
+
+
+def test_scan_table_shows_whole_file_names_and_dates_in_80_columns() -> None:
+    res = newsradar("scan", "seeds/")  # what `make demo` prints
+    assert res.returncode == 0, res.stderr
+    assert all(len(line) <= 80 for line in res.stdout.splitlines())
+    for key, topics in EXPECTED_TOPICS.items():
+        [row] = [line for line in res.stdout.splitlines() if f"{key}.txt" in line]
+        assert any(f"{t} (" in row for t in topics) or len(topics) > 1, row
+    assert "2024-07-02" in res.stdout  # the date, not cut to "2024-07-0…"

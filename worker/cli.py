@@ -141,14 +141,16 @@ def scan(
             sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
     if as_json:
         return
+    # 80 columns: whole file names, the date only (--json has the time), a topic a line
     table = Table(title=f"{len(rows)} file(s), {len(cfg.topics)} topic(s)")
-    table.add_column("file")
-    table.add_column("title", overflow="fold")
-    table.add_column("published")
-    table.add_column("topics (score)")
+    table.add_column("file", no_wrap=True)
+    table.add_column("title", overflow="fold", ratio=1)
+    table.add_column("date", no_wrap=True)
+    table.add_column("topics (score)", no_wrap=True)
     for r in rows:
-        topics = ", ".join(f"{m['topic']} ({m['score']:.2f})" for m in r["matches"]) or "-"
-        table.add_row(escape(Path(r["path"]).name), escape(r["title"] or ""), r["published"] or "", topics)
+        topics = "\n".join(f"{m['topic']} ({m['score']:g})" for m in r["matches"]) or "-"
+        table.add_row(escape(Path(r["path"]).name), escape(r["title"] or ""),
+                      (r["published"] or "")[:10], escape(topics))
     out.print(table)
 
 

@@ -318,6 +318,16 @@ def deliver(ctx: AlertContext, delivery_id: int) -> DeliveryResult:
                                   d.next_attempt_at if d else None, skipped=True)
         delivery = s.get(Delivery, delivery_id)
         assert delivery is not None
+        if delivery.status == "sending" and retry_delay(delivery.attempts) is None:
+            # Still 'sending' with its claim expired: each earlier try ended with its
+            # worker (a hard time limit, memory). Give up, visibly, instead of looping.
+            delivery.status, delivery.next_attempt_at, delivery.claimed_until = "dead", None, None
+            delivery.last_error = (f"gave up after {delivery.attempts} attempts: the worker sending "
+                                   "it stopped each time (time limit or crash)")
+            delivery.last_error_code = "crashed"
+            s.add(DeliveryAttempt(delivery_id=delivery_id, at=now, ok=False, error=delivery.last_error))
+            log.error("delivery %s dead: %s", delivery_id, delivery.last_error)
+            return DeliveryResult(delivery_id, "dead", error=delivery.last_error)
         state = s.get(ChannelState, delivery.channel)
         if state is not None and state.disabled:
             delivery.status = "disabled"
@@ -352,6 +362,7 @@ def deliver(ctx: AlertContext, delivery_id: int) -> DeliveryResult:
             log.exception("deliver %s: cannot build the message", delivery_id)
             error = DeliveryError(short_message(exc), code="internal")
         delivery.status = "sending"
+        delivery.attempts = attempts  # counted before the send: a try that ends its worker counts
 
     if error is None:
         try:

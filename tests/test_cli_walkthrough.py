@@ -106,6 +106,16 @@ def test_alerts_show_says_why_and_prints_the_payload_as_json(ran) -> None:
     assert len(res.stdout.splitlines()) < 300  # offsets one pair to a line, not one number
 
 
+def test_alerts_retry_says_what_sends_it(ran) -> None:
+    db, _, _ = ran  # runs after the listing above: it turns one failed delivery pending
+    with create_engine(db).connect() as c:
+        did = c.execute(text("SELECT min(id) FROM deliveries WHERE status = 'failed'")).scalar_one()
+    res = newsradar("alerts", "retry", str(did), db=db)
+    assert res.returncode == 0, res.stderr
+    assert f"delivery {did} queued for another try" in res.stdout
+    assert "next `newsradar run`" in res.stdout
+
+
 def test_topics_backtest_reads_the_given_database(ran) -> None:
     db, cfg, _ = ran
     args = ("topics", "backtest", "armistice", "--config", str(cfg), "--database-url", db)

@@ -262,7 +262,7 @@ def retry(
     Attempts start over on the retry schedule; a delivery already sent is left alone.
     """
     now = _now()
-    failed = False
+    failed = queued = False
     with _sessions(database_url)() as s:
         for did in delivery_ids:
             d = s.get(Delivery, did)
@@ -288,7 +288,11 @@ def retry(
             d.next_attempt_at = now
             d.claimed_until = None
             typer.echo(f"delivery {did} queued for another try")
+            queued = True
         s.commit()
+    if queued:
+        # the CLI only marks them due: the sending is the runner's job
+        typer.echo("sent by the next `newsradar run` pass (or by the service's workers)")
     if failed:
         raise typer.Exit(1)
 

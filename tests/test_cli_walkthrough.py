@@ -184,3 +184,10 @@ def test_scan_table_shows_whole_file_names_and_dates_in_80_columns() -> None:
         [row] = [line for line in res.stdout.splitlines() if f"{key}.txt" in line]
         assert any(f"{t} (" in row for t in topics) or len(topics) > 1, row
     assert "2024-07-02" in res.stdout  # the date, not cut to "2024-07-0…"
+
+
+def test_topics_test_with_an_unknown_list_names_the_known_ones() -> None:
+    res = newsradar("topics", "test", "@dprk NEAR/5 @nope", "seeds/")
+    assert res.returncode == 2
+    assert "unknown list '@nope' at column 13" in res.stderr
+    assert "@counterparts, @dprk, @kim, @russia" in res.stderr

@@ -131,6 +131,9 @@ def test_query(
         if exc.column:
             typer.echo("  " + query, err=True)
             typer.echo("  " + " " * (exc.column - 1) + "^", err=True)
+        if exc.reason.startswith("unknown list"):
+            known = ", ".join("@" + k for k in sorted(lists)) or "none"
+            typer.echo(f"lists in the config ({config or 'the default config'}): {known}", err=True)
         raise typer.Exit(2) from exc
     hits = 0
     for f in _files(paths):

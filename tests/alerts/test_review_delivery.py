@@ -10,7 +10,7 @@ import pytest
 from tests.alerts.test_delivery import Clock, add_alert, make_ctx
 from worker import pipeline
 from worker.alerts import RETRY_SCHEDULE
-from worker.store import Delivery, DeliveryAttempt
+from worker.store import Delivery, DeliveryAttempt, Digest
 
 
 class _WorkerDied(BaseException):
@@ -67,3 +67,37 @@ def db_url(request, tmp_path) -> str:
     if request.param == "postgres":
         return request.getfixturevalue("postgres_url")
     return f"sqlite:///{tmp_path / 'db.sqlite'}"
+
+
+def test_a_digest_that_ends_its_worker_every_time_goes_dead_after_the_schedule(tmp_path, db_url):
+    """The same for a digest: its tries were counted only when recorded, so a digest
+    whose send ended its worker was sent again after every lease, without end."""
+    clock = Clock(datetime(2026, 1, 5, 9, 30, tzinfo=UTC))
+    ctx = make_ctx(tmp_path, """
+topics:
+  - {id: t, query: x, channels: [out], mode: digest, digest: {every: hourly, at: "00:00", timezone: UTC}}
+channels: {out: {type: jsonl, path: "OUT"}}
+""".replace("OUT", str(tmp_path / "out.jsonl")), clock, db_url)
+    [delivery_id] = add_alert(ctx, key="a", topic="t")
+    assert pipeline.deliver(ctx, delivery_id).status == "held"
+    clock.advance(minutes=31)  # the digest's time has come
+    channel = ctx.channels["out"] = _KillsItsWorker("out")
+
+    sent = None
+    for _ in range(3 * len(RETRY_SCHEDULE)):
+        try:
+            sent = pipeline.send_digests(ctx)
+            break
+        except _WorkerDied:
+            clock.advance(seconds=ctx.claim_lease.total_seconds() + 1)
+
+    assert sent == []
+    assert channel.sends == len(RETRY_SCHEDULE) + 1
+    with ctx.session() as s:
+        [digest] = s.query(Digest).all()
+        assert digest.status == "dead" and digest.attempts == channel.sends
+        assert "stopped each time" in digest.last_error
+        d = s.get(Delivery, delivery_id)
+        assert d.status == "dead" and "stopped each time" in d.last_error
+    assert pipeline.send_digests(ctx) == [] and channel.sends == len(RETRY_SCHEDULE) + 1
+    ctx.close()

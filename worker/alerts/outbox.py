@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from worker.alerts._health import FeedSnapshot, assess_feed, health_change, usual_interval
 from worker.alerts._policy import decide, digest_period_key, effective_policy
-from worker.alerts._schedule import retry_delay
+from worker.alerts._schedule import RETRY_SCHEDULE, retry_delay
 from worker.alerts._simhash import STORY_THRESHOLD, hamming, simhash, to_signed, to_unsigned
 from worker.alerts.channels import Channel
 from worker.alerts.message import AlertMessage, DigestMessage, Message, Source, SystemMessage
@@ -481,6 +481,23 @@ def _open_digest(s: Session, channel: str, topic_id: str, key: str, now: datetim
 
 def _send_digest(ctx: AlertContext, digest_id: int, now: datetime) -> str:
     with ctx.session() as s:
+        # Still 'sending' with its lease expired and the schedule used up: each earlier
+        # try ended with its worker (a hard time limit, memory). Give up, visibly.
+        if s.execute(
+            update(Digest)
+            .where(Digest.id == digest_id, Digest.status == "sending", Digest.next_attempt_at <= now,
+                   Digest.attempts > len(RETRY_SCHEDULE))
+            .values(status="dead", next_attempt_at=None)
+        ).rowcount:
+            digest = s.get(Digest, digest_id)
+            assert digest is not None
+            digest.last_error = (f"gave up after {digest.attempts} attempts: the worker sending it "
+                                 "stopped each time (time limit or crash)")
+            for d in s.scalars(select(Delivery).where(Delivery.digest_id == digest_id,
+                                                      Delivery.status == "held")):
+                d.status, d.last_error, d.last_error_code = "dead", digest.last_error, "crashed"
+            log.error("digest %s dead: %s", digest_id, digest.last_error)
+            return "dead"
         # Claim: 'sending' with a lease in next_attempt_at (a dead worker's claim expires).
         claimed = s.execute(
             update(Digest)
@@ -520,6 +537,7 @@ def _send_digest(ctx: AlertContext, digest_id: int, now: datetime) -> str:
             period_key=digest.period_key, items=items, created_at=now,
         )
         attempts = digest.attempts + 1
+        digest.attempts = attempts  # counted before the send: a try that ends its worker counts
         channel = ctx.channels.get(digest.channel)
 
     error: DeliveryError | None = None

@@ -189,5 +189,5 @@ def test_scan_table_shows_whole_file_names_and_dates_in_80_columns() -> None:
 def test_topics_test_with_an_unknown_list_names_the_known_ones() -> None:
     res = newsradar("topics", "test", "@dprk NEAR/5 @nope", "seeds/")
     assert res.returncode == 2
-    assert "unknown list '@nope' at column 13" in res.stderr
+    assert "unknown list '@nope' at column 14" in res.stderr
     assert "@counterparts, @dprk, @kim, @russia" in res.stderr

@@ -191,3 +191,16 @@ def test_topics_test_with_an_unknown_list_names_the_known_ones() -> None:
     assert res.returncode == 2
     assert "unknown list '@nope' at column 14" in res.stderr
     assert "@counterparts, @dprk, @kim, @russia" in res.stderr
+
+
+def test_scan_of_a_directory_without_pages_says_so(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "page.txt").write_text("Korean War\n\nThe Korean War armistice.\n")
+    res = newsradar("scan", str(tmp_path))
+    assert res.returncode == 0
+    assert "no pages to scan" in res.stderr and "--recursive" in res.stderr
+    deeper = newsradar("scan", "--recursive", str(tmp_path))
+    assert deeper.returncode == 0 and "page.txt" in deeper.stdout
+    binary = tmp_path / "blob.bin"
+    binary.write_bytes(bytes(range(256)) * 8)
+    assert "(binary)" in newsradar("scan", str(binary)).stdout

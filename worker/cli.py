@@ -141,6 +141,10 @@ def scan(
             sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
     if as_json:
         return
+    if not rows:
+        err.print("no pages to scan (.txt, .html, .htm, .xhtml or no suffix); a directory is "
+                  "read one level deep unless --recursive", highlight=False, markup=False)
+        return
     # 80 columns: whole file names, the date only (--json has the time), a topic a line
     table = Table(title=f"{len(rows)} file(s), {len(cfg.topics)} topic(s)")
     table.add_column("file", no_wrap=True)
@@ -149,7 +153,8 @@ def scan(
     table.add_column("topics (score)", no_wrap=True)
     for r in rows:
         topics = "\n".join(f"{m['topic']} ({m['score']:g})" for m in r["matches"]) or "-"
-        table.add_row(escape(Path(r["path"]).name), escape(r["title"] or ""),
+        title = r["title"] or (f"({r['status']})" if "status" in r else "")
+        table.add_row(escape(Path(r["path"]).name), escape(title),
                       (r["published"] or "")[:10], escape(topics))
     out.print(table)
 

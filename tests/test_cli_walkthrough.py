@@ -204,3 +204,14 @@ def test_scan_of_a_directory_without_pages_says_so(tmp_path: Path) -> None:
     binary = tmp_path / "blob.bin"
     binary.write_bytes(bytes(range(256)) * 8)
     assert "(binary)" in newsradar("scan", str(binary)).stdout
+
+
+def test_run_outside_the_project_says_where_the_config_is_looked_for(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "NEWSRADAR_CONFIG"}
+    env["NEWSRADAR_DATABASE_URL"] = f"sqlite:///{tmp_path / 'nr.db'}"
+    for args in (["run", "--once"], ["topics", "check"]):
+        res = subprocess.run([sys.executable, "-m", "worker.cli", *args], capture_output=True,
+                             text=True, env=env, cwd=tmp_path, timeout=120)
+        assert res.returncode in (1, 2)
+        assert "config/newsradar.yaml: file not found" in res.stderr
+        assert "give --config FILE or set NEWSRADAR_CONFIG" in res.stderr

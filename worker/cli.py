@@ -66,8 +66,20 @@ def _load(config: Path | None):  # type: ignore[no-untyped-def]
     try:
         return load_config(config)
     except ConfigError as exc:
-        err.print(f"[bold red]error:[/] {exc}", highlight=False, markup=True, soft_wrap=True)
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
+        hint = _missing_config_hint(exc, config)
+        if hint:
+            err.print(hint, highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(2) from exc
+
+
+def _missing_config_hint(exc: ConfigError, config: Path | None) -> str | None:
+    """What to do when the default config is not where newsradar looked."""
+    if (config is None and "NEWSRADAR_CONFIG" not in os.environ
+            and any(p.endswith(": file not found") for p in exc.problems)):
+        return ("  the default path is relative to the current directory (the project's root "
+                "has config/newsradar.yaml): give --config FILE or set NEWSRADAR_CONFIG")
+    return None
 
 
 def _reflow(fn: Any) -> Any:

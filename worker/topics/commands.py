@@ -50,8 +50,13 @@ def _indented(text: str) -> str:
                          subsequent_indent="    ", break_long_words=False, break_on_hyphens=False)
 
 
-def _fail_config(exc: ConfigError) -> None:
+def _fail_config(exc: ConfigError, config: Path | None = None) -> None:
     typer.echo(str(exc), err=True)
+    from worker.cli import _missing_config_hint
+
+    hint = _missing_config_hint(exc, config)
+    if hint:
+        typer.echo(hint, err=True)
     raise typer.Exit(1)
 
 
@@ -62,7 +67,7 @@ def check(config: ConfigOpt = None) -> None:
     try:
         lists, topics = _load(config)
     except ConfigError as exc:
-        _fail_config(exc)
+        _fail_config(exc, config)
         return
     problems = validate_topics(topics, lists)
     if problems:
@@ -194,7 +199,7 @@ def backtest_cmd(
     try:
         lists, topics = _load(config)
     except ConfigError as exc:
-        _fail_config(exc)
+        _fail_config(exc, config)
         return
     saved = next((t for t in topics if t.id == topic), None)
     if saved is None and query is None:

@@ -131,7 +131,8 @@ def list_cmd(
                           f"{ch.disabled_reason}\n  re-enable with: newsradar alerts enable {ch.channel}",
                           highlight=False, soft_wrap=True)
         if not rows:
-            console.print("no deliveries" + (f" with status {status}" if status else ""))
+            console.print("no deliveries" + (f" with status {status}" if status else "")
+                          + (f" on channel {channel}" if channel else ""), highlight=False, markup=False)
             return
         # fits 80 columns: the headline takes what is left and is cut with an ellipsis;
         # a delivery that has not been sent shows its last error (wrapped) instead

@@ -193,8 +193,7 @@ def backtest_cmd(
 ) -> None:
     """Run a topic over the stored articles: the alerts it would have sent, per day.
 
-    Articles count by their published date (or, undated, when they were fetched):
-    a feed's older stories need a larger --days.
+    Articles count by their published date; for a feed's older stories widen --days.
     """
     try:
         lists, topics = _load(config)

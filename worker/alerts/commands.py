@@ -89,7 +89,8 @@ def _headline(s: Session, alert: Alert, payload: dict[str, Any] | None) -> str:
 
 
 DbOption = Annotated[str | None, typer.Option("--database-url", envvar="NEWSRADAR_DATABASE_URL",
-                                              help="Database URL (default: the NEWSRADAR_DATABASE_URL setting).")]
+                                              help="Database URL (default: $NEWSRADAR_DATABASE_URL or "
+                                                   "sqlite:///var/newsradar.db).")]
 
 
 @app.command("list")

@@ -72,10 +72,14 @@ def check(
     table = Table("published (UTC)", "title", "link")
     for e in feed.entries:
         table.add_row(e.published.strftime("%Y-%m-%d %H:%M") if e.published else "-",
-                      (e.title or "")[:80], e.link or "-")
+                      escape(_cut(e.title or "", 80)), escape(e.link or "-"))
     console.print(table)
     for problem in feed.problems:
         console.print(f"[yellow]problem:[/yellow] {problem}", highlight=False)
+
+
+def _cut(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 @app.command("canonical")

@@ -478,8 +478,14 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
             return ProcessResult(article_id, "missing", error="no such article")
         if art.status in ("done", "failed"):
             return ProcessResult(article_id, art.status, _pending_deliveries(s, article_id))
+        if art.status == "retry" and art.next_attempt_at is not None and art.next_attempt_at > now:
+            # a duplicate message: the page is not asked again before its retry time
+            return ProcessResult(article_id, "retry", error=art.error,
+                                 retry_after=(art.next_attempt_at - now).total_seconds())
         if not claim(s, Article, article_id, now, ctx.claim_lease,
-                     Article.status.in_(("new", "retry", "processing"))):
+                     or_(Article.status.in_(("new", "processing")),
+                         and_(Article.status == "retry",
+                              or_(Article.next_attempt_at.is_(None), Article.next_attempt_at <= now)))):
             return ProcessResult(article_id, "claimed")
         s.refresh(art)  # as claimed: another worker may have moved it since it was read
         if art.status == "processing" and art.attempts >= ARTICLE_RETRY.max_attempts:

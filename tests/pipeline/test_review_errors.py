@@ -135,3 +135,33 @@ def test_a_page_that_kills_its_worker_every_time_is_given_up(tmp_path: Path) -> 
             assert f"{ARTICLE_RETRY.max_attempts} attempts" in art.error
         assert due_articles(ctx) == []
         ctx.close()
+
+
+def test_a_duplicate_message_does_not_fetch_a_page_before_its_retry_time(tmp_path: Path) -> None:
+    """Feeds, deliveries and digests are claimed only when due; an article in 'retry'
+    was claimed whenever asked, so a redelivered or duplicate message fetched the page
+    again at once, before the time the site asked for (Retry-After)."""
+    with LocalServer() as site:
+        busy = site.route("/busy.html", Route(status=503, body=b"busy", headers={"Retry-After": "600"}))
+        feed = site.route("/feed.xml", Route(body=rss([("g1", busy, "Busy")]), content_type="application/rss+xml"))
+        clock = Clock()
+        ctx = make_ctx(tmp_path, feed, clock)
+        sync_feeds(ctx)
+        [feed_id] = due_feeds(ctx)
+        [article_id] = poll_feed(ctx, feed_id).new_article_ids
+        first = process_article(ctx, article_id)
+        assert first.status == "retry" and site.hits("/busy.html") == 1
+
+        clock.advance(seconds=60)
+        again = process_article(ctx, article_id)  # a duplicate message, 60 s later
+
+        assert site.hits("/busy.html") == 1
+        assert again.status == "retry" and again.retry_after is not None
+        assert 0 < again.retry_after <= first.retry_after - 60
+        with ctx.session() as s:
+            art = s.get(Article, article_id)
+            assert art.attempts == 1 and art.claimed_until is None
+        clock.advance(seconds=first.retry_after)
+        site.routes["/busy.html"] = Route(body=page_html(seed_pages()[2]), content_type="text/html")
+        assert process_article(ctx, article_id).status == "done"
+        ctx.close()

@@ -559,8 +559,14 @@ def _store_story(
 ) -> ProcessResult:
     """The article's result, its matches, story and outbox: one transaction."""
     with ctx.session() as s:
-        art = s.get(Article, article_id)
+        # Locked and read afresh: a worker whose claim expired while it was slow may
+        # get here with another; the second to come must see what the first stored,
+        # or it would put the article in a second story (whose near-duplicates would
+        # then get a second alert).
+        art = s.get(Article, article_id, with_for_update=True, populate_existing=True)
         assert art is not None
+        if art.status == "done":
+            return ProcessResult(article_id, "done", delivery_ids=_pending_deliveries(s, article_id))
         art.title = (story.title or art.title or "")[:1000] or None
         art.text = story.text
         art.published_at = art.published_at or story.published

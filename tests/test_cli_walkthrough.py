@@ -215,3 +215,11 @@ def test_run_outside_the_project_says_where_the_config_is_looked_for(tmp_path: P
         assert res.returncode in (1, 2)
         assert "config/newsradar.yaml: file not found" in res.stderr
         assert "give --config FILE or set NEWSRADAR_CONFIG" in res.stderr
+
+
+def test_topics_test_on_a_directory_without_pages_says_so(tmp_path: Path) -> None:
+    res = newsradar("topics", "test", '"Korean War"', str(tmp_path))
+    assert res.returncode == 1 and "no pages to try" in res.stderr
+    (tmp_path / "page").write_text("Korean War\n\nThe Korean War armistice was signed in 1953.\n")
+    res = newsradar("topics", "test", '"Korean War"', str(tmp_path))  # no suffix, as scan reads it
+    assert res.returncode == 0 and "1 of 1 file(s) matched" in res.stdout

@@ -99,12 +99,16 @@ def _read_story(path: Path) -> Document:
     return Document("", "")
 
 
+# the same pages `newsradar scan` reads from a directory
+_SUFFIXES = (".txt", ".html", ".htm", ".xhtml", "")
+
+
 def _files(paths: list[Path]) -> list[Path]:
     out: list[Path] = []
     for p in paths:
         if p.is_dir():
             out.extend(sorted(f for f in p.iterdir()
-                              if f.is_file() and f.suffix.lower() in (".txt", ".html", ".htm")))
+                              if f.is_file() and f.suffix.lower() in _SUFFIXES))
         else:
             out.append(p)
     return out
@@ -140,6 +144,10 @@ def test_query(
             known = ", ".join("@" + k for k in sorted(lists)) or "none"
             typer.echo(f"lists in the config ({config or 'the default config'}): {known}", err=True)
         raise typer.Exit(2) from exc
+    if not _files(paths):
+        typer.echo("no pages to try (.txt, .html, .htm, .xhtml or no suffix; a directory is "
+                   "read one level deep)", err=True)
+        raise typer.Exit(1)
     hits = 0
     for f in _files(paths):
         try:

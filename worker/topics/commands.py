@@ -117,8 +117,8 @@ def _files(paths: list[Path]) -> list[Path]:
 @app.command("test")
 def test_query(
     query: Annotated[str, typer.Argument(help="The query, e.g. '@dprk NEAR/10 @russia'.")],
-    paths: Annotated[list[Path], typer.Argument(help="Files or directories (their .txt/.html pages, one level deep).",
-                                                exists=True)],
+    paths: Annotated[list[Path], typer.Argument(
+        help="Files or directories (their .txt/.html pages, one level deep).", exists=True)],
     config: ConfigOpt = None,
     min_score: Annotated[float, typer.Option(help="Relevance threshold to apply.")] = 0.0,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,

@@ -1,7 +1,9 @@
 """Celery tasks: thin wrappers around the pipeline stages.
 
 Each task gets the process's Context, calls one pipeline function, records metrics
-and enqueues the next stage. Retry policy:
+and enqueues the next stage. The tick also runs the periodic parts the embedded runner
+runs every pass: feed health (in the tick) and digests (``send_digests``, deliver
+queue), each at most once per ``PERIODIC_EVERY``. Retry policy:
 
 - Problems of a feed, page or channel are recorded by the pipeline on the row, with
   the row's own schedule (feed backoff, ``articles.next_attempt_at``,
@@ -157,8 +159,9 @@ def _limits(name: str) -> dict[str, float]:
 
 @app.task(name="newsradar.tick", acks_late=False, **_opts, **_limits("tick"))
 def tick(self: Task) -> dict[str, int] | str:
-    """Enqueue due feeds, waiting articles and due deliveries. Only one tick acts per
-    interval, however many beats send one (a Redis lock with expiry)."""
+    """Enqueue due feeds, waiting articles and due deliveries; once a minute, raise
+    feed-health notices and enqueue ``send_digests``. Only one tick acts per interval,
+    however many beats send one (a Redis lock with expiry)."""
     started = time.perf_counter()
     try:
         return _tick()

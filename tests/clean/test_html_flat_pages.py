@@ -42,3 +42,10 @@ def test_numbered_headline_list_is_dropped_but_a_numbered_story_list_is_kept() -
         assert line not in story.text
     for line in steps:
         assert line in story.text
+
+
+def test_breadcrumb_line_is_dropped() -> None:
+    crumb = "Home > World > Asia > Trams go north"
+    story = clean_page(page(crumb, STORY, STORY.replace("Tuesday", "Monday")), content_type="text/html")
+    assert crumb not in story.text
+    assert "breadcrumb" in {d.rule for d in story.dropped}

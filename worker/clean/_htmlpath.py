@@ -19,7 +19,7 @@ MIN_BODY_CHARS = 250  # less than this from trafilatura is "no or too little bod
 # because trafilatura's output has headings and list items that would look like them
 _HTML_RULES = frozenset({"also_read", "byline", "date", "caption", "credit", "ai_disclaimer",
                          "advert", "subscribe", "share", "copyright", "contact", "link_row",
-                         "comments", "promo", "list_label", "cookies"})
+                         "comments", "promo", "list_label", "cookies", "breadcrumb"})
 
 logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
 logging.getLogger("htmldate").setLevel(logging.CRITICAL)

@@ -101,3 +101,15 @@ def test_secrets_come_from_env_or_file_and_never_show(tmp_path: Path, monkeypatc
 def test_secrets_are_not_accepted_inline() -> None:
     problems = problems_of("channels:\n  hook: {type: webhook, url: 'https://h.example/x', secret: abc}\n")
     assert problems == ["cfg.yaml:2: channels.hook.secret: unknown key"]
+
+
+def test_query_errors_come_with_the_structural_ones() -> None:
+    text = """\
+feeds:
+  - {url: "not a url"}
+topics:
+  - {id: ties, query: "@nolist AND korea"}
+"""
+    problems = problems_of(text)
+    assert any(p.startswith("cfg.yaml:2: feeds[0].url:") for p in problems)
+    assert any(p.startswith("cfg.yaml:4: topics[0].query: topic ties:") and "nolist" in p for p in problems)

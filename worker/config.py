@@ -436,27 +436,31 @@ def parse_config(text: str, *, source: str = "<config>") -> Config:
             add(_clean_loc(tuple(err["loc"])), _describe(err))
     for path, message in _cross_ref_problems(data):
         add(path, message)
-    if config is not None:
-        _query_problems(config, add)
+    _query_problems(data, add)
     if problems:
         raise ConfigError(problems, source=source)
     assert config is not None
     return config
 
 
-def _query_problems(config: Config, add: Any) -> None:
-    """Validate every topic query with the topics package (when it is importable)."""
-    try:
-        from worker.topics import parse_query  # noqa: PLC0415 - optional during bootstrap
-    except ImportError:
-        return
+def _query_problems(data: dict[str, Any], add: Any) -> None:
+    """Validate every topic query, on the raw data, so that query errors come in the
+    same report as every other problem (not in a second round once the rest is fixed)."""
     from worker.errors import QueryError
+    from worker.topics import parse_query
 
-    for i, t in enumerate(config.topics):
+    raw_lists = data.get("lists")
+    lists: dict[str, list[str]] = {}
+    if isinstance(raw_lists, dict):
+        lists = {str(k): [str(x) for x in v] for k, v in raw_lists.items() if isinstance(v, list)}
+    topics = data.get("topics")
+    for i, t in enumerate(topics if isinstance(topics, list) else []):
+        if not isinstance(t, dict) or not isinstance(t.get("query"), str):
+            continue
         try:
-            parse_query(t.query, config.lists)
+            parse_query(t["query"], lists)
         except QueryError as exc:
-            add(("topics", i, "query"), str(exc.with_topic(t.id)))
+            add(("topics", i, "query"), str(exc.with_topic(str(t.get("id", f"#{i}")))))
 
 
 def load_config(path: str | os.PathLike[str] | None = None) -> Config:

@@ -52,6 +52,7 @@ def make_celery(settings: Settings | None = None, service: ServiceSettings | Non
             "newsradar.poll_feed": {"queue": "poll"},
             "newsradar.process_article": {"queue": "process"},
             "newsradar.deliver": {"queue": "deliver"},
+            "newsradar.send_digests": {"queue": "deliver"},
         },
         task_acks_late=True,
         task_reject_on_worker_lost=True,

@@ -191,7 +191,7 @@ def _tick() -> dict[str, int] | str:
     digests = 0
     if RedisLock(client, key("periodic", "digests"), ttl=PERIODIC_EVERY).acquire():
         try:
-            send_digests.apply_async(queue="deliver")
+            send_digests.apply_async()  # routed to the deliver queue
             digests = 1
         except Exception as exc:  # noqa: BLE001 - broker down: next period
             log.warning("enqueue send_digests failed (%s)", exc)

@@ -49,7 +49,7 @@ from worker.store import (
     Match,
     Story,
 )
-from worker.store.rows import claim, insert_or_skip
+from worker.store.rows import claim, insert_or_skip, with_db_retries
 
 __all__ = [
     "SYSTEM_TOPIC",
@@ -375,7 +375,10 @@ def deliver(ctx: AlertContext, delivery_id: int) -> DeliveryResult:
         except Exception as exc:  # a channel bug must not lose the delivery
             log.exception("deliver %s: unexpected error", delivery_id)
             error = DeliveryError(short_message(exc), code="internal")
-    return _record(ctx, delivery_id, attempts, error)
+    # The send happened (or failed): recording it must survive a dropped connection, or
+    # the delivery would be sent again once its claim expires.
+    return with_db_retries(lambda: _record(ctx, delivery_id, attempts, error),
+                           what=f"recording delivery {delivery_id}")
 
 
 def _record(ctx: AlertContext, delivery_id: int, attempts: int, error: DeliveryError | None) -> DeliveryResult:
@@ -551,6 +554,13 @@ def _send_digest(ctx: AlertContext, digest_id: int, now: datetime) -> str:
         log.exception("digest %s: unexpected error", digest_id)
         error = DeliveryError(short_message(exc), code="internal")
 
+    return with_db_retries(
+        lambda: _record_digest(ctx, digest_id, attempts, item_payloads, error),
+        what=f"recording digest {digest_id}")
+
+
+def _record_digest(ctx: AlertContext, digest_id: int, attempts: int,
+                   item_payloads: dict[int, Any], error: DeliveryError | None) -> str:
     done = ctx.now()
     with ctx.session() as s:
         digest = s.get(Digest, digest_id)

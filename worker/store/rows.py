@@ -3,12 +3,18 @@ row claims with a lease (so any stage may run twice, and a dead worker's claim e
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import or_, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
 
 # How long a claimed row stays claimed if its worker dies. Longer than any stage's hard
 # time limit, so that a live worker never loses its claim; the service sets its own.
@@ -38,3 +44,24 @@ def claim(
         .values(claimed_until=now + lease)
     )
     return session.execute(stmt).rowcount == 1
+
+
+T = TypeVar("T")
+# Waits between tries of a write that must not be lost: about 6 s in all.
+_DB_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 2.5)
+
+
+def with_db_retries(write: Callable[[], T], *, what: str) -> T:
+    """Run ``write`` (a whole transaction) again when the database connection fails
+    under it. For the writes after a side effect (an alert sent): losing them means
+    sending again, so a dropped connection is retried on a fresh one (the pool
+    pre-pings) before the error is allowed through. ``write`` must be a transaction of
+    its own, so a failed try left nothing behind."""
+    for delay in _DB_RETRY_DELAYS:
+        try:
+            return write()
+        except (OperationalError, InterfaceError) as exc:
+            log.warning("%s: database connection failed (%s); trying again in %.1fs",
+                        what, exc.__class__.__name__, delay)
+            time.sleep(delay)
+    return write()

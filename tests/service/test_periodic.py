@@ -4,7 +4,6 @@ must do too. A real Celery worker and beat over a private redis-server and Postg
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,44 +12,15 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from tests.helpers.httpserver import LocalServer, Route
-from tests.helpers.servers import PrivateRedis, TempDatabase, Unavailable
+from tests.helpers.servers import PrivateRedis, TempDatabase
 from tests.service._harness import service_env, start_beat, start_worker, wait_until
-from worker.store import Alert, Article, Delivery, Feed, Match, make_engine, upgrade
+from worker.store import Alert, Article, Delivery, Feed, Match
 
 pytestmark = [pytest.mark.redis, pytest.mark.postgres]
 
 
-@pytest.fixture
-def redis_server(tmp_path: Path) -> Iterator[PrivateRedis]:
-    try:
-        server = PrivateRedis(tmp_path / "redis")
-        server.start()
-    except Unavailable as exc:
-        pytest.skip(f"no private Redis: {exc}")
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def database() -> Iterator[TempDatabase]:
-    db = TempDatabase()
-    try:
-        db.create()
-    except Unavailable as exc:
-        pytest.skip(str(exc))
-    try:
-        engine = make_engine(db.url)
-        upgrade(engine)
-        engine.dispose()
-        yield db
-    finally:
-        db.drop()
-
-
-def test_the_service_sends_digests_and_feed_health_notices(tmp_path: Path, redis_server: PrivateRedis,
-                                                           database: TempDatabase) -> None:
+def test_the_service_sends_digests_and_feed_health_notices(tmp_path: Path, private_redis: PrivateRedis,
+                                                           pg_db: TempDatabase) -> None:
     """The tick only enqueued due feeds, articles and deliveries: alerts held for a
     digest (digest mode, or over max_per_hour) never went out, and no feed-health
     notice was ever raised, in the service; only the embedded runner did both."""
@@ -68,7 +38,7 @@ def test_the_service_sends_digests_and_feed_health_notices(tmp_path: Path, redis
         }), encoding="utf-8")
 
         now = datetime.now(UTC)
-        engine = create_engine(database.url)
+        engine = create_engine(pg_db.url)
         with Session(engine) as s, s.begin():
             # a feed that failed 5 polls in a row and is not due again for an hour
             s.add(Feed(url=feed_url, enabled=True, poll_interval_s=3600, status="error",
@@ -91,7 +61,7 @@ def test_the_service_sends_digests_and_feed_health_notices(tmp_path: Path, redis
                            attempts=0, released_at=now - timedelta(hours=1),
                            next_attempt_at=now - timedelta(minutes=1), created_at=now - timedelta(hours=1)))
 
-        env = service_env(database.url, redis_server.url, config)
+        env = service_env(pg_db.url, private_redis.url, config)
         worker = start_worker(env, tmp_path)
         beat = start_beat(env, tmp_path)
         try:

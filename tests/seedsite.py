@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -63,3 +64,15 @@ def rss(items: list[tuple[str, str, str]], *, title: str = "Seed News") -> bytes
         f"<title>{html.escape(title)}</title><link>http://news.test/</link>"
         f"<description>test feed</description>{''.join(parts)}</channel></rss>\n"
     ).encode()
+
+
+def serve_one_article(server: Any, seed: int = 2) -> tuple[str, str]:
+    """Serve seed page ``seed`` at /a.html behind an RSS feed at /feed.xml on a
+    LocalServer; returns (page URL, feed URL). Seed 2: North Korea admits sending troops."""
+    from tests.helpers.httpserver import Route
+
+    page = seed_pages()[seed]
+    link = server.route("/a.html", Route(body=page_html(page), content_type="text/html"))
+    feed = server.route("/feed.xml", Route(body=rss([("g1", link, page.title)]),
+                                           content_type="application/rss+xml"))
+    return link, feed

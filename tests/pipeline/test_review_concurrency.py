@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
-from tests.helpers.httpserver import LocalServer, Route
+from tests.helpers.httpserver import LocalServer
 from tests.pipeline.test_stages import CONFIG, Clock
-from tests.seedsite import page_html, rss, seed_pages
+from tests.seedsite import serve_one_article
 from worker.config import get_settings, parse_config
 from worker.pipeline import build_context, due_feeds, poll_feed, process_article, sync_feeds
 from worker.store import Alert, Article, Story
@@ -31,10 +31,7 @@ def test_a_slow_worker_finishing_after_another_leaves_the_article_in_its_story(t
     the article's later near-duplicates joined A's story, which had no alert, and got
     a second alert for the same story."""
     with LocalServer() as site:
-        page = seed_pages()[2]
-        link = site.route("/a.html", Route(body=page_html(page), content_type="text/html"))
-        feed = site.route("/feed.xml", Route(body=rss([("g1", link, page.title)]),
-                                             content_type="application/rss+xml"))
+        link, feed = serve_one_article(site)
         clock = Clock()
         cfg = parse_config(CONFIG.format(feed=feed, out=tmp_path / "out.jsonl"))
         settings = get_settings().model_copy(update={"database_url": postgres_url})

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from tests.helpers.httpserver import LocalServer, Route
 from tests.pipeline.test_stages import Clock, make_ctx
-from tests.seedsite import page_html, rss, seed_pages
+from tests.seedsite import page_html, rss, seed_pages, serve_one_article
 from worker.pipeline import (
     ARTICLE_RETRY,
     due_articles,
@@ -31,10 +31,7 @@ def test_a_json_feed_with_a_lone_surrogate_escape_does_not_stop_the_run(tmp_path
     run_once before any other feed, article or delivery, left the feed claimed and
     recorded nothing."""
     with LocalServer() as site:
-        page = seed_pages()[2]  # North Korea admits sending troops
-        link = site.route("/a.html", Route(body=page_html(page), content_type="text/html"))
-        good = site.route("/feed.xml", Route(body=rss([("g1", link, page.title)]),
-                                             content_type="application/rss+xml"))
+        link, good = serve_one_article(site)  # North Korea admits sending troops
         odd_link = site.url("/odd.html")
         bad = site.route("/feed.json", Route(body=json.dumps({
             "version": "https://jsonfeed.org/version/1.1", "title": "Odd",
@@ -106,10 +103,7 @@ def test_a_page_that_kills_its_worker_every_time_is_given_up(tmp_path: Path) -> 
     errors counted towards ARTICLE_RETRY's limit, so such a page was taken again after
     every lease, without end, and never said why."""
     with LocalServer() as site:
-        page = seed_pages()[2]
-        link = site.route("/a.html", Route(body=page_html(page), content_type="text/html"))
-        feed = site.route("/feed.xml", Route(body=rss([("g1", link, page.title)]),
-                                             content_type="application/rss+xml"))
+        link, feed = serve_one_article(site)
         clock = Clock()
         ctx = make_ctx(tmp_path, feed, clock)
         sync_feeds(ctx)

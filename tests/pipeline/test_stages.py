@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.helpers.httpserver import LocalServer, Route
-from tests.seedsite import page_html, rss, seed_pages
+from tests.seedsite import page_html, rss, seed_pages, serve_one_article
 from worker.config import get_settings, parse_config
 from worker.pipeline import (
     build_context,
@@ -65,10 +65,7 @@ def count(ctx, model) -> int:
 
 
 def test_every_stage_may_run_twice_without_a_second_alert(site: LocalServer, tmp_path: Path) -> None:
-    page = seed_pages()[2]  # North Korea admits sending troops
-    link = site.route("/a.html", Route(body=page_html(page), content_type="text/html"))
-    feed_url = site.route("/feed.xml", Route(body=rss([("g1", link, page.title)]),
-                                             content_type="application/rss+xml"))
+    link, feed_url = serve_one_article(site)  # North Korea admits sending troops
     clock = Clock()
     ctx = make_ctx(tmp_path, feed_url, clock)
     sync_feeds(ctx)
@@ -175,9 +172,7 @@ def test_gone_feed_stops_polling_and_says_so(site: LocalServer, tmp_path: Path) 
 
 
 def test_failed_delivery_retries_on_schedule_then_succeeds(site: LocalServer, tmp_path: Path) -> None:
-    page = seed_pages()[2]
-    link = site.route("/a.html", Route(body=page_html(page), content_type="text/html"))
-    feed_url = site.route("/feed.xml", Route(body=rss([("g1", link, page.title)]), content_type="application/rss+xml"))
+    link, feed_url = serve_one_article(site)
     clock = Clock()
     out = tmp_path / "blocked"
     out.mkdir()  # the jsonl path is a directory: writing fails

@@ -30,7 +30,7 @@ from sqlalchemy import Engine, and_, or_, select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from worker.alerts import RETRY_SCHEDULE, Channel, Message, build_channels, retry_delay
+from worker.alerts import Channel, build_channels
 from worker.alerts import outbox as _alerts
 from worker.alerts.outbox import DeliveryResult
 from worker.clean import clean_page
@@ -67,8 +67,6 @@ log = logging.getLogger(__name__)
 # A page that keeps failing transiently: backoff from 2 minutes, with jitter, capped at
 # 2 hours, given up after 5 attempts (then matched on the feed entry's text if any).
 ARTICLE_RETRY = RetryPolicy(base=120.0, cap=7200.0, max_attempts=5)
-# Delivery retries (the Standard Webhooks schedule, jittered): see worker/alerts/_schedule.py.
-DELIVERY_SCHEDULE = list(RETRY_SCHEDULE)
 
 
 def _no_gate(host: str) -> AbstractContextManager[None]:
@@ -666,15 +664,6 @@ def due_deliveries(ctx: Context, now: datetime | None = None, limit: int = 500) 
     """Deliveries to hand to ``deliver``: pending, retry due, stuck in sending (worker
     died), or held for quiet hours that have ended."""
     return _alerts.due_deliveries(ctx, now, limit)
-
-
-def delivery_delay(attempts: int) -> timedelta | None:
-    """Wait before the next try after ``attempts`` failed tries; None when exhausted."""
-    return retry_delay(attempts)
-
-
-def build_message(session: Session, ctx: Context, delivery: Delivery) -> Message:
-    return _alerts.build_message(session, ctx.config, delivery)
 
 
 def deliver(ctx: Context, delivery_id: int) -> DeliveryResult:

@@ -237,8 +237,8 @@ def run(
     try:
         ctx = build_context(cfg, settings)
     except Exception as exc:
-        err.print(f"[red]error:[/] cannot open the database {_redact(settings.database_url)}: "
-                  f"{escape(_redact(_db_message(exc)))}", markup=True, highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/] cannot open the database {redact(settings.database_url)}: "
+                  f"{escape(redact(_db_message(exc)))}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
     show = not quiet and sys.stderr.isatty()
     try:
@@ -267,10 +267,6 @@ def run(
         ctx.close()
 
 
-def _redact(text: str) -> str:
-    return redact(text)
-
-
 def _db_message(exc: BaseException) -> str:
     """The driver's own words (host, port, reason), without SQLAlchemy's SQL and links."""
     orig = getattr(exc, "orig", None)
@@ -291,7 +287,7 @@ def db_upgrade(database_url: DatabaseOpt = None) -> None:
     engine = make_engine(settings.database_url)
     try:
         upgrade(engine)
-        out.print(f"database {_redact(settings.database_url)} at revision {current_revision(engine)}")
+        out.print(f"database {redact(settings.database_url)} at revision {current_revision(engine)}")
     finally:
         engine.dispose()
 
@@ -394,7 +390,7 @@ def main() -> None:
         app()
     except (DBAPIError, ArgumentError) as exc:
         # an unreachable or unusable database: one line saying so, not a traceback
-        err.print(f"[bold red]error:[/] database: {escape(_redact(_db_message(exc)))}\n"
+        err.print(f"[bold red]error:[/] database: {escape(redact(_db_message(exc)))}\n"
                   "  check NEWSRADAR_DATABASE_URL or --database-url", highlight=False, soft_wrap=True)
         raise SystemExit(1) from None
 

@@ -17,7 +17,7 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import (
@@ -377,15 +377,19 @@ def _format_path(path: tuple) -> str:
     return text or "(top level)"
 
 
+# The discriminator tags of the channel union ("console", "jsonl", ...), from the models.
+_CHANNEL_TAGS = frozenset(
+    get_args(m.model_fields["type"].annotation)[0]
+    for m in (ConsoleChannel, JsonlChannel, EmailChannel, WebhookChannel)
+)
+
+
 def _clean_loc(loc: tuple) -> tuple:
     # pydantic puts the discriminator tag in the location of union members
-    # (channels.x.email.port): drop those tags so the path matches the file.
-    out = []
-    for part in loc:
-        if part in ("console", "jsonl", "email", "webhook") and out and out[-1] != "channels" and len(out) >= 2 and out[-2] == "channels":
-            continue
-        out.append(part)
-    return tuple(out)
+    # (channels.x.email.port): drop it so the path matches the file.
+    if len(loc) >= 3 and loc[0] == "channels" and loc[2] in _CHANNEL_TAGS:
+        return loc[:2] + loc[3:]
+    return loc
 
 
 def _describe(err: dict) -> str:

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Protocol, TextIO
 
 from worker.alerts.message import Message
-from worker.errors import DeliveryError
+from worker.errors import DeliveryError, ErrorCode
 
 
 class Channel(Protocol):
@@ -60,4 +60,4 @@ class JsonlChannel:
                 os.fsync(fh.fileno())
         except OSError as exc:
             raise DeliveryError(f"jsonl channel {self.name}: cannot write {self.path}: {exc.strerror}",
-                                code="io") from exc
+                                code=ErrorCode.IO) from exc

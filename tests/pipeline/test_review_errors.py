@@ -22,7 +22,7 @@ from worker.pipeline import (
 )
 from worker.store import Article, Feed
 from worker.store.rows import claim
-from worker.topics import Document, TopicMatch, Topic, TopicIndex
+from worker.topics import Document, Topic, TopicIndex, TopicMatch
 
 
 def test_a_json_feed_with_a_lone_surrogate_escape_does_not_stop_the_run(tmp_path: Path) -> None:

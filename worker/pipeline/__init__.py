@@ -30,21 +30,56 @@ Nothing here imports Celery: the embedded runner (``run_once``) and the Celery t
 
 from __future__ import annotations
 
-from worker.pipeline.articles import ARTICLE_RETRY, ProcessResult, due_articles, process_article
-from worker.pipeline.context import Context, build_context, build_index, network_policy
-from worker.pipeline.deliveries import (
-    DeliveryResult,
-    deliver,
-    due_deliveries,
-    enable_channel,
-    retry_delivery,
-)
-from worker.pipeline.digests import send_digests
-from worker.pipeline.feeds import PollResult, due_feeds, poll_feed, sync_feeds
-from worker.pipeline.health import check_feed_health
-from worker.pipeline.outbox import SYSTEM_TOPIC, create_alert
-from worker.pipeline.runner import Progress, RunSummary, run_once
-from worker.pipeline.stories import assign_story
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# The public names, by module. Imported on first use (PEP 562): `worker.pipeline.states`
+# and the command line's --help must not pay for the stages, the store and httpx.
+_EXPORTS = {
+    "articles": ("ARTICLE_RETRY", "ProcessResult", "due_articles", "process_article"),
+    "context": ("Context", "build_context", "build_index", "network_policy"),
+    "deliveries": ("DeliveryResult", "deliver", "due_deliveries", "enable_channel",
+                   "retry_delivery"),
+    "digests": ("send_digests",),
+    "feeds": ("PollResult", "due_feeds", "poll_feed", "sync_feeds"),
+    "health": ("check_feed_health",),
+    "outbox": ("SYSTEM_TOPIC", "create_alert"),
+    "runner": ("Progress", "Reporter", "RunSummary", "run_once"),
+    "stories": ("assign_story",),
+}
+_MODULE_OF = {name: module for module, names in _EXPORTS.items() for name in names}
+
+if TYPE_CHECKING:
+    from worker.pipeline.articles import (
+        ARTICLE_RETRY,
+        ProcessResult,
+        due_articles,
+        process_article,
+    )
+    from worker.pipeline.context import Context, build_context, build_index, network_policy
+    from worker.pipeline.deliveries import (
+        DeliveryResult,
+        deliver,
+        due_deliveries,
+        enable_channel,
+        retry_delivery,
+    )
+    from worker.pipeline.digests import send_digests
+    from worker.pipeline.feeds import PollResult, due_feeds, poll_feed, sync_feeds
+    from worker.pipeline.health import check_feed_health
+    from worker.pipeline.outbox import SYSTEM_TOPIC, create_alert
+    from worker.pipeline.runner import Progress, Reporter, RunSummary, run_once
+    from worker.pipeline.stories import assign_story
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ARTICLE_RETRY",
@@ -54,6 +89,7 @@ __all__ = [
     "PollResult",
     "ProcessResult",
     "Progress",
+    "Reporter",
     "RunSummary",
     "assign_story",
     "build_context",

@@ -4,6 +4,7 @@ functions the Celery tasks call. Changes no row itself."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from worker.pipeline.articles import ProcessResult, due_articles, process_article
 from worker.pipeline.context import Context
@@ -29,7 +30,7 @@ class RunSummary:
     digests_sent: int = 0
 
 
-class Progress:
+class Reporter(Protocol):
     """What the runner reports as it goes (the CLI draws it; tests ignore it)."""
 
     def feed(self, feed_id: int, result: PollResult) -> None: ...
@@ -38,10 +39,19 @@ class Progress:
     def stage(self, name: str, total: int) -> None: ...
 
 
-def run_once(ctx: Context, progress: Progress | None = None) -> RunSummary:
+class Progress:
+    """A ``Reporter`` that says nothing."""
+
+    def feed(self, feed_id: int, result: PollResult) -> None: ...
+    def article(self, article_id: int, result: ProcessResult) -> None: ...
+    def delivery(self, delivery_id: int, result: DeliveryResult) -> None: ...
+    def stage(self, name: str, total: int) -> None: ...
+
+
+def run_once(ctx: Context, progress: Reporter | None = None) -> RunSummary:
     """One pass in-process: poll every due feed, process every waiting article, raise
     feed-health notices, deliver every due alert and send the digests that are due."""
-    progress = progress or Progress()
+    progress = progress if progress is not None else Progress()
     summary = RunSummary()
     sync_feeds(ctx)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ._backtest import BacktestHit, BacktestResult, backtest
 from ._index import TopicIndex, match_topic, prepare
-from ._model import Document, TopicMatch, Topic
+from ._model import Document, Topic, TopicMatch
 from ._parser import Query, parse_query
 from ._validate import validate_topics
 

@@ -19,7 +19,7 @@ from worker.errors import QueryError
 from ._ast import Node
 from ._explain import build_match
 from ._matcher import Matcher, compile_node
-from ._model import Document, TopicMatch, Topic
+from ._model import Document, Topic, TopicMatch
 from ._parser import parse_query
 from ._presearch import (
     Terms,

@@ -1,6 +1,6 @@
 # newsradar: the two commands of the README's quick start, and a few more.
 #   make demo   set up .venv and scan the seed pages with the example config (offline)
-#   make test   set up .venv with the dev extras and run the whole test suite
+#   make test   set up .venv with the dev extras, check (make lint), run the whole test suite
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -24,7 +24,7 @@ demo: install
 run: install
 	$(BIN)/newsradar run --once
 
-test: install-dev
+test: lint
 	$(BIN)/python -m pytest -q
 
 bench: install-dev
@@ -32,8 +32,11 @@ bench: install-dev
 	$(BIN)/python bench/topics.py
 	$(BIN)/python bench/pipeline.py
 
+# ruff, the layering (import contracts in pyproject.toml) and the types
 lint: install-dev
 	$(BIN)/ruff check worker tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) var build *.egg-info .pytest_cache .hypothesis

@@ -36,16 +36,18 @@ class Snippet:
         if isinstance(raw, dict):
             marks = tuple((int(s), int(e)) for s, e in raw.get("marks") or ())
             return cls(str(raw.get("text") or ""), marks)
-        text, marks, pos = [], [], 0
+        text: list[str] = []
+        spans: list[tuple[int, int]] = []
+        pos = 0
         raw = str(raw)
         for m in _MARKED.finditer(raw):
             text.append(raw[pos : m.start()])
             start = sum(len(t) for t in text)
             text.append(m.group(1))
-            marks.append((start, start + len(m.group(1))))
+            spans.append((start, start + len(m.group(1))))
             pos = m.end()
         text.append(raw[pos:])
-        return cls("".join(text), tuple(marks))
+        return cls("".join(text), tuple(spans))
 
     def segments(self) -> list[tuple[str, bool]]:
         """(text, marked) pieces in order, for templates."""

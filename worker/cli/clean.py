@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -20,7 +19,8 @@ from typer.core import TyperGroup
 class _CleanGroup(TyperGroup):
     """Routes ``clean FILE ...`` to the ``file`` command, ``clean tune`` to tune."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    # ctx: a click Context (typer vendors click as typer._click from 0.16 on)
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = ["file", *args]
         return super().parse_args(ctx, args)

@@ -42,7 +42,7 @@ class _RichProgress:
         self._p.__enter__()
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, *exc: Any) -> None:
         self._p.__exit__(*exc)
 
     def stage(self, name: str, total: int) -> None:

@@ -90,7 +90,7 @@ def _read_story(path: Path) -> Document:
     try:
         from worker.clean import clean_page
     except ImportError:
-        clean_page = None
+        clean_page = None  # type: ignore[assignment]
     if clean_page is not None:
         page = clean_page(data)
         return Document(page.title or "", page.text or "",

@@ -254,7 +254,8 @@ def _store_result(
         art.title = (page.title or art.title or "")[:1000] or None
         art.text = page.text
         art.published_at = art.published_at or page.published
-        art.author = (page.author or art.author or None) and (page.author or art.author)[:300]
+        author = page.author or art.author
+        art.author = author[:300] if author else None
         art.language = page.language
         art.description = page.description
         art.content_hash = hashlib.sha256(page.text.encode("utf-8")).hexdigest()

@@ -20,7 +20,7 @@ from worker.pipeline.context import Context
 from worker.pipeline.messages import alert_message
 from worker.pipeline.states import DeliveryStatus, DigestStatus, move
 from worker.store import Digest
-from worker.store.rows import insert_or_skip, with_db_retries
+from worker.store.rows import insert_or_skip, rowcount, with_db_retries
 
 log = logging.getLogger(__name__)
 
@@ -86,12 +86,12 @@ def _send_digest(ctx: Context, digest_id: int, now: datetime) -> str:
     with ctx.session() as s:
         # Still 'sending' with its lease expired and the schedule used up: each earlier
         # try ended with its worker (a hard time limit, memory). Give up, visibly.
-        if s.execute(
+        if rowcount(s.execute(
             update(Digest)
             .where(Digest.id == digest_id, Digest.status == _G.SENDING, Digest.next_attempt_at <= now,
                    Digest.attempts > len(RETRY_SCHEDULE))
             .values(status=_G.DEAD.value, next_attempt_at=None)
-        ).rowcount:
+        )):
             digest = s.get(Digest, digest_id)
             assert digest is not None
             digest.last_error = (f"gave up after {digest.attempts} attempts: the worker sending it "
@@ -101,12 +101,12 @@ def _send_digest(ctx: Context, digest_id: int, now: datetime) -> str:
             log.error("digest %s dead: %s", digest_id, digest.last_error)
             return _G.DEAD
         # Claim: 'sending' with a lease in next_attempt_at (a dead worker's claim expires).
-        claimed = s.execute(
+        claimed = rowcount(s.execute(
             update(Digest)
             .where(Digest.id == digest_id, Digest.status.in_((_G.PENDING, _G.FAILED, _G.SENDING)),
                    or_(Digest.next_attempt_at.is_(None), Digest.next_attempt_at <= now))
             .values(status=_G.SENDING.value, next_attempt_at=now + ctx.claim_lease)
-        ).rowcount
+        ))
         if not claimed:
             return "claimed"
         digest = s.get(Digest, digest_id)

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from worker.errors import (
     ErrorCode,
@@ -28,7 +29,7 @@ from worker.pipeline.states import FeedStatus, move
 from worker.retry import feed_backoff
 from worker.sources import FEED_ACCEPT, parse_feed
 from worker.store import Feed
-from worker.store.rows import claim, insert_or_skip
+from worker.store.rows import claim, insert_or_skip, rowcount
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +109,7 @@ def poll_feed(ctx: Context, feed_id: int, *, force: bool = False) -> PollResult:
     (interval doubling up to 24 h) and recovers on its first success."""
     now = ctx.now()
     with ctx.session() as s:
-        due = [Feed.enabled.is_(True)]
+        due: list[ColumnElement[bool]] = [Feed.enabled.is_(True)]
         if not force:
             due.append(or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now))
         if not claim(s, Feed, feed_id, now, ctx.claim_lease, *due):
@@ -237,12 +238,11 @@ def set_health_incident(
 ) -> bool:
     """Compare-and-set the feed's open health incident (``None``: healthy): True if this
     call moved it from ``previous``, so that of two concurrent checks one announces."""
-    won = session.execute(
+    return rowcount(session.execute(
         update(Feed)
         .where(Feed.id == feed_id,
                Feed.health_incident.is_(None) if previous is None
                else Feed.health_incident == previous)
         .values(health_incident=incident, health_alerted_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
-    return bool(won)
+    )) == 1

@@ -50,6 +50,8 @@ def assign_story(session: Session, article: Article, now: datetime | None = None
         ).all()
         best: tuple[int, int] | None = None
         for other_fp, story_id in rows:
+            if other_fp is None or story_id is None:  # excluded by the query; for the types
+                continue
             d = hamming(fp, to_unsigned(other_fp))
             if d <= STORY_THRESHOLD and (best is None or d < best[0]):
                 best = (d, story_id)

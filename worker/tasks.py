@@ -37,6 +37,7 @@ from worker import pipeline
 from worker.celery_app import app
 from worker.config import get_settings
 from worker.errors import ErrorCode, NewsradarError
+from worker.pipeline.states import ArticleStatus, DeliveryStatus
 from worker.retry import RetryPolicy, should_retry
 from worker.service._context import holder
 from worker.service._health import LAST_TICK_KEY
@@ -220,7 +221,7 @@ def poll_feed(self: Task, feed_id: int) -> dict[str, Any]:
 def process_article(self: Task, article_id: int) -> dict[str, Any]:
     with _stage(self, "article", article_id) as stage:
         result = pipeline.process_article(holder.get(), article_id)
-        if result.status == "retry" and result.retry_after is not None:
+        if result.status == ArticleStatus.RETRY and result.retry_after is not None:
             due = datetime.now(UTC) + timedelta(seconds=result.retry_after)
             stage.keep_mark = _requeue_soon(process_article, "article", article_id, due)
         record(lambda m: m.articles_processed.labels(result.status).inc())
@@ -236,7 +237,7 @@ def deliver(self: Task, delivery_id: int) -> dict[str, Any]:
         result = pipeline.deliver(holder.get(), delivery_id)
         if not getattr(result, "skipped", False):
             record(lambda m: m.alerts.labels(result.status).inc())
-        if result.status == "failed":
+        if result.status == DeliveryStatus.FAILED:
             stage.keep_mark = _requeue_soon(deliver, "delivery", delivery_id, result.next_attempt_at)
         return {"status": result.status}
 

@@ -146,11 +146,11 @@ def list_cmd(
         table.add_column("headline / error", ratio=1, min_width=16)
         now = _now()
         for d, a in rows:
-            state = d.status + (f" ({d.hold_reason})" if d.status == "held" and d.hold_reason else "")
+            state = d.status + (f" ({d.hold_reason})" if d.status == DeliveryStatus.HELD and d.hold_reason else "")
             if d.attempts > 1:
                 state += f", {d.attempts} tries"
             when = _ago(d.sent_at, now) if d.sent_at else _due(d.next_attempt_at, now)
-            if d.last_error and d.status not in ("sent", "digested"):
+            if d.last_error and d.status not in (DeliveryStatus.SENT, DeliveryStatus.DIGESTED):
                 text = Text(d.last_error[:300], style="red", overflow="fold")
             else:
                 text = Text(_headline(s, a, d.payload), no_wrap=True, overflow="ellipsis")
@@ -176,7 +176,7 @@ def show(
             raise typer.Exit(1)
         a = d.alert
         out = [f"delivery {d.id}  alert {a.id}  topic {a.topic_id}  channel {d.channel}",
-               f"status:   {d.status}" + (f" ({d.hold_reason})" if d.hold_reason and d.status == "held" else ""),
+               f"status:   {d.status}" + (f" ({d.hold_reason})" if d.hold_reason and d.status == DeliveryStatus.HELD else ""),
                f"attempts: {d.attempts}",
                f"created:  {_when(d.created_at)}"]
         if d.next_attempt_at:

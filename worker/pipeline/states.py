@@ -79,13 +79,14 @@ TRANSITIONS: dict[type[StrEnum], dict[Any, frozenset[Any]]] = {
         _F.GONE: frozenset({_F.OK, _F.ERROR}),
     },
     ArticleStatus: {
-        # articles. done → retry | failed: a worker whose claim expired while it was slow
-        # finishing after another (its outcome is recorded last, as it always was)
+        # articles. done | failed → the others: a worker whose claim expired while it was
+        # slow, finishing after another (its outcome is recorded last, as it always was);
+        # never back to processing, which only a claim of a new or due row starts
         _A.NEW: frozenset({_A.PROCESSING}),
         _A.RETRY: frozenset({_A.PROCESSING}),
         _A.PROCESSING: frozenset({_A.DONE, _A.RETRY, _A.FAILED}),
         _A.DONE: frozenset({_A.RETRY, _A.FAILED}),
-        _A.FAILED: frozenset(),
+        _A.FAILED: frozenset({_A.RETRY, _A.DONE}),
     },
     DeliveryStatus: {
         _D.PENDING: frozenset({_D.SENDING, _D.HELD, _D.DISABLED}),

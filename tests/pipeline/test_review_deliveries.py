@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.alerts.test_delivery import Clock, add_alert, make_ctx
+from tests.pipeline.test_deliveries import Clock, add_alert, make_ctx
 from worker import pipeline
 from worker.alerts import RETRY_SCHEDULE
 from worker.store import Delivery, DeliveryAttempt, Digest

@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select, text, update
 
-from tests.alerts.test_delivery import Clock, add_alert, make_ctx, story_text
+from tests.pipeline.test_deliveries import Clock, add_alert, make_ctx, story_text
 from worker import pipeline
-from worker.pipeline import digests as _alerts
+from worker.pipeline import digests
 from worker.store import Alert, Article, Delivery, Digest, Match
 
 CONFIG = """
@@ -138,16 +138,16 @@ def test_an_alert_gathered_into_a_digest_as_it_is_sent_is_not_lost(tmp_path, pos
 
     hold(w)
     clock.now = due + timedelta(seconds=1)
-    _alerts._gather_digests(ctx, clock.now)  # the period's digest, open, with w
+    digests._gather_digests(ctx, clock.now)  # the period's digest, open, with w
     [digest_id] = ctx.sessions().scalars(select(Digest.id)).all()
     hold(x)  # x is held for the same digest just after
 
     paused = _CommitsWhenTold(ctx)
-    gatherer = threading.Thread(target=_alerts._gather_digests, args=(paused, clock.now))
+    gatherer = threading.Thread(target=digests._gather_digests, args=(paused, clock.now))
     gatherer.start()
     assert paused.written.wait(60)
     sent: list[str] = []
-    sender = threading.Thread(target=lambda: sent.append(_alerts._send_digest(ctx, digest_id, clock.now)))
+    sender = threading.Thread(target=lambda: sent.append(digests._send_digest(ctx, digest_id, clock.now)))
     sender.start()
     while sender.is_alive() and not _waiting_on_a_lock(ctx):
         sender.join(0.01)

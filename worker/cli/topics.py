@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from worker.cli._common import missing_config_hint
 from worker.errors import ConfigError, QueryError
@@ -242,6 +241,8 @@ def backtest_cmd(
         return
     if not result.hits:
         return
+    from rich.table import Table
+
     table = Table()
     table.add_column("day")
     table.add_column("alerts", justify="right")

@@ -38,7 +38,7 @@ def worker(
     """Run a Celery worker on the given queues (scale by starting more, on any machine
     that reaches the same Redis and PostgreSQL). Serves Prometheus metrics on
     NEWSRADAR_METRICS_PORT."""
-    from worker.celery_app import app as celery
+    from worker.service.celery_app import app as celery
 
     argv = ["worker", f"--queues={queues}", f"--pool={pool}", f"--loglevel={loglevel}"]
     if concurrency:
@@ -55,7 +55,7 @@ def beat(
 ) -> None:
     """Run beat: sends the tick every NEWSRADAR_TICK_INTERVAL seconds. Safe to run more
     than one: only the holder of the Redis leader lock sends, the others stand by."""
-    from worker.celery_app import app as celery
+    from worker.service.celery_app import app as celery
 
     celery.start(["beat", f"--loglevel={loglevel}"])
 

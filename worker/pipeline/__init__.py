@@ -25,7 +25,7 @@ exactly one module here (docs/architecture.md has the table):
     runner      run_once: every stage in-process
 
 Nothing here imports Celery: the embedded runner (``run_once``) and the Celery tasks
-(``worker/tasks.py``) call the same functions.
+(``worker/service/tasks.py``) call the same functions.
 """
 
 from __future__ import annotations

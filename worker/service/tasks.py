@@ -34,7 +34,6 @@ from kombu.exceptions import OperationalError as KombuOperationalError
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from worker import pipeline
-from worker.celery_app import app
 from worker.config import get_settings
 from worker.errors import ErrorCode, NewsradarError
 from worker.pipeline.states import ArticleStatus, DeliveryStatus
@@ -45,6 +44,7 @@ from worker.service._locks import QueuedMarks, RedisLock
 from worker.service._metrics import record
 from worker.service._redis import key, redis_client
 from worker.service._settings import get_service_settings
+from worker.service.celery_app import app
 
 __all__ = ["deliver", "poll_feed", "process_article", "send_digests", "tick"]
 

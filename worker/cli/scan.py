@@ -55,20 +55,20 @@ def scan(
     index = build_index(cfg)
     rows = []
     for f in _scan_files(paths, recursive):
-        story = clean_page(f.read_bytes(), url=None)
-        doc = Document(title=story.title or "", body=story.text, site=None, lang=story.language)
+        page = clean_page(f.read_bytes(), url=None)
+        doc = Document(title=page.title or "", body=page.text, site=None, lang=page.language)
         matches = index.match(doc)
         rec = {
             "path": str(f),
-            "title": story.title,
-            "published": story.to_dict()["published"],  # a bare date when the page gives no time
+            "title": page.title,
+            "published": page.to_dict()["published"],  # a bare date when the page gives no time
             "matches": [
                 {"topic": m.topic_id, "score": round(m.score, 4), "highlights": m.highlights}
                 for m in matches
             ],
         }
-        if story.status != "ok":
-            rec["status"] = story.status
+        if page.status != "ok":
+            rec["status"] = page.status
         rows.append(rec)
         if as_json:
             sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")

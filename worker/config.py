@@ -263,6 +263,15 @@ class NetworkConfig(_Model):
     allow_private: bool = False
     allowlist: list[str] = Field(default_factory=list)
 
+    @field_validator("allowlist")
+    @classmethod
+    def _entries(cls, v: list[str]) -> list[str]:
+        from worker.sources._policy import parse_allow_entry  # lazy: only configs that have one
+
+        for item in v:
+            parse_allow_entry(item)  # ValueError names the entry and what is wrong
+        return v
+
 
 class RunConfig(_Model):
     interval: float = 60.0

@@ -26,6 +26,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -334,11 +335,35 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="NEWSRADAR_", extra="ignore")
 
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
+    # The database password kept out of the URL (NEWSRADAR_DATABASE_PASSWORD, or a file
+    # such as a Docker secret): any character works, '@', '/' and '#' included, because it
+    # is escaped into the URL here instead of being pasted into it by a shell or compose.
+    database_password: str | None = Field(default=None, repr=False)
+    database_password_file: Path | None = None
     redis_url: str = "redis://127.0.0.1:6379/0"
     config: Path = DEFAULT_CONFIG_PATH
     log_level: str = "INFO"
     metrics_port: int = 9808
+
+    @model_validator(mode="after")
+    def _password_into_url(self) -> Settings:
+        password = self.database_password
+        if password is None and self.database_password_file is not None:
+            try:
+                password = self.database_password_file.read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as exc:
+                raise ValueError(
+                    f"NEWSRADAR_DATABASE_PASSWORD_FILE: cannot read {self.database_password_file}: "
+                    f"{exc.strerror or exc}"
+                ) from None
+        if password:
+            from sqlalchemy.engine import make_url  # lazy: settings load without SQLAlchemy
+
+            url = make_url(self.database_url).set(password=password)
+            self.database_url = url.render_as_string(hide_password=False)
+            self.database_password = password
+        return self
 
 
 def get_settings() -> Settings:

@@ -113,3 +113,50 @@ topics:
     problems = problems_of(text)
     assert any(p.startswith("cfg.yaml:2: feeds[0].url:") for p in problems)
     assert any(p.startswith("cfg.yaml:4: topics[0].query: topic ties:") and "nolist" in p for p in problems)
+
+
+def test_database_password_with_url_characters_is_escaped_into_the_url(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A password with '@', '/', '#' and ':' (which break a pasted URL) reaches the driver
+    whole, from the environment or from a file, and never shows in the settings' repr."""
+    from sqlalchemy.engine import make_url
+
+    from worker.config import Settings
+
+    password = "p@ss/w#rd:x%"
+    monkeypatch.setenv("NEWSRADAR_DATABASE_URL", "postgresql+psycopg://nr@db.internal:5433/news")
+    monkeypatch.setenv("NEWSRADAR_DATABASE_PASSWORD", password)
+    url = make_url(Settings().database_url)
+    assert (url.username, url.password, url.host, url.port, url.database) == \
+        ("nr", password, "db.internal", 5433, "news")
+    assert password not in repr(Settings())
+
+    monkeypatch.delenv("NEWSRADAR_DATABASE_PASSWORD")
+    secret = tmp_path / "pg_password"
+    secret.write_text(password + "\n")
+    monkeypatch.setenv("NEWSRADAR_DATABASE_PASSWORD_FILE", str(secret))
+    assert make_url(Settings().database_url).password == password
+
+    monkeypatch.setenv("NEWSRADAR_DATABASE_PASSWORD_FILE", str(tmp_path / "missing"))
+    with pytest.raises(ValueError, match="NEWSRADAR_DATABASE_PASSWORD_FILE"):
+        Settings()
+
+
+@pytest.mark.postgres
+def test_escaped_password_url_connects(monkeypatch: pytest.MonkeyPatch, postgres_url: str) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from worker.config import Settings
+
+    bare = make_url(postgres_url).set(password=None).render_as_string(hide_password=False)
+    monkeypatch.setenv("NEWSRADAR_DATABASE_URL", bare)
+    monkeypatch.setenv("NEWSRADAR_DATABASE_PASSWORD", "a@b/c#d")
+    engine = create_engine(Settings().database_url)
+    try:
+        with engine.connect() as conn:  # trust auth here: this proves the URL still parses
+            assert conn.execute(text("SELECT current_database()")).scalar() == \
+                make_url(postgres_url).database
+    finally:
+        engine.dispose()

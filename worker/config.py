@@ -27,6 +27,7 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
+    model_validator,
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -264,6 +265,15 @@ class NetworkConfig(_Model):
     allow_private: bool = False
     allowlist: list[str] = Field(default_factory=list)
 
+    @field_validator("allowlist")
+    @classmethod
+    def _entries(cls, v: list[str]) -> list[str]:
+        from worker.sources._policy import parse_allow_entry  # lazy: only configs that have one
+
+        for item in v:
+            parse_allow_entry(item)  # ValueError names the entry and what is wrong
+        return v
+
 
 class RunConfig(_Model):
     interval: float = 60.0
@@ -326,11 +336,35 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="NEWSRADAR_", extra="ignore")
 
-    database_url: str = DEFAULT_DATABASE_URL
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, repr=False)  # may hold a password
+    # The database password kept out of the URL (NEWSRADAR_DATABASE_PASSWORD, or a file
+    # such as a Docker secret): any character works, '@', '/' and '#' included, because it
+    # is escaped into the URL here instead of being pasted into it by a shell or compose.
+    database_password: str | None = Field(default=None, repr=False)
+    database_password_file: Path | None = None
     redis_url: str = "redis://127.0.0.1:6379/0"
     config: Path = DEFAULT_CONFIG_PATH
     log_level: str = "INFO"
     metrics_port: int = 9808
+
+    @model_validator(mode="after")
+    def _password_into_url(self) -> Settings:
+        password = self.database_password
+        if password is None and self.database_password_file is not None:
+            try:
+                password = self.database_password_file.read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as exc:
+                raise ValueError(
+                    f"NEWSRADAR_DATABASE_PASSWORD_FILE: cannot read {self.database_password_file}: "
+                    f"{exc.strerror or exc}"
+                ) from None
+        if password:
+            from sqlalchemy.engine import make_url  # lazy: settings load without SQLAlchemy
+
+            url = make_url(self.database_url).set(password=password)
+            self.database_url = url.render_as_string(hide_password=False)
+            self.database_password = password
+        return self
 
 
 def get_settings() -> Settings:

@@ -87,10 +87,11 @@ class _DeadlineStream(httpcore.NetworkStream):
     """A socket stream whose every read and write is bounded by the fetch deadline."""
 
     def __init__(self, sock: socket.socket, host: str, address: str,
-                 policy: NetworkPolicy) -> None:
+                 policy: NetworkPolicy, port: int | None = None) -> None:
         self._sock = sock
         self._host = host
         self._address = address
+        self._port = port
         self._vetted = policy
 
     def _revet(self) -> None:
@@ -99,9 +100,9 @@ class _DeadlineStream(httpcore.NetworkStream):
         policy = _policy_var.get()
         if policy is None or policy is self._vetted or policy == self._vetted:
             return
-        problem = check_address(self._host, self._address, policy)
+        problem = check_address(self._host, self._address, policy, self._port)
         if problem:
-            raise _blocked(self._host, self._address, problem)
+            raise _blocked(self._host, self._address, problem, self._port)
         self._vetted = policy
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
@@ -144,7 +145,7 @@ class _DeadlineStream(httpcore.NetworkStream):
         except OSError as exc:  # ssl.SSLError is an OSError
             self.close()
             raise httpcore.ConnectError(str(exc)) from exc
-        return _DeadlineStream(tls, self._host, self._address, self._vetted)
+        return _DeadlineStream(tls, self._host, self._address, self._vetted, self._port)
 
     def get_extra_info(self, info: str) -> typing.Any:
         if info == "ssl_object" and isinstance(self._sock, ssl.SSLSocket):
@@ -160,11 +161,13 @@ class _DeadlineStream(httpcore.NetworkStream):
         return None
 
 
-def _blocked(host: str, address: str, problem: str) -> BlockedAddress:
+def _blocked(host: str, address: str, problem: str, port: int | None = None) -> BlockedAddress:
     who = address if _same_ip(host, address) else f"{host} resolves to {address}, which"
+    where = f" (port {port})" if port is not None else ""
+    entry = f"{host}:{port}" if port is not None else host
     return BlockedAddress(
-        f"{who} is not public ({problem}); add it to the network allowlist if this is "
-        "deliberate",
+        f"{who}{where} is not public ({problem}); add {entry!r} to network.allowlist if "
+        "this is deliberate",
         code="blocked_address",
         permanent=True,
     )
@@ -203,9 +206,9 @@ class _GuardedBackend(httpcore.NetworkBackend):
         policy = _policy_var.get() or self._default_policy
         addresses = _resolve(policy, host, port, timeout)
         for address in addresses:  # every address, not just the one we would use
-            problem = check_address(host, address, policy)
+            problem = check_address(host, address, policy, port)
             if problem:
-                raise _blocked(host, address, problem)
+                raise _blocked(host, address, problem, port)
         last_error: OSError | None = None
         for address in addresses:
             try:
@@ -223,7 +226,7 @@ class _GuardedBackend(httpcore.NetworkBackend):
             for option in socket_options or ():
                 sock.setsockopt(*option)
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            return _DeadlineStream(sock, host, address, policy)
+            return _DeadlineStream(sock, host, address, policy, port)
         if isinstance(last_error, socket.timeout):
             raise httpcore.ConnectTimeout(f"connect to {host}:{port} timed out")
         raise httpcore.ConnectError(f"cannot connect to {host}:{port}: {last_error}")

@@ -21,7 +21,9 @@ __all__ = [
     "FetchLimits",
     "NetworkPolicy",
     "Resolver",
+    "AllowEntry",
     "address_problem",
+    "parse_allow_entry",
     "system_resolver",
 ]
 
@@ -44,34 +46,82 @@ class FetchLimits:
 
 
 @dataclass(frozen=True)
+class AllowEntry:
+    """One parsed allowlist entry: a CIDR or a host name, optionally limited to one port."""
+
+    network: ipaddress.IPv4Network | ipaddress.IPv6Network | None
+    name: str | None
+    port: int | None
+
+    def allows_port(self, port: int | None) -> bool:
+        return self.port is None or self.port == port
+
+
+def parse_allow_entry(item: str) -> AllowEntry:
+    """Parse ``"127.0.0.1/32"``, ``"localhost"``, ``"127.0.0.1:8080"``, ``"[::1]:8080"``,
+    ``"10.0.0.0/8:443"`` or ``"feeds.internal:8080"``. Raises ValueError with the reason."""
+    text = item.strip()
+    if not text:
+        raise ValueError("empty allowlist entry")
+    port: int | None = None
+    body = text
+    if text.startswith("["):  # [v6] or [v6]:port or [v6/len]:port
+        close = text.find("]")
+        if close < 0:
+            raise ValueError(f"{item!r}: '[' without ']'")
+        body, rest = text[1:close], text[close + 1:]
+        if rest:
+            if not rest.startswith(":") or not rest[1:].isdigit():
+                raise ValueError(f"{item!r}: expected ':PORT' after ']'")
+            port = int(rest[1:])
+    elif text.count(":") == 1:  # host:port or v4[/len]:port (a bare IPv6 has several colons)
+        body, _, port_text = text.partition(":")
+        if not port_text.isdigit():
+            raise ValueError(f"{item!r}: the port after ':' must be a number")
+        port = int(port_text)
+    if port is not None and not 0 < port < 65536:
+        raise ValueError(f"{item!r}: port {port} is out of range 1-65535")
+    try:
+        return AllowEntry(ipaddress.ip_network(body, strict=False), None, port)
+    except ValueError:
+        pass
+    name = body.rstrip(".").lower()
+    if not name or any(c in name for c in "/ @?#"):
+        raise ValueError(f"{item!r}: not a CIDR, an IP address or a host name")
+    return AllowEntry(None, name, port)
+
+
+@dataclass(frozen=True)
 class NetworkPolicy:
     """Where fetches may go. ``allowlist`` entries are CIDRs ("127.0.0.1/32") or host
-    names ("localhost"); a listed name is allowed whatever it resolves to, a listed CIDR
-    allows addresses inside it whatever name led there. ``resolver`` replaces DNS
-    (tests, or a deliberate local resolver); by default the system resolver is used."""
+    names ("localhost"), each optionally limited to one port ("127.0.0.1:8080",
+    "[::1]:8080", "feeds.internal:8443"); a listed name is allowed whatever it resolves
+    to, a listed CIDR allows addresses inside it whatever name led there. An entry
+    without a port opens every port of that address: prefer host:port for loopback.
+    ``resolver`` replaces DNS (tests, or a deliberate local resolver); by default the
+    system resolver is used."""
 
     allow_private: bool = False
     allowlist: tuple[str, ...] = ()
     schemes: tuple[str, ...] = ("http", "https")
     resolver: Resolver | None = field(default=None, compare=False, repr=False)
 
-    def networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
-        nets = []
+    def entries(self) -> list[AllowEntry]:
+        out = []
         for item in self.allowlist:
             try:
-                nets.append(ipaddress.ip_network(item.strip(), strict=False))
+                out.append(parse_allow_entry(item))
             except ValueError:
-                continue  # a host name, handled by names()
-        return nets
+                continue  # config validation reports these; an unparsable entry allows nothing
+        return out
+
+    def networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """The CIDRs allowed on every port."""
+        return [e.network for e in self.entries() if e.network is not None and e.port is None]
 
     def names(self) -> frozenset[str]:
-        out = set()
-        for item in self.allowlist:
-            try:
-                ipaddress.ip_network(item.strip(), strict=False)
-            except ValueError:
-                out.add(item.strip().rstrip(".").lower())
-        return frozenset(out)
+        """The host names allowed on every port."""
+        return frozenset(e.name for e in self.entries() if e.name is not None and e.port is None)
 
     def resolve(self, host: str, port: int) -> list[str]:
         return (self.resolver or system_resolver)(host, port)
@@ -170,20 +220,26 @@ def _embedded_v4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
     return None
 
 
-def check_address(host: str, address: str, policy: NetworkPolicy) -> str | None:
-    """None if connecting to ``address`` (resolved from ``host``) is allowed, else why not."""
+def check_address(host: str, address: str, policy: NetworkPolicy,
+                  port: int | None = None) -> str | None:
+    """None if connecting to ``address`` (resolved from ``host``) on ``port`` is allowed,
+    else why not. Allowlist entries limited to a port allow only that port."""
     if policy.allow_private:
-        return None
-    if host.rstrip(".").lower() in policy.names():
         return None
     problem = address_problem(address)
     if problem is None:
         return None
+    name = host.rstrip(".").lower()
     try:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
-        return problem
-    for net in policy.networks():
-        if ip.version == net.version and ip in net:
+        ip = None
+    for entry in policy.entries():
+        if not entry.allows_port(port):
+            continue
+        if entry.name is not None and entry.name == name:
+            return None
+        if entry.network is not None and ip is not None and ip.version == entry.network.version \
+                and ip in entry.network:
             return None
     return problem

@@ -85,24 +85,25 @@ def _markup(target: Any, wanted: str) -> Markup:
     return first if first in ("text", "markdown", "html") else "text"  # type: ignore[return-value]
 
 
-def _outcome(result: Any) -> tuple[str, bool, str]:
-    """(code, permanent, detail) for one target's failed result."""
+def _outcome(result: Any) -> tuple[str, bool, str, int | None]:
+    """(code, permanent, detail, HTTP status) for one target's failed result."""
     logs = [entry.message for entry in result.logs()]
     status = str(getattr(result.status, "name", result.status))
     if status == "TIMEOUT":
-        return "timeout", False, "timed out"
+        return "timeout", False, "timed out", None
     codes = [int(c) for line in logs for c in _STATUS.findall(line)]
     detail = logs[-1] if logs else "the target did not accept the message"
     if codes:
         code = codes[-1]
+        shown = f"HTTP {code}: {detail}"
         if code in _PERMANENT_STATUS:
-            return "http_4xx", True, f"HTTP {code}: {detail}"
+            return "http_4xx", True, shown, code
         if code == 429:
-            return "rate_limited", False, f"HTTP {code}: {detail}"
+            return "rate_limited", False, shown, code
         if code >= 500:
-            return "http_5xx", False, f"HTTP {code}: {detail}"
-        return "http_4xx", False, f"HTTP {code}: {detail}"
-    return "network", False, detail
+            return "http_5xx", False, shown, code
+        return "http_4xx", False, shown, code
+    return "network", False, detail, None
 
 
 class AppriseChannel:
@@ -146,7 +147,8 @@ class AppriseChannel:
         where = f"apprise channel {self.name}"
         if not self._urls:
             raise DeliveryError(f"{where}: no URL (set urls, urls_env or urls_file)", code="no_urls")
-        failures: list[tuple[str, bool, str]] = []
+        failures: list[tuple[str, bool, str, int | None]] = []
+        accepted: list[tuple[str, int]] = []
         for i, target, shown in self._targets(where):
             key = (message.message_id, i)
             with self._lock:
@@ -162,18 +164,23 @@ class AppriseChannel:
             result = manager.notify(body=chat.body, title=chat.title, body_format=chat.markup,
                                     timeout=self.timeout * 2)
             if result:
-                with self._lock:
-                    self._accepted[key] = None
-                    while len(self._accepted) > _REMEMBER:
-                        self._accepted.popitem(last=False)
+                accepted.append(key)
                 continue
             results = list(result) or [result]
-            code, permanent, detail = _outcome(results[0])
-            failures.append((code, permanent, f"{shown}: {detail}"))
-        if not failures:
-            return
+            code, permanent, detail, status = _outcome(results[0])
+            failures.append((code, permanent, f"{shown}: {detail}", status))
+        with self._lock:
+            if not failures:
+                # Sent everywhere: forget it (only a retry after a partial failure asks).
+                for i in range(len(self._urls)):
+                    self._accepted.pop((message.message_id, i), None)
+                return
+            for key in accepted:
+                self._accepted[key] = None
+            while len(self._accepted) > _REMEMBER:
+                self._accepted.popitem(last=False)
         # Retry if any target can still take it; permanent only when all refuse for good.
-        permanent = all(p for _, p, _ in failures)
-        code = next((c for c, p, _ in failures if p == permanent), failures[0][0])
-        raise DeliveryError(f"{where}: " + "; ".join(d for _, _, d in failures),
-                            code=code, permanent=permanent)
+        permanent = all(f[1] for f in failures)
+        first = next(f for f in failures if f[1] == permanent)
+        raise DeliveryError(f"{where}: " + "; ".join(f[2] for f in failures),
+                            code=first[0], permanent=permanent, status_code=first[3])

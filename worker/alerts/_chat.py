@@ -19,7 +19,7 @@ from datetime import datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from worker.alerts.message import AlertMessage, DigestMessage, Message, Snippet
+from worker.alerts.message import AlertMessage, DigestMessage, Message, Snippet, SystemMessage
 
 __all__ = ["ChatMessage", "Markup", "chat_message"]
 
@@ -134,13 +134,10 @@ def _digest_body(m: DigestMessage, w: _Writer, limit: int, tz: ZoneInfo) -> str:
     return "\n".join(kept)
 
 
-def _system_body(m: Message, w: _Writer, limit: int) -> str:
-    lines = [w.text(getattr(m, "detail", ""))]
-    url = getattr(m, "feed_url", None)
-    if url:
-        lines.append(w.link(url, url))
-    if getattr(m, "last_error", None):
-        lines.append(w.text(f"Last error: {m.last_error}"))  # type: ignore[union-attr]
+def _system_body(m: SystemMessage, w: _Writer, limit: int) -> str:
+    lines = [w.text(m.detail), w.link(m.feed_url, m.feed_url)]
+    if m.last_error:
+        lines.append(w.text(f"Last error: {m.last_error}"))
     return _fit(lines, limit) or _truncate(lines[0], limit)
 
 
@@ -168,7 +165,9 @@ def chat_message(
         limit = int(body_maxlen * _SLACK) - len(title) - 1
         lead: list[str] = []
     else:
-        lead = [w.bold(_truncate(title, 250))]
+        # The body's first line links the headline: the topic alone is enough above it.
+        head = message.topic_name if isinstance(message, AlertMessage) else title
+        lead = [w.bold(_truncate(head, 250))]
         limit = int(body_maxlen * _SLACK) - len(lead[0]) - 1
         title = ""
     limit = max(limit, 80)
@@ -176,6 +175,8 @@ def chat_message(
         body = _alert_body(message, w, limit, tz)
     elif isinstance(message, DigestMessage):
         body = _digest_body(message, w, limit, tz)
-    else:
+    elif isinstance(message, SystemMessage):
         body = _system_body(message, w, limit)
+    else:  # pragma: no cover - Message is a closed union
+        raise TypeError(f"cannot format {type(message).__name__}")
     return ChatMessage(title, "\n".join([*lead, body]), markup)

@@ -287,3 +287,20 @@ def test_outbox_digest_is_one_message_one_line_per_story(tmp_path, chat_server):
     assert payload["title"] == "Daily topic: 3 new stories"
     lines = payload["message"].splitlines()
     assert len(lines) == 3 and all(x.startswith("• [Story d") for x in lines)
+
+
+def test_send_test_works_for_any_channel(receiver, secret_env, loopback_policy, smtp_server, tmp_path):
+    cfg = parse_config(f"""
+channels:
+  hook: {{type: webhook, url: "{receiver.url}", secret_env: {secret_env}, timeout: 5}}
+  mail: {{type: email, to: [desk@example.org], host: 127.0.0.1, port: {smtp_server.port}}}
+  log: {{type: jsonl, path: "{tmp_path / 'a.jsonl'}"}}
+""")
+    channels = build_channels(cfg.channels, network=loopback_policy)
+    assert [send_test(channels[n]).line() for n in ("hook", "mail", "log")] == [
+        "hook: sent", "mail: sent", "log: sent"]
+    assert receiver.received[0]["payload"]["topic"]["name"] == "newsradar test"  # signature verified
+    assert len(smtp_server.inbox.messages) == 1
+    receiver.script = [(410, {})]
+    outcome = send_test(channels["hook"])
+    assert (outcome.ok, outcome.code, outcome.permanent) == (False, "gone", True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,6 +36,7 @@ class ChatServer:
     script: list[int] = field(default_factory=list)
     requests: list[dict] = field(default_factory=list)  # every request, whatever the answer
     accepted: list[dict] = field(default_factory=list)  # those answered 2xx
+    delay: float = 0.0  # seconds before answering
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def json(self, i: int = -1) -> dict:
@@ -48,6 +50,7 @@ def chat_server() -> Iterator[ChatServer]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            time.sleep(state.delay)
             req = {"path": self.path, "headers": {k.lower(): v for k, v in self.headers.items()},
                    "body": body}
             with state.lock:
@@ -132,6 +135,16 @@ def test_unreachable_target_is_retried_and_bad_url_is_permanent():
     with pytest.raises(DeliveryError) as err:
         AppriseChannel("chat", urls=["nosuchservice://x"]).send(alert_message("chat"))
     assert (err.value.code, err.value.permanent) == ("bad_url", True)
+
+
+def test_slow_target_times_out_within_the_channel_timeout_and_is_retried(chat_server):
+    chat_server.delay = 3.0
+    channel = AppriseChannel("chat", urls=[f"json://{chat_server.url}/hook"], timeout=1)
+    started = time.monotonic()
+    with pytest.raises(DeliveryError) as err:
+        channel.send(alert_message("chat"))
+    assert time.monotonic() - started < 2.5  # not Apprise's default, not the server's 3 s
+    assert not err.value.permanent and err.value.code in ("network", "timeout")
 
 
 def test_two_targets_retry_sends_only_to_the_one_that_failed(chat_server):

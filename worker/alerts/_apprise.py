@@ -67,6 +67,9 @@ def apprise_target(url: str, *, timeout: float = 10.0) -> Any | None:
     if target is None:
         return None
     target.retry = 0  # a ?retry=N in the URL would multiply our own retries
+    # The channel's timeout for each request (Apprise's own default is 4 s).
+    target.socket_read_timeout = timeout
+    target.socket_connect_timeout = min(timeout, 10.0)
     target.overflow_mode = apprise.common.OverflowMode.TRUNCATE
     return target
 

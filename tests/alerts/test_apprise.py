@@ -317,3 +317,20 @@ channels:
     receiver.script = [(410, {})]
     outcome = send_test(channels["hook"])
     assert (outcome.ok, outcome.code, outcome.permanent) == (False, "gone", True)
+
+
+def test_channel_examples_in_the_docs_parse_and_build(monkeypatch, tmp_path):
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "alerts.md").read_text(encoding="utf-8")
+    blocks = [b for b in re.findall(r"```yaml\n(.*?)```", doc, re.S)
+              if "type: apprise" in b or "type: feedfile" in b]
+    assert len(blocks) == 2
+    monkeypatch.setenv("NEWSRADAR_SLACK_URL", "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#news")
+    secret_file = tmp_path / "telegram-url"
+    secret_file.write_text("tgram://123456789:AAHabcdefghijklmnop/-1001234567890\n")
+    for block in blocks:
+        block = block.replace("/run/secrets/telegram-url", str(secret_file))
+        channels = build_channels(parse_config(block).channels)
+        assert channels and all(hasattr(c, "send") for c in channels.values())

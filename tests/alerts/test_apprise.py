@@ -173,6 +173,17 @@ def test_secret_urls_from_env_are_redacted(chat_server, monkeypatch):
     assert chat_server.accepted[0]["headers"]["authorization"].startswith("Basic ")
 
 
+def test_a_token_in_the_path_of_a_secret_url_is_redacted_too(chat_server, monkeypatch):
+    token = "T0k3nInThePath9f8e"
+    monkeypatch.setenv("NR_TEST_CHAT_URLS", f"json://{chat_server.url}/hooks/{token}")
+    cfg = parse_config("channels: {chat: {type: apprise, urls_env: NR_TEST_CHAT_URLS, timeout: 5}}")
+    chat_server.script = [500]
+    outcome = send_test(build_channels(cfg.channels)["chat"])
+    assert not outcome.ok and "URL #1 (json://…): HTTP 500" in outcome.line()
+    assert token not in outcome.line() and token not in redact(f"POST /hooks/{token} failed")
+    assert chat_server.requests[0]["path"] == f"/hooks/{token}"  # sent to the real URL
+
+
 def test_no_urls_is_retried_until_configured():
     cfg = parse_config("channels: {chat: {type: apprise, urls_env: NR_TEST_UNSET_VARIABLE}}")
     outcome = send_test(build_channels(cfg.channels)["chat"])

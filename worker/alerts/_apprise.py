@@ -142,14 +142,22 @@ class AppriseChannel:
                 raise DeliveryError(f"{where}: URL #{i + 1} ({shown}) is not an Apprise URL "
                                     "Apprise understands (see the Apprise wiki for the syntax)",
                                     code="bad_url", permanent=True)
-            # the privacy form hides tokens; its query string is Apprise's defaults, noise here
-            out.append((i, target, target.url(privacy=True).split("?", 1)[0]))
+            if isinstance(url, Secret):
+                # Apprise's privacy form still shows some tokens (a json:// path): name
+                # a secret URL by its place and service only.
+                shown = f"URL #{i + 1} ({raw.split('://', 1)[0]}://…)"
+            else:
+                # the query string is Apprise's defaults: noise here
+                shown = target.url(privacy=True).split("?", 1)[0]
+            out.append((i, target, shown))
         return out
 
     def send(self, message: Message) -> None:
         where = f"apprise channel {self.name}"
         if not self._urls:
             raise DeliveryError(f"{where}: no URL (set urls, urls_env or urls_file)", code="no_urls")
+        import apprise
+
         failures: list[tuple[str, bool, str, int | None]] = []
         accepted: list[tuple[str, int]] = []
         for i, target, shown in self._targets(where):
@@ -160,8 +168,6 @@ class AppriseChannel:
             chat = chat_message(message, _markup(target, self.format),
                                 body_maxlen=int(target.body_maxlen),
                                 title_maxlen=int(target.title_maxlen), timezone=self.timezone)
-            import apprise
-
             manager = apprise.Apprise(asset=target.asset)
             manager.add(target)
             result = manager.notify(body=chat.body, title=chat.title, body_format=chat.markup,

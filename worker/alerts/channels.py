@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import threading
 from dataclasses import dataclass
@@ -87,10 +88,23 @@ def build_chat_channel(name: str, cfg: object) -> Channel | None:
         secret_urls = []
         for url in (secret.get().replace(",", " ").split() if secret else []):
             register_secret(url)
+            for part in _token_parts(url):
+                register_secret(part)
             secret_urls.append(Secret(url))
         return AppriseChannel(name, urls=cfg.urls, secret_urls=secret_urls, timeout=cfg.timeout,
                               format=cfg.format, timezone=cfg.timezone)
     return None
+
+
+_URL_PARTS = re.compile(r"[/:@?&=#,]+")
+
+
+def _token_parts(url: str) -> list[str]:
+    """The pieces of a secret URL that look like tokens (8+ characters with a digit, not
+    a host name), so that a target or Apprise naming one piece alone still hides it."""
+    rest = url.split("://", 1)[-1]
+    return [p for p in _URL_PARTS.split(rest)
+            if len(p) >= 8 and any(c.isdigit() for c in p) and "." not in p]
 
 
 @dataclass(frozen=True)

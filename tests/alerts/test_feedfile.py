@@ -102,3 +102,23 @@ channels: {{feed: {{type: feedfile, path: "{tmp_path / 'feeds'}", formats: [atom
     assert [r.status for r in [pipeline.deliver(ctx, d) for d in pipeline.due_deliveries(ctx)]] == ["sent", "sent"]
     atom = _parse(tmp_path / "feeds" / "war.atom")
     assert sorted(e.link for e in atom.entries) == ["https://example.com/one", "https://example.com/two"]
+
+
+def _write_many(path: str, start: int) -> None:
+    channel = FeedFileChannel("feed", path, max_entries=100)
+    for i in range(start, start + 10):
+        channel.send(alert_message("feed", alert_id=i, title=f"Story {i}"))
+
+
+def test_worker_processes_sharing_the_directory_lose_no_entry(tmp_path):
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_write_many, args=(str(tmp_path), n * 10)) for n in range(3)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    assert [p.exitcode for p in procs] == [0, 0, 0]
+    atom = _parse(tmp_path / "korea-armistice.atom")
+    assert len(atom.entries) == 30

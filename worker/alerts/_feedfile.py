@@ -5,7 +5,8 @@
 
 The channel keeps ``<topic>.json`` (JSON Feed 1.1) as its record of the newest
 ``max_entries`` entries and rewrites ``<topic>.atom`` from it; both are replaced
-atomically (write, fsync, rename), so a reader never sees half a file. An entry's id
+atomically (write, fsync, rename), so a reader never sees half a file, under a lock
+file in the directory, so that several worker processes can share it. An entry's id
 is the message id, so a retried send replaces its entry instead of adding a second.
 A digest is one entry listing its stories; feed-health notices go to
 ``_feed_health.*``.
@@ -18,6 +19,8 @@ import os
 import re
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +28,11 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from worker.alerts._chat import chat_message
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: the thread lock alone
+    fcntl = None  # type: ignore[assignment]
 from worker.alerts.message import AlertMessage, Message
 from worker.errors import DeliveryError
 
@@ -143,8 +151,22 @@ def _write_atomic(path: Path, text: str) -> None:
         raise
 
 
+@contextmanager
+def _dir_lock(directory: Path) -> Iterator[None]:
+    """Across processes (service workers sharing a volume): an advisory lock on
+    ``directory/.lock`` around each read-modify-write."""
+    with open(directory / ".lock", "a+b") as fh:
+        if fcntl is not None:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            if fcntl is not None:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
 class FeedFileChannel:
-    # One lock per process: two sends to one topic read-modify-write the same file.
+    # Within a process a thread lock (flock is per open file, not per thread).
     _lock = threading.Lock()
 
     def __init__(self, name: str, path: str | os.PathLike[str], *,
@@ -182,8 +204,8 @@ class FeedFileChannel:
         entry = entry_for(message, now=self._clock())
         title = f"{self.title}: {message.topic_name}"
         try:
-            with self._lock:
-                self.path.mkdir(parents=True, exist_ok=True)
+            self.path.mkdir(parents=True, exist_ok=True)
+            with self._lock, _dir_lock(self.path):
                 feed = self._read(topic_id, title)
                 feed.entries = [entry, *(e for e in feed.entries if e.id != entry.id)]
                 feed.entries.sort(key=lambda e: e.published, reverse=True)

@@ -17,9 +17,73 @@ the library is called, with ``raise ... from exc``.
 
 ``permanent`` says whether trying again can help; ``retry_after`` (seconds) carries a
 server's ``Retry-After`` so that the retry policy can honour it.
+
+Every ``code`` is an ``ErrorCode`` (a ``StrEnum``: the stored values are the same
+strings as ever); ``error_code(exc)`` maps any exception to one, the only place an
+exception becomes a code.
 """
 
 from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """The stable error codes stored on feeds (``last_error_code``), articles
+    (``error_code``) and deliveries (``last_error_code``), and used in metrics."""
+
+    # any error, by family (the class defaults)
+    ERROR = "error"
+    CONFIG = "config"
+    NETWORK = "network"
+    FEED_PARSE = "feed_parse"
+    EXTRACT = "extract"
+    QUERY = "query"
+    DELIVERY = "delivery"
+    # fetching: the address and the URL
+    BAD_URL = "bad_url"
+    BAD_SCHEME = "bad_scheme"
+    BLOCKED_ADDRESS = "blocked_address"
+    # fetching: transport
+    TIMEOUT = "timeout"
+    TLS = "tls"
+    TOO_LARGE = "too_large"
+    TOO_MANY_REDIRECTS = "too_many_redirects"
+    # HTTP status (fetching and webhooks)
+    NOT_FOUND = "not_found"
+    GONE = "gone"
+    RATE_LIMITED = "rate_limited"
+    HTTP_4XX = "http_4xx"
+    HTTP_5XX = "http_5xx"
+    REDIRECT = "redirect"
+    # what came back
+    BAD_CONTENT_TYPE = "bad_content_type"
+    EMPTY = "empty"
+    NO_BODY = "no_body"
+    # feed parsing
+    NOT_A_FEED = "not_a_feed"
+    BAD_XML = "bad_xml"
+    BAD_JSON = "bad_json"
+    TRUNCATED = "truncated"
+    DOCTYPE_REFUSED = "doctype_refused"
+    ENTITY_BOMB = "entity_bomb"
+    # delivery
+    NO_CHANNEL = "no_channel"
+    NO_SECRET = "no_secret"
+    NO_URLS = "no_urls"  # an Apprise channel whose urls_env/urls_file gives no URL
+    BAD_SECRET = "bad_secret"
+    TEMPLATE = "template"
+    SMTP = "smtp"
+    SMTP_AUTH = "smtp_auth"
+    SMTP_RECIPIENTS = "smtp_recipients"
+    SMTP_REJECTED = "smtp_rejected"
+    SMTP_BUSY = "smtp_busy"
+    IO = "io"
+    MISSING = "missing"
+    # the worker itself
+    CRASHED = "crashed"
+    INTERNAL = "internal"
+    INFRASTRUCTURE = "infrastructure"
 
 
 def short_message(exc: BaseException, limit: int = 1000) -> str:
@@ -32,21 +96,21 @@ def short_message(exc: BaseException, limit: int = 1000) -> str:
 class NewsradarError(Exception):
     """Base of every error newsradar raises on purpose."""
 
-    code: str = "error"
+    code: ErrorCode = ErrorCode.ERROR
     permanent: bool = False
 
     def __init__(
         self,
         message: str,
         *,
-        code: str | None = None,
+        code: ErrorCode | str | None = None,
         permanent: bool | None = None,
         retry_after: float | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:
-            self.code = code
+            self.code = ErrorCode(code)  # an unknown code is a bug: fail where it is raised
         if permanent is not None:
             self.permanent = permanent
         self.retry_after = retry_after
@@ -59,7 +123,7 @@ class ConfigError(NewsradarError):
     """The configuration is invalid. ``problems`` lists every problem found, each a line
     naming the file, the key path (and line where known) and what was expected."""
 
-    code = "config"
+    code = ErrorCode.CONFIG
     permanent = True
 
     def __init__(self, problems: list[str], *, source: str | None = None) -> None:
@@ -74,14 +138,14 @@ class FetchError(NewsradarError):
     blocked_address, bad_scheme, bad_url, too_large, too_many_redirects, not_found,
     gone, http_4xx, rate_limited, http_5xx, bad_content_type, empty."""
 
-    code = "network"
+    code = ErrorCode.NETWORK
 
     def __init__(
         self,
         message: str,
         *,
         url: str | None = None,
-        code: str | None = None,
+        code: ErrorCode | str | None = None,
         permanent: bool | None = None,
         retry_after: float | None = None,
         status_code: int | None = None,
@@ -92,19 +156,19 @@ class FetchError(NewsradarError):
 
 
 class FeedParseError(NewsradarError):
-    code = "feed_parse"
+    code = ErrorCode.FEED_PARSE
     permanent = True
 
 
 class ExtractError(NewsradarError):
-    code = "extract"
+    code = ErrorCode.EXTRACT
     permanent = True
 
 
 class QueryError(NewsradarError):
     """A query that does not parse. ``column`` is 1-based into the query text."""
 
-    code = "query"
+    code = ErrorCode.QUERY
     permanent = True
 
     def __init__(self, message: str, *, column: int | None = None, topic: str | None = None):
@@ -126,16 +190,31 @@ class QueryError(NewsradarError):
 
 
 class DeliveryError(NewsradarError):
-    code = "delivery"
+    code = ErrorCode.DELIVERY
 
     def __init__(
         self,
         message: str,
         *,
-        code: str | None = None,
+        code: ErrorCode | str | None = None,
         permanent: bool | None = None,
         retry_after: float | None = None,
         status_code: int | None = None,
     ) -> None:
         super().__init__(message, code=code, permanent=permanent, retry_after=retry_after)
         self.status_code = status_code
+
+
+def error_code(exc: BaseException | None) -> ErrorCode:
+    """The code to store for ``exc``: its own for a ``NewsradarError``, ``internal`` for
+    anything else (a bug or a library surprise)."""
+    if isinstance(exc, NewsradarError):
+        return ErrorCode(exc.code)  # a subclass may name its default as a plain string
+    return ErrorCode.INTERNAL
+
+
+def as_newsradar_error(exc: BaseException) -> NewsradarError:
+    """``exc`` itself if it is ours, else an ``internal`` error carrying its message."""
+    if isinstance(exc, NewsradarError):
+        return exc
+    return NewsradarError(short_message(exc), code=ErrorCode.INTERNAL)

@@ -36,7 +36,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from worker import pipeline
 from worker.celery_app import app
 from worker.config import get_settings
-from worker.errors import NewsradarError
+from worker.errors import ErrorCode, NewsradarError
 from worker.retry import RetryPolicy, should_retry
 from worker.service._context import holder
 from worker.service._health import LAST_TICK_KEY
@@ -133,7 +133,7 @@ def _stage(task: Task, kind: str, row_id: int) -> Iterator[_StageState]:
     except _INFRA_ERRORS as exc:
         attempt = task.request.retries + 1
         delay = should_retry(
-            NewsradarError(str(exc), code="infrastructure", permanent=False), attempt, policy=INFRA_POLICY
+            NewsradarError(str(exc), code=ErrorCode.INFRASTRUCTURE, permanent=False), attempt, policy=INFRA_POLICY
         )
         if delay is None:
             log.error("%s %s: giving up after %s attempts, left to the sweep: %s", kind, row_id, attempt, exc)

@@ -17,7 +17,7 @@ from tests.helpers.httpserver import LocalServer, Route
 from tests.seedsite import rss
 from worker import pipeline
 from worker.alerts import build_channels
-from worker.alerts.commands import app as alerts_app
+from worker.cli.alerts import app as alerts_app
 from worker.config import get_settings, parse_config
 from worker.sources import NetworkPolicy
 from worker.store import Alert, Article, ChannelState, Delivery, DeliveryAttempt, Digest, Match

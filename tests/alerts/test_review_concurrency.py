@@ -13,7 +13,7 @@ from sqlalchemy import func, select, text, update
 
 from tests.alerts.test_delivery import Clock, add_alert, make_ctx, story_text
 from worker import pipeline
-from worker.alerts import outbox as _alerts
+from worker.pipeline import digests as _alerts
 from worker.store import Alert, Article, Delivery, Digest, Match
 
 CONFIG = """

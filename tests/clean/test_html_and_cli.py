@@ -9,7 +9,7 @@ import typer
 from typer.testing import CliRunner
 
 from worker.clean import clean_page
-from worker.clean.commands import app
+from worker.cli.clean import app
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 PARA = ("The regional parliament approved the new water law on Thursday after a debate that "

@@ -22,7 +22,7 @@ from worker.pipeline import (
 )
 from worker.store import Article, Feed
 from worker.store.rows import claim
-from worker.topics import Document, Match, Topic, TopicIndex
+from worker.topics import Document, Topic, TopicIndex, TopicMatch
 
 
 def test_a_json_feed_with_a_lone_surrogate_escape_does_not_stop_the_run(tmp_path: Path) -> None:
@@ -63,7 +63,7 @@ class _IndexWithABug(TopicIndex):
     """The configured topics, with a matcher that fails on one story (a stand-in for
     any bug between the cleaned story and the committed outbox)."""
 
-    def match(self, doc: Document) -> list[Match]:
+    def match(self, doc: Document) -> list[TopicMatch]:
         if "troops" in doc.body:
             raise RuntimeError("matcher bug")
         return super().match(doc)

@@ -88,7 +88,7 @@ def test_end_to_end_20_feeds_200_pages(tmp_path: Path, private_redis: PrivateRed
 
             # `newsradar health`: database, Redis, a recent tick, queue depths
             health = subprocess.run(
-                [sys.executable, "-m", "worker.service.commands", "health", "--json"],
+                [sys.executable, "-m", "worker.cli.service", "health", "--json"],
                 env=env, capture_output=True, text=True, timeout=60, check=False,
             )
             report = json.loads(health.stdout)
@@ -102,7 +102,7 @@ def test_end_to_end_20_feeds_200_pages(tmp_path: Path, private_redis: PrivateRed
             worker.stop()
         # with beat and the worker gone, health says so: the tick ages
         health = subprocess.run(
-            [sys.executable, "-m", "worker.service.commands", "health"],
+            [sys.executable, "-m", "worker.cli.service", "health"],
             env={**env, "NEWSRADAR_MAX_TICK_AGE": "0.01"}, capture_output=True, text=True, timeout=60, check=False,
         )
         assert health.returncode == 1 and "FAIL beat" in health.stdout

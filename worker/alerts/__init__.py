@@ -1,6 +1,6 @@
-"""Alerts: the messages, their rendering, the channels that send them, and the
-delivery policy (instant, digest, throttle, quiet hours), retry schedule, story
-clustering (SimHash) and feed-health rules the pipeline applies.
+"""Alerts, a library with no database: the messages, their rendering, the channels that
+send them, and the delivery policy (instant, digest, throttle, quiet hours), retry
+schedule, story fingerprints (SimHash) and feed-health rules the pipeline applies.
 
     build_channels(config.channels, network=policy)   channel objects by name
     channel.send(message)                              returns, or raises DeliveryError
@@ -9,8 +9,8 @@ clustering (SimHash) and feed-health rules the pipeline applies.
     retry_delay(attempts, error)                       next wait, or None: dead
     simhash(text), hamming(a, b), STORY_THRESHOLD      near-duplicate stories
 
-The database side (outbox, delivery, digests, feed health) is in ``worker.alerts.outbox``
-and is called from ``worker.pipeline``. Documented for users in docs/alerts.md.
+The database side (stories, outbox, deliveries, digests, feed health) is in
+``worker.pipeline``, which calls these. Documented for users in docs/alerts.md.
 """
 
 from __future__ import annotations

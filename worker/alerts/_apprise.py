@@ -34,7 +34,7 @@ from typing import Any
 from worker.alerts._chat import Markup, chat_message
 from worker.alerts.message import Message
 from worker.config import Secret
-from worker.errors import DeliveryError
+from worker.errors import DeliveryError, ErrorCode
 
 __all__ = ["AppriseChannel", "apprise_target"]
 
@@ -88,25 +88,25 @@ def _markup(target: Any, wanted: str) -> Markup:
     return first if first in ("text", "markdown", "html") else "text"  # type: ignore[return-value]
 
 
-def _outcome(result: Any) -> tuple[str, bool, str, int | None]:
+def _outcome(result: Any) -> tuple[ErrorCode, bool, str, int | None]:
     """(code, permanent, detail, HTTP status) for one target's failed result."""
     logs = [entry.message for entry in result.logs()]
     status = str(getattr(result.status, "name", result.status))
     if status == "TIMEOUT":
-        return "timeout", False, "timed out", None
+        return ErrorCode.TIMEOUT, False, "timed out", None
     codes = [int(c) for line in logs for c in _STATUS.findall(line)]
     detail = logs[-1] if logs else "the target did not accept the message"
     if codes:
         code = codes[-1]
         shown = f"HTTP {code}: {detail}"
         if code in _PERMANENT_STATUS:
-            return "http_4xx", True, shown, code
+            return ErrorCode.HTTP_4XX, True, shown, code
         if code == 429:
-            return "rate_limited", False, shown, code
+            return ErrorCode.RATE_LIMITED, False, shown, code
         if code >= 500:
-            return "http_5xx", False, shown, code
-        return "http_4xx", False, shown, code
-    return "network", False, detail, None
+            return ErrorCode.HTTP_5XX, False, shown, code
+        return ErrorCode.HTTP_4XX, False, shown, code
+    return ErrorCode.NETWORK, False, detail, None
 
 
 class AppriseChannel:
@@ -141,7 +141,7 @@ class AppriseChannel:
                 shown = raw.split("://", 1)[0] + "://…" if isinstance(url, Secret) else raw
                 raise DeliveryError(f"{where}: URL #{i + 1} ({shown}) is not an Apprise URL "
                                     "Apprise understands (see the Apprise wiki for the syntax)",
-                                    code="bad_url", permanent=True)
+                                    code=ErrorCode.BAD_URL, permanent=True)
             if isinstance(url, Secret):
                 # Apprise's privacy form still shows some tokens (a json:// path): name
                 # a secret URL by its place and service only.
@@ -155,10 +155,10 @@ class AppriseChannel:
     def send(self, message: Message) -> None:
         where = f"apprise channel {self.name}"
         if not self._urls:
-            raise DeliveryError(f"{where}: no URL (set urls, urls_env or urls_file)", code="no_urls")
+            raise DeliveryError(f"{where}: no URL (set urls, urls_env or urls_file)", code=ErrorCode.NO_URLS)
         import apprise
 
-        failures: list[tuple[str, bool, str, int | None]] = []
+        failures: list[tuple[ErrorCode, bool, str, int | None]] = []
         accepted: list[tuple[str, int]] = []
         for i, target, shown in self._targets(where):
             key = (message.message_id, i)

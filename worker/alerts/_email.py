@@ -19,7 +19,7 @@ from email.utils import formatdate, make_msgid
 from worker.alerts._render import Renderer
 from worker.alerts.message import Message
 from worker.config import Secret
-from worker.errors import DeliveryError
+from worker.errors import DeliveryError, ErrorCode
 
 __all__ = ["EmailChannel", "build_email"]
 
@@ -88,7 +88,7 @@ class EmailChannel:
                 if self.username:
                     if self._password is None:
                         raise DeliveryError(f"{where}: username set but no password in the "
-                                            "environment or password file", code="smtp_auth")
+                                            "environment or password file", code=ErrorCode.SMTP_AUTH)
                     smtp.login(self.username, self._password.get())
                 refused = smtp.send_message(email, from_addr=self.sender, to_addrs=self.to)
         except DeliveryError:
@@ -96,21 +96,21 @@ class EmailChannel:
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             raise DeliveryError(f"{where}: every recipient refused: {_refusals(exc.recipients)}",
-                                code="smtp_recipients", permanent=all(c >= 500 for c in codes)) from exc
+                                code=ErrorCode.SMTP_RECIPIENTS, permanent=all(c >= 500 for c in codes)) from exc
         except smtplib.SMTPAuthenticationError as exc:
             # Not permanent: fixing the secret and restarting lets the retries through.
-            raise DeliveryError(f"{where}: login refused ({exc.smtp_code})", code="smtp_auth") from exc
+            raise DeliveryError(f"{where}: login refused ({exc.smtp_code})", code=ErrorCode.SMTP_AUTH) from exc
         except smtplib.SMTPResponseException as exc:
             text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
             raise DeliveryError(f"{where}: server answered {exc.smtp_code} {text}",
-                                code="smtp_rejected" if exc.smtp_code >= 500 else "smtp_busy",
+                                code=ErrorCode.SMTP_REJECTED if exc.smtp_code >= 500 else ErrorCode.SMTP_BUSY,
                                 permanent=exc.smtp_code >= 500 and exc.smtp_code not in _AUTH_CODES) from exc
         except TimeoutError as exc:
-            raise DeliveryError(f"{where}: timed out", code="timeout") from exc
+            raise DeliveryError(f"{where}: timed out", code=ErrorCode.TIMEOUT) from exc
         except ssl.SSLError as exc:
-            raise DeliveryError(f"{where}: TLS failed: {exc.reason or exc}", code="tls") from exc
+            raise DeliveryError(f"{where}: TLS failed: {exc.reason or exc}", code=ErrorCode.TLS) from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryError(f"{where}: {exc.__class__.__name__}: {exc}", code="network") from exc
+            raise DeliveryError(f"{where}: {exc.__class__.__name__}: {exc}", code=ErrorCode.NETWORK) from exc
         if refused:
             log.warning("%s: some recipients refused: %s", where, _refusals(refused))
 

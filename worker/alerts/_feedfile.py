@@ -34,7 +34,7 @@ try:
 except ImportError:  # pragma: no cover - not POSIX: the thread lock alone
     fcntl = None  # type: ignore[assignment]
 from worker.alerts.message import AlertMessage, Message
-from worker.errors import DeliveryError
+from worker.errors import DeliveryError, ErrorCode
 
 __all__ = ["FeedEntry", "FeedFileChannel", "TopicFeed", "atom_feed", "entry_for", "json_feed"]
 
@@ -217,5 +217,5 @@ class FeedFileChannel:
                     _write_atomic(files["atom"], atom_feed(feed))
         except OSError as exc:
             raise DeliveryError(f"feedfile channel {self.name}: cannot write in {self.path}: "
-                                f"{exc.strerror or exc}", code="io") from exc
+                                f"{exc.strerror or exc}", code=ErrorCode.IO) from exc
 

@@ -26,7 +26,7 @@ import jinja2
 import markupsafe
 
 from worker.alerts.message import Message, Snippet
-from worker.errors import DeliveryError
+from worker.errors import DeliveryError, ErrorCode
 
 __all__ = ["RenderedEmail", "Renderer"]
 
@@ -94,12 +94,12 @@ class Renderer:
         try:
             return self.env.get_template(name).render(tz=self.timezone, **context)
         except jinja2.TemplateNotFound as exc:
-            raise DeliveryError(f"template {exc.name} not found", code="template", permanent=True) from exc
+            raise DeliveryError(f"template {exc.name} not found", code=ErrorCode.TEMPLATE, permanent=True) from exc
         except jinja2.TemplateError as exc:
             where = getattr(exc, "filename", None) or name
             line = getattr(exc, "lineno", None)
             at = f"{where}:{line}" if line else where
-            raise DeliveryError(f"template {at}: {exc}", code="template", permanent=True) from exc
+            raise DeliveryError(f"template {at}: {exc}", code=ErrorCode.TEMPLATE, permanent=True) from exc
 
     def email(self, message: Message) -> RenderedEmail:
         kind = message.kind
@@ -121,7 +121,7 @@ class Renderer:
             except ValueError as exc:
                 raise DeliveryError(
                     f"template {self._user_dir / 'webhook.json.j2'}: not valid JSON: {exc}",
-                    code="template", permanent=True,
+                    code=ErrorCode.TEMPLATE, permanent=True,
                 ) from exc
             return text.encode("utf-8")
         return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")

@@ -28,7 +28,7 @@ from worker.alerts._http import webhook_client
 from worker.alerts._render import Renderer
 from worker.alerts.message import Message
 from worker.config import Secret
-from worker.errors import DeliveryError, FetchError
+from worker.errors import DeliveryError, ErrorCode, FetchError
 from worker.sources import NetworkPolicy, guarded, parse_retry_after
 
 __all__ = ["WebhookChannel", "signed_headers"]
@@ -88,14 +88,14 @@ class WebhookChannel:
         if self._secret is None:
             # Not permanent: setting the variable and restarting lets the retries through.
             raise DeliveryError(f"{where}: no signing secret (set secret_env or secret_file)",
-                                code="no_secret")
+                                code=ErrorCode.NO_SECRET)
         body = self.renderer.webhook_body(message)
         try:
             headers = signed_headers(self._secret, message.message_id, body, self._clock())
         except Exception as exc:  # noqa: BLE001 - a malformed secret: say so without showing it
             raise DeliveryError(f"{where}: cannot sign with the configured secret "
                                 f"(expected 'whsec_' + base64): {exc.__class__.__name__}",
-                                code="bad_secret", permanent=True) from None
+                                code=ErrorCode.BAD_SECRET, permanent=True) from None
         headers.update({"content-type": "application/json", "user-agent": USER_AGENT})
         try:
             # Streamed: only the status, headers and a short excerpt of the answer are
@@ -112,23 +112,23 @@ class WebhookChannel:
         except FetchError as exc:  # the network guard refused the address
             raise DeliveryError(f"{where}: {exc}", code=exc.code, permanent=exc.permanent) from exc
         except httpx.TimeoutException as exc:
-            raise DeliveryError(f"{where}: timed out after {self.timeout:g}s", code="timeout") from exc
+            raise DeliveryError(f"{where}: timed out after {self.timeout:g}s", code=ErrorCode.TIMEOUT) from exc
         except httpx.HTTPError as exc:
-            raise DeliveryError(f"{where}: {exc.__class__.__name__}: {exc}", code="network") from exc
+            raise DeliveryError(f"{where}: {exc.__class__.__name__}: {exc}", code=ErrorCode.NETWORK) from exc
         if 200 <= status < 300:
             return
         retry_after = parse_retry_after(retry_after_header, now=self._clock())
         if status == 410:
             raise DeliveryError(f"{where}: 410 Gone: the receiver asked us to stop; "
-                                "endpoint disabled", code="gone", permanent=True, status_code=410)
+                                "endpoint disabled", code=ErrorCode.GONE, permanent=True, status_code=410)
         if status == 429:
-            code = "rate_limited"
+            code = ErrorCode.RATE_LIMITED
         elif status >= 500:
-            code = "http_5xx"
+            code = ErrorCode.HTTP_5XX
         elif 300 <= status < 400:
-            code = "redirect"
+            code = ErrorCode.REDIRECT
         else:
-            code = "http_4xx"
+            code = ErrorCode.HTTP_4XX
         raise DeliveryError(f"{where}: HTTP {status}{excerpt}", code=code,
                             retry_after=retry_after, status_code=status)
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Protocol, TextIO
 
 from worker.alerts.message import AlertMessage, Message
-from worker.errors import DeliveryError
+from worker.errors import DeliveryError, ErrorCode
 
 
 class Channel(Protocol):
@@ -63,7 +63,7 @@ class JsonlChannel:
                 os.fsync(fh.fileno())
         except OSError as exc:
             raise DeliveryError(f"jsonl channel {self.name}: cannot write {self.path}: {exc.strerror}",
-                                code="io") from exc
+                                code=ErrorCode.IO) from exc
 
 
 # ---------------------------------------------------------------------------
@@ -114,7 +114,7 @@ class SendOutcome:
 
     channel: str
     ok: bool
-    code: str | None = None
+    code: ErrorCode | None = None
     error: str | None = None
     permanent: bool = False
 
@@ -149,6 +149,6 @@ def send_test(channel: Channel, now: datetime | None = None) -> SendOutcome:
     except DeliveryError as exc:
         return SendOutcome(channel.name, False, exc.code, redact(str(exc)), bool(exc.permanent))
     except Exception as exc:  # noqa: BLE001 - a channel bug: report it, as the outbox would
-        return SendOutcome(channel.name, False, "internal",
+        return SendOutcome(channel.name, False, ErrorCode.INTERNAL,
                            redact(f"{exc.__class__.__name__}: {exc}"), False)
     return SendOutcome(channel.name, True)

@@ -4,7 +4,7 @@
     story.title, story.text, story.published, story.author, story.status
 
 ``clean_page`` never raises on bad input: empty, binary or oversized data gives a
-``Story`` with ``status`` set and empty text. ``explain_page`` gives the text path's
+``CleanPage`` with ``status`` set and empty text. ``explain_page`` gives the text path's
 decision for every input line (what ``newsradar clean FILE --explain`` prints).
 """
 
@@ -15,12 +15,12 @@ from functools import lru_cache
 
 from ._decode import MAX_BYTES, decode, looks_like_html
 from ._htmlpath import MIN_BODY_CHARS, extract_html
-from ._model import Dropped, LineDecision, Story
+from ._model import CleanPage, Dropped, LineDecision
 from ._params import Params, load_params
 from ._textpath import TextCleaner, TextResult, guess_language
 from ._visible import html_to_text, visible_text
 
-__all__ = ["Dropped", "LineDecision", "Story", "Params", "clean_page", "clean_text",
+__all__ = ["CleanPage", "Dropped", "LineDecision", "Params", "clean_page", "clean_text",
            "explain_page", "load_params", "MAX_BYTES"]
 
 log = logging.getLogger(__name__)
@@ -38,15 +38,15 @@ def _text_cleaner(params: Params | None = None) -> TextCleaner:
 
 
 def clean_text(text: str, *, fallback_title: str | None = None,
-               params: Params | None = None) -> Story:
+               params: Params | None = None) -> CleanPage:
     """The text path alone, on a plain-text page dump."""
     res = _text_cleaner(params).clean(text, fallback_title=fallback_title)
     return _story_from_text(res, method="text")
 
 
-def _story_from_text(res: TextResult, method: str) -> Story:
+def _story_from_text(res: TextResult, method: str) -> CleanPage:
     pub = res.published
-    return Story(
+    return CleanPage(
         title=res.title, text=res.text, published=pub.when if pub else None,
         published_has_time=pub.has_time if pub else True, author=res.author,
         language=res.language, description=res.description, dropped=res.dropped,
@@ -54,18 +54,18 @@ def _story_from_text(res: TextResult, method: str) -> Story:
 
 
 def clean_page(data: bytes | str, *, content_type: str | None = None, url: str | None = None,
-               fallback_text: str | None = None, fallback_title: str | None = None) -> Story:
+               fallback_text: str | None = None, fallback_title: str | None = None) -> CleanPage:
     """Clean a fetched page (HTML or a plain-text dump) down to its story."""
     dec = decode(data, content_type)
     if dec.status != "ok":
-        return Story(title=fallback_title, status=dec.status, method="text")
+        return CleanPage(title=fallback_title, status=dec.status, method="text")
     try:
         if looks_like_html(dec.text, content_type):
             return _clean_html(dec.text, url, fallback_text, fallback_title)
         story = clean_text(dec.text, fallback_title=fallback_title)
     except Exception as exc:  # a stage boundary: one bad page must not stop the rest
         log.warning("clean_page %s: %s: %s", url or "(no url)", type(exc).__name__, exc)
-        story = Story(title=fallback_title, status="no_body", method="text",
+        story = CleanPage(title=fallback_title, status="no_body", method="text",
                       dropped=[Dropped(None, "", f"error: {type(exc).__name__}")])
     if not story.text and fallback_text:
         return _from_feed(story, fallback_text)
@@ -73,10 +73,10 @@ def clean_page(data: bytes | str, *, content_type: str | None = None, url: str |
 
 
 def _clean_html(page: str, url: str | None, fallback_text: str | None,
-                fallback_title: str | None) -> Story:
+                fallback_title: str | None) -> CleanPage:
     h = extract_html(page, url=url)
     pub = h.published
-    story = Story(
+    story = CleanPage(
         title=h.title or fallback_title, text=h.text, published=pub.when if pub else None,
         published_has_time=pub.has_time if pub else True, author=h.author,
         site_name=h.site_name, language=h.language, description=h.description,
@@ -92,7 +92,7 @@ def _clean_html(page: str, url: str | None, fallback_text: str | None,
             if story.published is None and t.published is not None:
                 story.published, story.published_has_time = t.published.when, t.published.has_time
     if len(story.text) < MIN_BODY_CHARS and fallback_text:
-        feed = _from_feed(Story(**{**story.__dict__, "dropped": list(story.dropped)}),
+        feed = _from_feed(CleanPage(**{**story.__dict__, "dropped": list(story.dropped)}),
                           fallback_text)
         if len(feed.text) > len(story.text):
             return feed
@@ -101,7 +101,7 @@ def _clean_html(page: str, url: str | None, fallback_text: str | None,
     return story
 
 
-def _from_feed(story: Story, fallback_text: str) -> Story:
+def _from_feed(story: CleanPage, fallback_text: str) -> CleanPage:
     """The feed entry's own content, when the page gives no body."""
     text = html_to_text(fallback_text).strip()
     paras = [ln.strip() for ln in text.splitlines() if ln.strip()]

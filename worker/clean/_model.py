@@ -1,4 +1,4 @@
-"""The values the cleaner hands out: a Story, what it dropped, and per-line decisions."""
+"""The values the cleaner hands out: a CleanPage, what it dropped, and per-line decisions."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ class LineDecision:
 
 
 @dataclass
-class Story:
+class CleanPage:
     """A page cleaned down to its story and metadata.
 
     ``text`` holds the body paragraphs with one blank line between them.

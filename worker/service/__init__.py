@@ -8,7 +8,7 @@
 - ``metrics``, ``setup_worker_metrics``: Prometheus counters served by the worker
 - ``ServiceSettings``: NEWSRADAR_VISIBILITY_TIMEOUT, NEWSRADAR_TICK_INTERVAL, ...
 
-The CLI commands (worker, beat, health) are in ``worker.service.commands``.
+The CLI commands (worker, beat, health) are in ``worker.cli.service``.
 """
 
 from worker.service._health import Check, HealthReport, check_health, queue_depths

@@ -10,7 +10,7 @@
   with ``retry_after`` that leaves the ``with`` block blocks the host for that long.
 
 Time is Redis' own clock (``TIME``), so machines with skewed clocks agree. A wait
-longer than ``max_wait`` raises a transient ``FetchError(code="rate_limited")`` with
+longer than ``max_wait`` raises a transient ``FetchError(code=ErrorCode.RATE_LIMITED)`` (``"rate_limited"``) with
 ``retry_after``: the row goes back to the database schedule instead of a worker
 sleeping. If Redis cannot be reached the gate lets the request through (and logs):
 politeness is best effort, losing the article is not.
@@ -29,7 +29,7 @@ from contextlib import contextmanager
 
 import redis
 
-from worker.errors import FetchError
+from worker.errors import ErrorCode, FetchError
 from worker.service._redis import key
 
 __all__ = ["RedisHostGate"]
@@ -123,7 +123,7 @@ class RedisHostGate:
             if wait > remaining:
                 raise FetchError(
                     f"{host}: politeness limit, next request allowed in {wait:.1f} s",
-                    code="rate_limited",
+                    code=ErrorCode.RATE_LIMITED,
                     permanent=False,
                     retry_after=wait,
                 )
@@ -163,7 +163,7 @@ class RedisHostGate:
             yield
         except FetchError as exc:
             # 429 / 503 with Retry-After: every worker leaves the host alone until then.
-            if exc.retry_after and (exc.status_code in (429, 503) or exc.code == "rate_limited"):
+            if exc.retry_after and (exc.status_code in (429, 503) or exc.code == ErrorCode.RATE_LIMITED):
                 self.block(host, exc.retry_after)
             raise
         finally:

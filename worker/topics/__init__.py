@@ -3,7 +3,7 @@
     parse_query(text, lists)        text → Query (raises QueryError naming the column)
     validate_topics(topics, lists)  every problem of a topic configuration
     match_topic(topic, doc, lists)  one topic against one cleaned story (the reference)
-    TopicIndex(lists)               add/remove topics; match(doc) → [Match] best first
+    TopicIndex(lists)               add/remove topics; match(doc) → [TopicMatch] best first
     backtest(topic, articles, lists) would-be alerts over stored articles, per day
 
 The language, the score formula and the presearcher are described in docs/topics.md.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ._backtest import BacktestHit, BacktestResult, backtest
 from ._index import TopicIndex, match_topic, prepare
-from ._model import Document, Match, Topic
+from ._model import Document, Topic, TopicMatch
 from ._parser import Query, parse_query
 from ._validate import validate_topics
 
@@ -21,7 +21,7 @@ __all__ = [
     "BacktestHit",
     "BacktestResult",
     "Document",
-    "Match",
+    "TopicMatch",
     "Query",
     "Topic",
     "TopicIndex",

@@ -14,7 +14,7 @@ from bisect import bisect_right
 from typing import Any
 
 from ._matcher import Hit, Matcher, explain
-from ._model import Match
+from ._model import TopicMatch
 from ._text import BODY_OFFSET, PreparedDoc
 
 WEIGHTS = {"title": 3.0, "lead": 2.0, "body": 1.0}
@@ -134,13 +134,13 @@ def _explanation(query_text: str, d: PreparedDoc, hits: list[Hit], absent: list[
     }
 
 
-class _LazyMatch(Match):
-    """A Match whose explanation and highlights are built on first read.
+class _LazyMatch(TopicMatch):
+    """A TopicMatch whose explanation and highlights are built on first read.
 
     Scoring needs only the hit positions; the explanation dict and the snippets cost more
     than the whole match when many topics fire, and a caller may drop a match (dedup, rate
     limits) without ever reading them. Reading, comparing, copying or pickling the
-    match builds them, so it behaves as a plain Match."""
+    match builds them, so it behaves as a plain TopicMatch."""
 
     def __init__(self, topic_id: str, score: float, pending: tuple) -> None:
         # Deliberately not calling the dataclass __init__: the two lazy fields stay unset;
@@ -166,19 +166,19 @@ class _LazyMatch(Match):
         return (self.topic_id, self.score, self.explanation, self.highlights)
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Match):
+        if not isinstance(other, TopicMatch):
             return NotImplemented
         return self._astuple() == (other.topic_id, other.score, other.explanation,
                                    other.highlights)
 
-    __hash__ = None  # type: ignore[assignment]  # mutable, like Match
+    __hash__ = None  # type: ignore[assignment]  # mutable, like TopicMatch
 
     def __repr__(self) -> str:
-        return "Match(topic_id={!r}, score={!r}, explanation={!r}, highlights={!r})".format(
+        return "TopicMatch(topic_id={!r}, score={!r}, explanation={!r}, highlights={!r})".format(
             *self._astuple())
 
     def __reduce__(self) -> tuple:
-        return (Match, (self.topic_id, self.score, self.explanation, self.highlights))
+        return (TopicMatch, (self.topic_id, self.score, self.explanation, self.highlights))
 
 
 def score_counts(matcher: Matcher, d: PreparedDoc) -> dict[str, int]:
@@ -209,8 +209,8 @@ def _zone_counts(matcher: Matcher, d: PreparedDoc) -> tuple[int, int, int]:
 
 
 def build_match(topic_id: str, query_text: str, matcher: Matcher, d: PreparedDoc,
-                min_score: float) -> Match | None:
-    """The Match for a story the matcher accepted, or None when below ``min_score``."""
+                min_score: float) -> TopicMatch | None:
+    """The TopicMatch for a story the matcher accepted, or None when below ``min_score``."""
     t, lead, body = _zone_counts(matcher, d)
     score = round(3.0 * t + 2.0 * lead + 1.0 * body, 4)
     if score < min_score:

@@ -19,7 +19,7 @@ from worker.errors import QueryError
 from ._ast import Node
 from ._explain import build_match
 from ._matcher import Matcher, compile_node
-from ._model import Document, Match, Topic
+from ._model import Document, Topic, TopicMatch
 from ._parser import parse_query
 from ._presearch import (
     Terms,
@@ -88,7 +88,7 @@ def _passes(checks: tuple[str | frozenset[str], ...], vocab: dict[str, list[int]
     return True
 
 
-def evaluate(ct: CompiledTopic, d: PreparedDoc) -> Match | None:
+def evaluate(ct: CompiledTopic, d: PreparedDoc) -> TopicMatch | None:
     """One topic against one prepared story (the reference path)."""
     if not ct.matcher.hit(d):
         return None
@@ -96,7 +96,7 @@ def evaluate(ct: CompiledTopic, d: PreparedDoc) -> Match | None:
 
 
 def match_topic(topic: Topic, doc: Document, lists: Mapping[str, Sequence[str]] | None = None
-                ) -> Match | None:
+                ) -> TopicMatch | None:
     """Evaluate one topic on one story, without an index."""
     return evaluate(compile_topic(topic, lists), prepare(doc))
 
@@ -258,7 +258,7 @@ class TopicIndex:
                         out |= s
         return out
 
-    def match_prepared(self, d: PreparedDoc, *, learn: bool = True) -> list[Match]:
+    def match_prepared(self, d: PreparedDoc, *, learn: bool = True) -> list[TopicMatch]:
         out = []
         topics = self._topics
         vocab = d.postings
@@ -279,6 +279,6 @@ class TopicIndex:
             self._learn(d)
         return out
 
-    def match(self, doc: Document) -> list[Match]:
+    def match(self, doc: Document) -> list[TopicMatch]:
         """Topics whose query matches and whose score >= min_score, best first."""
         return self.match_prepared(prepare(doc))

@@ -26,7 +26,7 @@ class Topic:
 
 
 @dataclass
-class Match:
+class TopicMatch:
     """A topic that matched a story, with why (explanation) and where (highlights)."""
 
     topic_id: str

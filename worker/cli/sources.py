@@ -7,14 +7,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.markup import escape
-from rich.table import Table
 
 from worker.errors import FeedParseError, FetchError
-from worker.sources._feed import parse_feed
-from worker.sources._fetch import FEED_ACCEPT, fetch
-from worker.sources._policy import FetchLimits, NetworkPolicy
-from worker.urls import canonical_url
 
 app = typer.Typer(help="Fetch and parse feeds as the poller would (nothing is stored).",
                   no_args_is_help=True)
@@ -35,6 +29,11 @@ def check(
 
     Exit status 0 when entries were read, 1 with the error code and message otherwise.
     """
+    from rich.markup import escape
+    from rich.table import Table
+
+    from worker.sources import FEED_ACCEPT, FetchLimits, NetworkPolicy, fetch, parse_feed
+
     console = Console()
     policy = NetworkPolicy(allow_private=allow_private, allowlist=tuple(allow or ()))
     try:
@@ -85,5 +84,7 @@ def _cut(text: str, n: int) -> str:
 @app.command("canonical")
 def canonical(urls: Annotated[list[str], typer.Argument(help="URLs to canonicalise.")]) -> None:
     """Print the canonical form of each URL (the form articles are deduplicated by)."""
+    from worker.urls import canonical_url
+
     for url in urls:
         typer.echo(canonical_url(url))

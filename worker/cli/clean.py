@@ -1,7 +1,7 @@
 """``newsradar clean FILE [--json] [--explain]`` and ``newsradar clean tune``.
 
-Mount with ``app.add_typer(clean_app, name="clean")`` (``from worker.clean.commands import
-app as clean_app``). ``clean FILE`` and ``clean tune`` share the group: a first argument
+Mounted by ``worker.cli.app`` as the ``clean`` group. ``clean FILE`` and ``clean tune``
+share the group: a first argument
 that is not a subcommand is read as the FILE of the ``file`` command (listed in
 ``clean --help`` so that its options can be found).
 """
@@ -42,7 +42,7 @@ def clean_command(
         None, "--content-type", help="Treat the file as this type (e.g. text/html)."),
 ) -> None:
     """Print the cleaned story of FILE (`clean FILE` for short)."""
-    from . import clean_page, explain_page
+    from worker.clean import clean_page, explain_page
 
     try:
         data = file.read_bytes()
@@ -56,22 +56,22 @@ def clean_command(
         for d in shown:
             typer.echo(f"{d.line_no:5d} {d.verdict:4s} {d.reason:{w}.{w}s} | {d.text.strip()}")
         return
-    story = clean_page(data, content_type=content_type)
+    page = clean_page(data, content_type=content_type)
     if as_json:
-        out: dict[str, Any] = story.to_dict()
+        out: dict[str, Any] = page.to_dict()
         out.pop("dropped", None)
         typer.echo(json.dumps(out, ensure_ascii=False, indent=2))
         return
-    if story.status != "ok":
-        typer.echo(f"[{story.status}] {file}", err=True)
+    if page.status != "ok":
+        typer.echo(f"[{page.status}] {file}", err=True)
     head = []
-    if story.title:
-        head.append(story.title)
+    if page.title:
+        head.append(page.title)
     meta = " | ".join(x for x in (
-        story.author, story.to_dict()["published"], story.site_name) if x)
+        page.author, page.to_dict()["published"], page.site_name) if x)
     if meta:
         head.append(meta)
-    typer.echo("\n".join(head + ([""] if head else []) + [story.text]))
+    typer.echo("\n".join(head + ([""] if head else []) + [page.text]))
 
 
 @app.command("tune")
@@ -88,8 +88,8 @@ def tune_command(
         None, "--out", help="Where to write the parameters (default: the packaged params.json)."),
 ) -> None:
     """Fit the text path's parameters on pages with gold and store them (versioned JSON)."""
-    from ._params import PARAMS_PATH
-    from ._tune import TuneError, tune
+    from worker.clean._params import PARAMS_PATH
+    from worker.clean._tune import TuneError, tune
 
     try:
         params, report = tune(seeds, half_of)

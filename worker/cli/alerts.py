@@ -12,35 +12,27 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
 
-from worker.store import (
-    Alert,
-    Article,
-    ChannelState,
-    Delivery,
-    Digest,
-    Feed,
-    make_engine,
-    make_sessionmaker,
-    upgrade,
-)
+from worker.pipeline.states import DeliveryStatus
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from worker.store import Alert
 
 app = typer.Typer(help="Alert deliveries: list, show, retry; re-enable a disabled channel.",
                   no_args_is_help=True)
 
-STATUSES = ("pending", "sending", "sent", "failed", "dead", "held", "digested", "disabled")
+STATUSES = tuple(DeliveryStatus)
 
 
 def _sessions(database_url: str | None) -> sessionmaker[Session]:
     from worker.config import get_settings
+    from worker.store import make_engine, make_sessionmaker, upgrade
 
     url = database_url or get_settings().database_url
     engine = make_engine(url)
@@ -81,6 +73,8 @@ def _when(d: datetime | None) -> str:
 
 
 def _headline(s: Session, alert: Alert, payload: dict[str, Any] | None) -> str:
+    from worker.store import Article
+
     if alert.kind == "system":
         p = payload or {}
         return f"{p.get('type', 'system')}: {(p.get('feed') or {}).get('name') or (p.get('feed') or {}).get('url', '')}"
@@ -105,6 +99,12 @@ def list_cmd(
     if status is not None and status not in STATUSES:
         raise typer.BadParameter(f"unknown status {status!r} (expected one of: {', '.join(STATUSES)})",
                                  param_hint="--status")
+    from rich.table import Table
+    from rich.text import Text
+    from sqlalchemy import select
+
+    from worker.store import Alert, ChannelState, Delivery
+
     console = Console()
     with _sessions(database_url)() as s:
         disabled = list(s.scalars(select(ChannelState).where(ChannelState.disabled.is_(True))
@@ -164,6 +164,11 @@ def show(
     database_url: DbOption = None,
 ) -> None:
     """Show one delivery: its alert, article, story sources, every try and the payload."""
+    from sqlalchemy import select
+
+    from worker.pipeline.channels import disabled_reason
+    from worker.store import Article, ChannelState, Delivery, Digest, Feed
+
     with _sessions(database_url)() as s:
         d = s.get(Delivery, delivery_id)
         if d is None:
@@ -183,8 +188,9 @@ def show(
             out.append(f"digest:   {d.digest_id}" + (f" ({dg.period_key}, {dg.status})" if dg else ""))
         if d.last_error:
             out.append(f"last error ({d.last_error_code}): {d.last_error}")
-        state = s.get(ChannelState, d.channel)
-        if state is not None and state.disabled:
+        if disabled_reason(s, d.channel) is not None:
+            state = s.get(ChannelState, d.channel)
+            assert state is not None
             out.append(f"channel {d.channel} is DISABLED since {_when(state.disabled_at)}: {state.disabled_reason}")
         if a.kind == "system" and a.feed_id:
             feed = s.get(Feed, a.feed_id)
@@ -263,34 +269,25 @@ def retry(
 
     Attempts start over on the retry schedule; a delivery already sent is left alone.
     """
+    from worker.pipeline.deliveries import retry_delivery
+
     now = _now()
     failed = queued = False
     with _sessions(database_url)() as s:
         for did in delivery_ids:
-            d = s.get(Delivery, did)
-            if d is None:
+            res = retry_delivery(s, did, now)
+            if res.why_not == "missing":
                 typer.echo(f"no delivery {did}", err=True)
                 failed = True
-                continue
-            if d.status in ("sent", "digested"):
-                typer.echo(f"delivery {did} was already sent ({_when(d.sent_at)}); nothing to do")
-                continue
-            state = s.get(ChannelState, d.channel)
-            if state is not None and state.disabled:
-                typer.echo(f"delivery {did}: channel {d.channel} is disabled ({state.disabled_reason}); "
-                           f"run `newsradar alerts enable {d.channel}` first", err=True)
+            elif res.why_not == "sent":
+                typer.echo(f"delivery {did} was already sent ({_when(res.sent_at)}); nothing to do")
+            elif res.why_not == "disabled":
+                typer.echo(f"delivery {did}: channel {res.channel} is disabled ({res.disabled_reason}); "
+                           f"run `newsradar alerts enable {res.channel}` first", err=True)
                 failed = True
-                continue
-            if d.digest_id is not None:
-                # back into the next digest gathering, as a new digest
-                d.status, d.hold_reason, d.digest_id = "held", d.hold_reason or "digest", None
             else:
-                d.status = "pending"
-            d.attempts = 0
-            d.next_attempt_at = now
-            d.claimed_until = None
-            typer.echo(f"delivery {did} queued for another try")
-            queued = True
+                typer.echo(f"delivery {did} queued for another try")
+                queued = True
         s.commit()
     if queued:
         # the CLI only marks them due: the sending is the runner's job
@@ -307,21 +304,13 @@ def enable(
     database_url: DbOption = None,
 ) -> None:
     """Re-enable a channel that its endpoint disabled (HTTP 410), once the receiver is fixed."""
+    from worker.pipeline.deliveries import enable_channel
+
     now = _now()
     with _sessions(database_url)() as s:
-        state = s.get(ChannelState, channel)
-        if state is None or not state.disabled:
+        n = enable_channel(s, channel, now, resend=resend)
+        if n is None:
             typer.echo(f"channel {channel} is not disabled")
             return
-        state.disabled = False
-        state.disabled_reason = None
-        state.disabled_at = None
-        n = 0
-        if resend:
-            for d in s.scalars(select(Delivery).where(Delivery.channel == channel, Delivery.status == "disabled")):
-                d.status, d.attempts, d.next_attempt_at, d.claimed_until = "pending", 0, now, None
-                if d.digest_id is not None:
-                    d.status, d.hold_reason, d.digest_id = "held", d.hold_reason or "digest", None
-                n += 1
         s.commit()
     typer.echo(f"channel {channel} enabled" + (f"; {n} delivery(ies) queued" if resend else ""))

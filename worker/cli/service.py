@@ -1,12 +1,7 @@
 """CLI commands of the service: ``newsradar worker``, ``newsradar beat``, ``newsradar health``.
 
-Mount them as top-level commands of the main CLI::
-
-    from worker.service.commands import register as register_service
-    register_service(app)          # adds worker, beat, health
-
-(or ``app.add_typer(service_app, name="service")`` for a sub-group). Celery is imported
-only when a command runs, so ``newsradar --help`` stays fast.
+``register(app)`` adds them as top-level commands of the main CLI (``worker.cli.app``).
+Celery is imported only when a command runs, so ``newsradar --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -96,6 +91,6 @@ def register(main: typer.Typer) -> None:
 register(app)
 
 
-if __name__ == "__main__":  # python -m worker.service.commands ...
+if __name__ == "__main__":  # python -m worker.cli.service ...
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
     app()

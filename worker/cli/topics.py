@@ -1,6 +1,6 @@
 """``newsradar topics …``: check the configured topics, try a query on local files, and
-backtest a topic on the stored articles. Mounted by worker/cli.py as
-``app.add_typer(topics_app, name="topics")``."""
+backtest a topic on the stored articles. Mounted by ``worker.cli.app`` as the ``topics``
+group. The topic language is imported inside the commands, so ``--help`` stays fast."""
 
 from __future__ import annotations
 
@@ -9,17 +9,18 @@ import sys
 import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from worker.cli._common import missing_config_hint
 from worker.errors import ConfigError, QueryError
 
-from . import Document, Topic, TopicIndex, validate_topics
-from . import backtest as run_backtest
+if TYPE_CHECKING:
+    from worker.topics import Document, Topic
 
 app = typer.Typer(help="Watch topics: check queries, try them on files, backtest them.",
                   no_args_is_help=True)
@@ -37,6 +38,7 @@ ConfigOpt = Annotated[
 def _load(path: Path | None) -> tuple[dict[str, list[str]], list[Topic]]:
     """(lists, enabled topics) from the config (default: the configured path)."""
     from worker.config import load_config
+    from worker.topics import Topic
 
     cfg = load_config(path)
     lists = {k: list(v) for k, v in cfg.lists.items()}
@@ -52,9 +54,7 @@ def _indented(text: str) -> str:
 
 def _fail_config(exc: ConfigError, config: Path | None = None) -> None:
     typer.echo(str(exc), err=True)
-    from worker.cli import _missing_config_hint
-
-    hint = _missing_config_hint(exc, config)
+    hint = missing_config_hint(exc, config)
     if hint:
         typer.echo(hint, err=True)
     raise typer.Exit(1)
@@ -64,6 +64,8 @@ def _fail_config(exc: ConfigError, config: Path | None = None) -> None:
 @app.command()
 def check(config: ConfigOpt = None) -> None:
     """Validate every topic of the config: each problem names the topic and the column."""
+    from worker.topics import validate_topics
+
     try:
         lists, topics = _load(config)
     except ConfigError as exc:
@@ -82,15 +84,17 @@ def check(config: ConfigOpt = None) -> None:
 def _read_story(path: Path) -> Document:
     """Clean a local file to its story (worker.clean when available, else plain text
     with the first non-empty line as the title)."""
+    from worker.topics import Document
+
     data = path.read_bytes()
     try:
         from worker.clean import clean_page
     except ImportError:
         clean_page = None
     if clean_page is not None:
-        story = clean_page(data)
-        return Document(story.title or "", story.text or "",
-                        lang=getattr(story, "language", None))
+        page = clean_page(data)
+        return Document(page.title or "", page.text or "",
+                        lang=getattr(page, "language", None))
     text = data.decode("utf-8", errors="replace")
     lines = text.splitlines()
     for i, line in enumerate(lines):
@@ -126,6 +130,8 @@ def test_query(
                                           "and the score's parts.")] = False,
 ) -> None:
     """Show which files a query matches, with score and highlights (lists from the config)."""
+    from worker.topics import Topic, TopicIndex
+
     lists: dict[str, list[str]] = {}
     try:
         lists, _ = _load(config)
@@ -203,6 +209,9 @@ def backtest_cmd(
 
     Articles count by their published date; for a feed's older stories widen --days.
     """
+    from worker.topics import Topic
+    from worker.topics import backtest as run_backtest
+
     try:
         lists, topics = _load(config)
     except ConfigError as exc:

@@ -6,7 +6,7 @@ from typer.testing import CliRunner
 
 from tests.helpers.corpus import DATA
 from tests.helpers.httpserver import LocalServer, Route
-from worker.sources.commands import app
+from worker.cli.sources import app
 
 runner = CliRunner()
 

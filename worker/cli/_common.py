@@ -1,0 +1,108 @@
+"""What the command modules share: the consoles, the --config and --database-url
+options, logging, settings and config loading, and a few formatters. Imports nothing
+heavy: every command module imports this at ``newsradar --help`` time."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import os
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+if TYPE_CHECKING:
+    from worker.config import Config, Settings
+    from worker.errors import ConfigError
+
+out = Console()
+err = Console(stderr=True)
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Config file (default: $NEWSRADAR_CONFIG or config/newsradar.yaml)."),
+]
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option("--database-url", help="Database URL (default: $NEWSRADAR_DATABASE_URL or sqlite:///var/newsradar.db)."),
+]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def setup_logging(verbose: bool = False) -> None:
+    from worker.redact import install_log_redaction
+
+    level = os.environ.get("NEWSRADAR_LOG_LEVEL", "DEBUG" if verbose else "WARNING")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    install_log_redaction()
+
+
+def settings(database_url: str | None = None) -> Settings:
+    from worker.config import get_settings
+
+    s = get_settings()
+    if database_url:
+        s = s.model_copy(update={"database_url": database_url})
+    return s
+
+
+def load(config: Path | None) -> Config:
+    """The config, or exit 2 with every problem and a hint when the default is missing."""
+    from rich.markup import escape
+
+    from worker.config import load_config
+    from worker.errors import ConfigError
+
+    try:
+        return load_config(config)
+    except ConfigError as exc:
+        err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
+        hint = missing_config_hint(exc, config)
+        if hint:
+            err.print(hint, highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(2) from exc
+
+
+def missing_config_hint(exc: ConfigError, config: Path | None) -> str | None:
+    """What to do when the default config is not where newsradar looked."""
+    if (config is None and "NEWSRADAR_CONFIG" not in os.environ
+            and any(p.endswith(": file not found") for p in exc.problems)):
+        return ("  the default path is relative to the current directory (the project's root "
+                "has config/newsradar.yaml): give --config FILE or set NEWSRADAR_CONFIG")
+    return None
+
+
+def reflow(fn: F) -> F:
+    """Join each docstring paragraph onto one line: typer's rich help keeps single line
+    breaks, which wrap raggedly in an 80-column terminal."""
+    doc = inspect.cleandoc(fn.__doc__ or "")
+    fn.__doc__ = "\n\n".join(" ".join(p.split()) for p in doc.split("\n\n"))
+    return fn
+
+
+def iso(d: datetime | None) -> str | None:
+    return d.isoformat() if d else None
+
+
+def db_message(exc: BaseException) -> str:
+    """The driver's own words (host, port, reason), without SQLAlchemy's SQL and links."""
+    orig = getattr(exc, "orig", None)
+    return " ".join(str(orig or exc).split())
+
+
+def ago(d: datetime | None, now: datetime) -> str:
+    if d is None:
+        return "-"
+    secs = (d - now).total_seconds()
+    word = "in " if secs > 0 else ""
+    tail = "" if secs > 0 else " ago"
+    secs = abs(secs)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if secs >= size:
+            return f"{word}{secs / size:.0f}{unit}{tail}"
+    return f"{word}{secs:.0f}s{tail}"

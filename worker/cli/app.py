@@ -1,0 +1,49 @@
+"""The ``newsradar`` typer app: every command group mounted, each from its own module.
+
+The command modules import only typer, rich's console and ``worker.cli._common`` at the
+top; the pipeline, the store, the stages and Celery are imported inside the commands,
+so that ``newsradar --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from worker.cli import alerts, clean, db, feeds, run, scan, service, sources, topics
+
+app = typer.Typer(
+    name="newsradar",
+    help="Poll news feeds, clean articles down to the story, match watch topics, deliver alerts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+# top-level commands, in the order --help lists them
+app.registered_commands += scan.app.registered_commands + run.app.registered_commands
+app.add_typer(db.app, name="db")
+app.add_typer(feeds.app, name="feeds")
+service.register(app)  # worker, beat, health
+app.add_typer(clean.app, name="clean")
+app.add_typer(topics.app, name="topics")
+app.add_typer(alerts.app, name="alerts")
+app.add_typer(sources.app, name="sources")
+
+
+def main() -> None:
+    try:
+        app()
+    except Exception as exc:
+        # SQLAlchemy is imported only now: --help must not pay for it
+        from rich.markup import escape
+        from sqlalchemy.exc import ArgumentError, DBAPIError
+
+        from worker.cli._common import db_message, err
+        from worker.redact import redact
+
+        if not isinstance(exc, (DBAPIError, ArgumentError)):
+            raise
+        # an unreachable or unusable database: one line saying so, not a traceback
+        err.print(f"[bold red]error:[/] database: {escape(redact(db_message(exc)))}\n"
+                  "  check NEWSRADAR_DATABASE_URL or --database-url", highlight=False, soft_wrap=True)
+        raise SystemExit(1) from None

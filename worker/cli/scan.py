@@ -1,0 +1,92 @@
+"""``newsradar scan``: clean and match local pages against the configured topics (no
+database, no network)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from worker.cli._common import ConfigOpt, err, load, out, reflow
+
+app = typer.Typer()
+
+
+SCAN_SUFFIXES = {".txt", ".html", ".htm", ".xhtml", ""}
+
+
+def _scan_files(paths: list[Path], recursive: bool) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            pattern = "**/*" if recursive else "*"
+            files += sorted(f for f in p.glob(pattern) if f.is_file() and f.suffix.lower() in SCAN_SUFFIXES)
+        elif p.exists():
+            files.append(p)
+        else:
+            err.print(f"[red]error:[/] {p}: no such file or directory")
+            raise typer.Exit(2)
+    return files
+
+
+@app.command()
+@reflow
+def scan(
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories (HTML or plain text, detected).")],
+    config: ConfigOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file per line.")] = False,
+    recursive: Annotated[bool, typer.Option("--recursive", "-r", help="Descend into sub-directories.")] = False,
+) -> None:
+    """Clean and match local pages against the configured topics (no database, no network).
+
+    A directory is scanned one level deep (its .txt/.html files) unless --recursive.
+    """
+    from rich.markup import escape
+    from rich.table import Table
+
+    from worker.clean import clean_page
+    from worker.pipeline.context import build_index
+    from worker.topics import Document
+
+    cfg = load(config)
+    index = build_index(cfg)
+    rows = []
+    for f in _scan_files(paths, recursive):
+        story = clean_page(f.read_bytes(), url=None)
+        doc = Document(title=story.title or "", body=story.text, site=None, lang=story.language)
+        matches = index.match(doc)
+        rec = {
+            "path": str(f),
+            "title": story.title,
+            "published": story.to_dict()["published"],  # a bare date when the page gives no time
+            "matches": [
+                {"topic": m.topic_id, "score": round(m.score, 4), "highlights": m.highlights}
+                for m in matches
+            ],
+        }
+        if story.status != "ok":
+            rec["status"] = story.status
+        rows.append(rec)
+        if as_json:
+            sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    if as_json:
+        return
+    if not rows:
+        err.print("no pages to scan (.txt, .html, .htm, .xhtml or no suffix); a directory is "
+                  "read one level deep unless --recursive", highlight=False, markup=False)
+        return
+    # 80 columns: whole file names, the date only (--json has the time), a topic a line
+    table = Table(title=f"{len(rows)} file(s), {len(cfg.topics)} topic(s)")
+    table.add_column("file", no_wrap=True)
+    table.add_column("title", overflow="fold", ratio=1)
+    table.add_column("date", no_wrap=True)
+    table.add_column("topics (score)", no_wrap=True)
+    for r in rows:
+        topics = "\n".join(f"{m['topic']} ({m['score']:g})" for m in r["matches"]) or "-"
+        title = r["title"] or (f"({r['status']})" if "status" in r else "")
+        table.add_row(escape(Path(r["path"]).name), escape(title),
+                      (r["published"] or "")[:10], escape(topics))
+    out.print(table)

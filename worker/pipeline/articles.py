@@ -1,0 +1,321 @@
+"""Articles: stored from a feed's entries, then processed one by one: fetch the page,
+clean it (a ``CleanPage``), match every topic, and record the result, its matches, its
+story and its alerts (the outbox) in one transaction. The only module that changes an
+article row's state and the only one that writes the matches table.
+
+Each call claims its row first, so the same work done twice (a retry, a duplicate
+message, a second worker) is harmless. No call raises for bad input: a broken page is
+recorded on its article and everything else goes on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from worker.clean import CleanPage, clean_page
+from worker.errors import (
+    ErrorCode,
+    FetchError,
+    NewsradarError,
+    as_newsradar_error,
+    error_code,
+    short_message,
+)
+from worker.pipeline import outbox, stories
+from worker.pipeline._common import INFRA_ERRORS, fetch_via, storable
+from worker.pipeline.context import Context
+from worker.pipeline.states import ArticleStatus, DeliveryStatus, move
+from worker.retry import RetryPolicy, should_retry
+from worker.sources import PAGE_ACCEPT, PAGE_TYPES
+from worker.store import Alert, Article, Delivery, Match
+from worker.store.rows import claim, insert_or_skip
+from worker.topics import Document
+from worker.urls import canonical_url, host_of
+
+log = logging.getLogger(__name__)
+
+# A page that keeps failing transiently: backoff from 2 minutes, with jitter, capped at
+# 2 hours, given up after 5 attempts (then matched on the feed entry's text if any).
+ARTICLE_RETRY = RetryPolicy(base=120.0, cap=7200.0, max_attempts=5)
+
+_A = ArticleStatus
+
+
+# ---------------------------------------------------------------------------
+# new articles, from a feed's entries
+
+
+@dataclass
+class StoredEntries:
+    article_ids: list[int] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    capped: bool = False  # more new entries than the cap: the rest come next poll
+
+
+def store_entries(
+    ctx: Context, feed_id: int, entries: Sequence[Any], cap: int, now: datetime
+) -> StoredEntries:
+    """Insert a feed's new entries (newest first) as ``new`` articles; the unique keys
+    skip the ones already stored. At most ``cap`` are taken."""
+    out = StoredEntries()
+    with ctx.session() as s:
+        for entry in entries:  # newest first
+            if len(out.article_ids) >= cap:
+                out.capped = True
+                break
+            if not entry.link:
+                continue
+            link = storable(entry.link)
+            title, author = storable(entry.title), storable(entry.author)
+            canon = canonical_url(link)
+            row = s.execute(
+                insert_or_skip(s, Article)
+                .values(
+                    feed_id=feed_id,
+                    guid=storable(entry.guid)[:2048],
+                    url=link[:2048],
+                    canonical_url=canon[:2048],
+                    title=(title or None) and title[:1000],
+                    published_at=entry.published,
+                    entry_summary=storable(entry.content or entry.summary),
+                    author=(author or None) and author[:300],
+                    site=host_of(link),
+                    status=_A.NEW.value,
+                    attempts=0,
+                    created_at=now,
+                )
+                .on_conflict_do_nothing()
+                .returning(Article.id)
+            ).first()
+            if row is not None:
+                out.article_ids.append(row[0])
+        skipped_links = sum(1 for e in entries if not e.link)
+        if skipped_links:
+            out.problems.append(f"{skipped_links} item(s) without a link were skipped")
+        if out.capped:
+            out.problems.append(
+                f"more than {cap} new items: the first {cap} (newest) were taken, the rest come next poll"
+            )
+    return out
+
+
+# ---------------------------------------------------------------------------
+# processing
+
+
+def due_articles(ctx: Context, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Articles waiting to be processed: new, due for a retry, or left 'processing' by a
+    worker that died (its claim expired)."""
+    now = now or ctx.now()
+    with ctx.session() as s:
+        return list(
+            s.scalars(
+                select(Article.id)
+                .where(
+                    or_(
+                        and_(
+                            Article.status.in_((_A.NEW, _A.RETRY)),
+                            or_(Article.next_attempt_at.is_(None), Article.next_attempt_at <= now),
+                        ),
+                        Article.status == _A.PROCESSING,
+                    ),
+                    or_(Article.claimed_until.is_(None), Article.claimed_until < now),
+                )
+                .order_by(Article.id)
+                .limit(limit)
+            )
+        )
+
+
+@dataclass
+class ProcessResult:
+    article_id: int
+    status: str  # an ArticleStatus, or "missing" / "claimed" when nothing was done
+    delivery_ids: list[int] = field(default_factory=list)
+    matched_topics: list[str] = field(default_factory=list)
+    error: str | None = None
+    retry_after: float | None = None
+
+
+def process_article(ctx: Context, article_id: int) -> ProcessResult:
+    """Fetch an article's page, clean it, match every topic and write the alerts and
+    their deliveries (the outbox) in one transaction.
+
+    Idempotent: an article already done returns its pending deliveries; one claimed
+    by another worker is skipped. A transient fetch failure leaves the article in
+    ``retry`` with ``next_attempt_at``; a permanent one falls back to the feed entry's
+    own text or marks the article ``failed`` with the error."""
+    now = ctx.now()
+    with ctx.session() as s:
+        art = s.get(Article, article_id)
+        if art is None:
+            return ProcessResult(article_id, "missing", error="no such article")
+        if art.status in (_A.DONE, _A.FAILED):
+            return ProcessResult(article_id, art.status, pending_deliveries(s, article_id))
+        if art.status == _A.RETRY and art.next_attempt_at is not None and art.next_attempt_at > now:
+            # a duplicate message: the page is not asked again before its retry time
+            return ProcessResult(article_id, _A.RETRY, error=art.error,
+                                 retry_after=(art.next_attempt_at - now).total_seconds())
+        if not claim(s, Article, article_id, now, ctx.claim_lease,
+                     or_(Article.status.in_((_A.NEW, _A.PROCESSING)),
+                         and_(Article.status == _A.RETRY,
+                              or_(Article.next_attempt_at.is_(None), Article.next_attempt_at <= now)))):
+            return ProcessResult(article_id, "claimed")
+        s.refresh(art)  # as claimed: another worker may have moved it since it was read
+        if art.status == _A.PROCESSING and art.attempts >= ARTICLE_RETRY.max_attempts:
+            # Still 'processing' with its claim expired: each earlier attempt ended with
+            # its worker (a hard time limit, memory). Give up instead of looping.
+            move(art, _A.FAILED)
+            art.error = (f"gave up after {art.attempts} attempts: the worker processing it "
+                         "stopped each time (time limit or crash)")
+            art.error_code = ErrorCode.CRASHED.value
+            art.claimed_until = None
+            return ProcessResult(article_id, _A.FAILED, error=art.error)
+        move(art, _A.PROCESSING)
+        art.attempts += 1
+        url, attempts = art.url, art.attempts
+        fallback_text, fallback_title = art.entry_summary, art.title
+
+    error: NewsradarError | None = None
+    page: CleanPage | None
+    try:
+        fetched = fetch_via(ctx, url, accept=PAGE_ACCEPT, content_types=PAGE_TYPES)
+        page = clean_page(
+            fetched.content,
+            content_type=fetched.content_type,
+            url=fetched.final_url,
+            fallback_text=fallback_text,
+            fallback_title=fallback_title,
+        )
+    except FetchError as exc:
+        delay = should_retry(exc, attempts, policy=ARTICLE_RETRY)
+        if delay is not None:
+            return _article_retry(ctx, article_id, exc, timedelta(seconds=delay))
+        error = exc
+        page = None
+        if fallback_text:
+            try:
+                page = clean_page(fallback_text.encode("utf-8"), content_type="text/html",
+                                  url=url, fallback_title=fallback_title)
+            except Exception:  # the page error stays the one recorded
+                log.exception("process_article %s: cannot clean the feed entry's text", url)
+    except Exception as exc:  # never let one page stop the run
+        log.exception("process_article %s: unexpected error", url)
+        error = as_newsradar_error(exc)
+        page = None
+
+    if page is None or not (page.text or "").strip():
+        return _article_failed(ctx, article_id, now, error, page)
+    try:
+        return _store_result(ctx, article_id, page, error, now)
+    except INFRA_ERRORS:
+        raise  # the database itself: the task retries, the claim expires for the sweep
+    except Exception as exc:  # a bug matching or storing must not stop the run nor loop
+        log.exception("process_article %s: cannot match or store the page", url)
+        return _article_failed(ctx, article_id, now, as_newsradar_error(exc), None)
+
+
+def _article_failed(
+    ctx: Context, article_id: int, now: datetime, error: NewsradarError | None,
+    page: CleanPage | None,
+) -> ProcessResult:
+    with ctx.session() as s:
+        art = s.get(Article, article_id)
+        assert art is not None
+        move(art, _A.FAILED)
+        art.fetched_at = now
+        art.error = short_message(error) if error else f"no story text ({page.status if page else 'none'})"
+        art.error_code = (error_code(error) if error else ErrorCode.NO_BODY).value
+        art.claimed_until = None
+    return ProcessResult(article_id, _A.FAILED, error=short_message(error) if error else "no story text")
+
+
+def _store_result(
+    ctx: Context, article_id: int, page: CleanPage, error: NewsradarError | None, now: datetime
+) -> ProcessResult:
+    """The article's cleaned page, its matches, its story and the outbox: one transaction."""
+    with ctx.session() as s:
+        # Locked and read afresh: a worker whose claim expired while it was slow may
+        # get here with another; the second to come must see what the first stored,
+        # or it would put the article in a second story (whose near-duplicates would
+        # then get a second alert).
+        art = s.get(Article, article_id, with_for_update=True, populate_existing=True)
+        assert art is not None
+        if art.status == _A.DONE:
+            return ProcessResult(article_id, _A.DONE, delivery_ids=pending_deliveries(s, article_id))
+        art.title = (page.title or art.title or "")[:1000] or None
+        art.text = page.text
+        art.published_at = art.published_at or page.published
+        art.author = (page.author or art.author or None) and (page.author or art.author)[:300]
+        art.language = page.language
+        art.description = page.description
+        art.content_hash = hashlib.sha256(page.text.encode("utf-8")).hexdigest()
+        art.fetched_at = now
+        if error is not None:  # the page from the feed entry: keep the page error visible
+            art.error = f"page unavailable, matched the feed entry's text: {short_message(error)}"
+            art.error_code = error_code(error).value
+        else:
+            art.error = None
+            art.error_code = None
+        doc = Document(title=art.title or "", body=page.text, site=art.site, lang=page.language)
+        topic_matches = ctx.index.match(doc)
+        story_id = stories.assign_story(s, art)
+        delivery_ids: list[int] = []
+        for m in topic_matches:
+            match_row = s.execute(
+                insert_or_skip(s, Match)
+                .values(
+                    article_id=article_id,
+                    topic_id=m.topic_id,
+                    score=m.score,
+                    explanation=m.explanation,
+                    highlights=m.highlights,
+                    created_at=now,
+                )
+                .on_conflict_do_nothing()
+                .returning(Match.id)
+            ).first()
+            match_id = match_row[0] if match_row else None
+            delivery_ids += outbox.create_alert(
+                ctx, s, art, story_id, m.topic_id, m.score, match_id, now)
+        move(art, _A.DONE)
+        art.claimed_until = None
+        return ProcessResult(
+            article_id,
+            _A.DONE,
+            delivery_ids=delivery_ids or pending_deliveries(s, article_id),
+            matched_topics=[m.topic_id for m in topic_matches],
+        )
+
+
+def _article_retry(ctx: Context, article_id: int, exc: FetchError, delay: timedelta) -> ProcessResult:
+    now = ctx.now()
+    with ctx.session() as s:
+        art = s.get(Article, article_id)
+        assert art is not None
+        move(art, _A.RETRY)
+        art.error = short_message(exc)
+        art.error_code = error_code(exc).value
+        art.next_attempt_at = now + delay
+        art.claimed_until = None
+    return ProcessResult(article_id, _A.RETRY, error=short_message(exc), retry_after=delay.total_seconds())
+
+
+def pending_deliveries(session: Session, article_id: int) -> list[int]:
+    """The article's deliveries still to send (a duplicate message hands them on)."""
+    return list(
+        session.scalars(
+            select(Delivery.id)
+            .join(Alert, Alert.id == Delivery.alert_id)
+            .where(Alert.article_id == article_id,
+                   Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.FAILED)))
+        )
+    )

@@ -1,0 +1,312 @@
+"""Deliveries: one alert on one channel. ``deliver`` claims the row, applies the topic's
+policy (send | hold | digest), sends, and records the outcome; digests and the command
+line change a delivery only through the functions here. The only module that changes
+a delivery row (and writes delivery_attempts).
+
+Every write is guarded by a claim or a conditional UPDATE, so each call may run twice
+(a redelivered task, two workers) without a second send of a row already sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from worker.alerts import decide, effective_policy, retry_delay
+from worker.alerts.message import Message
+from worker.errors import DeliveryError, ErrorCode, error_code, short_message
+from worker.pipeline import channels
+from worker.pipeline.context import Context
+from worker.pipeline.messages import build_message
+from worker.pipeline.states import DeliveryStatus, HoldReason, move
+from worker.store import Alert, Delivery, DeliveryAttempt
+from worker.store.rows import claim, with_db_retries
+
+log = logging.getLogger(__name__)
+
+_D = DeliveryStatus
+
+
+@dataclass
+class DeliveryResult:
+    delivery_id: int
+    status: str  # a DeliveryStatus, or "missing"
+    next_attempt_at: datetime | None = None
+    error: str | None = None
+    # True when this call did nothing: the row was already sent, or another worker holds it
+    skipped: bool = False
+
+
+def due(now: datetime) -> Any:
+    return or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now)
+
+
+def _deliverable(now: datetime) -> Any:
+    """Rows ``deliver`` may claim: to send or retry, stuck in sending (worker died), or
+    held for quiet hours that have ended."""
+    return and_(
+        or_(
+            Delivery.status.in_((_D.PENDING, _D.FAILED, _D.SENDING)),
+            and_(Delivery.status == _D.HELD, Delivery.hold_reason == HoldReason.QUIET),
+        ),
+        due(now),
+    )
+
+
+def due_deliveries(ctx: Context, now: datetime | None = None, limit: int = 500) -> list[int]:
+    """Deliveries to hand to ``deliver``: pending, retry due, stuck in sending (worker
+    died), or held for quiet hours that have ended."""
+    now = now or ctx.now()
+    with ctx.session() as s:
+        return list(s.scalars(
+            select(Delivery.id)
+            .where(_deliverable(now),
+                   or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now))
+            .order_by(Delivery.id)
+            .limit(limit)
+        ))
+
+
+def _released_last_hour(session: Session, topic_id: str, channel: str, now: datetime) -> int:
+    return session.scalar(
+        select(func.count(Delivery.id))
+        .join(Alert, Alert.id == Delivery.alert_id)
+        .where(Alert.topic_id == topic_id, Delivery.channel == channel,
+               Delivery.released_at >= now - timedelta(hours=1))
+    ) or 0
+
+
+def deliver(ctx: Context, delivery_id: int) -> DeliveryResult:
+    """Send one alert on one channel and record the outcome.
+
+    The row is claimed first: a delivery already sent, or claimed by another worker, is
+    never sent again. A first attempt goes through the topic's policy and may be held
+    (quiet hours) or moved into the next digest (digest mode, throttle). A failure
+    schedules the next try in the database (``next_attempt_at``) on the Standard
+    Webhooks schedule, then ``dead``; a 410 disables the channel (``newsradar alerts
+    list`` shows it)."""
+    now = ctx.now()
+    with ctx.session() as s:
+        if not claim(s, Delivery, delivery_id, now, ctx.claim_lease, _deliverable(now)):
+            d = s.get(Delivery, delivery_id)
+            return DeliveryResult(delivery_id, d.status if d else "missing",
+                                  d.next_attempt_at if d else None, skipped=True)
+        delivery = s.get(Delivery, delivery_id)
+        assert delivery is not None
+        if delivery.status == _D.SENDING and retry_delay(delivery.attempts) is None:
+            # Still 'sending' with its claim expired: each earlier try ended with its
+            # worker (a hard time limit, memory). Give up, visibly, instead of looping.
+            move(delivery, _D.DEAD)
+            delivery.next_attempt_at, delivery.claimed_until = None, None
+            delivery.last_error = (f"gave up after {delivery.attempts} attempts: the worker sending "
+                                   "it stopped each time (time limit or crash)")
+            delivery.last_error_code = ErrorCode.CRASHED.value
+            s.add(DeliveryAttempt(delivery_id=delivery_id, at=now, ok=False, error=delivery.last_error))
+            log.error("delivery %s dead: %s", delivery_id, delivery.last_error)
+            return DeliveryResult(delivery_id, _D.DEAD, error=delivery.last_error)
+        reason = channels.disabled_reason(s, delivery.channel)
+        if reason is not None:
+            move(delivery, _D.DISABLED)
+            delivery.last_error = f"channel {delivery.channel} is disabled: {reason}"
+            delivery.claimed_until = None
+            return DeliveryResult(delivery_id, _D.DISABLED, error=delivery.last_error)
+        alert = delivery.alert
+        if alert.kind != "system" and delivery.released_at is None:
+            decision = decide(
+                effective_policy(ctx.config.topic(alert.topic_id), delivery.channel),
+                now=now, score=alert.score,
+                released_last_hour=_released_last_hour(s, alert.topic_id, delivery.channel, now),
+            )
+            if decision.action != "send":
+                move(delivery, _D.HELD)
+                delivery.hold_reason = decision.reason
+                delivery.next_attempt_at = decision.until
+                delivery.claimed_until = None
+                return DeliveryResult(delivery_id, _D.HELD, decision.until)
+            delivery.released_at = now
+            delivery.hold_reason = None
+        attempts = delivery.attempts + 1
+        channel = ctx.channels.get(delivery.channel)
+        message: Message | None = None
+        error: DeliveryError | None = None
+        try:
+            message = build_message(s, ctx.config, delivery)
+            delivery.payload = message.to_payload()
+        except DeliveryError as exc:
+            error = exc
+        except Exception as exc:  # a bug building the message must not lose the delivery
+            log.exception("deliver %s: cannot build the message", delivery_id)
+            error = DeliveryError(short_message(exc), code=ErrorCode.INTERNAL)
+        move(delivery, _D.SENDING)
+        delivery.attempts = attempts  # counted before the send: a try that ends its worker counts
+
+    if error is None:
+        try:
+            if channel is None:
+                raise DeliveryError(f"channel {delivery.channel!r} is not configured",
+                                    code=ErrorCode.NO_CHANNEL)
+            assert message is not None
+            channel.send(message)
+        except DeliveryError as exc:
+            error = exc
+        except Exception as exc:  # a channel bug must not lose the delivery
+            log.exception("deliver %s: unexpected error", delivery_id)
+            error = DeliveryError(short_message(exc), code=ErrorCode.INTERNAL)
+    # The send happened (or failed): recording it must survive a dropped connection, or
+    # the delivery would be sent again once its claim expires.
+    return with_db_retries(lambda: _record(ctx, delivery_id, attempts, error),
+                           what=f"recording delivery {delivery_id}")
+
+
+def _record(ctx: Context, delivery_id: int, attempts: int, error: DeliveryError | None) -> DeliveryResult:
+    now = ctx.now()
+    with ctx.session() as s:
+        delivery = s.get(Delivery, delivery_id)
+        assert delivery is not None
+        delivery.attempts = attempts
+        delivery.claimed_until = None
+        s.add(DeliveryAttempt(delivery_id=delivery_id, at=now, ok=error is None,
+                              status_code=getattr(error, "status_code", None),
+                              error=short_message(error) if error else None))
+        if error is None:
+            move(delivery, _D.SENT)
+            delivery.sent_at = now
+            delivery.next_attempt_at = None
+            delivery.last_error = None
+            delivery.last_error_code = None
+            return DeliveryResult(delivery_id, _D.SENT)
+        delivery.last_error = short_message(error)
+        delivery.last_error_code = error_code(error).value
+        if error.code == ErrorCode.GONE:
+            channels.disable_channel(s, delivery.channel, short_message(error), now)
+            move(delivery, _D.DISABLED)
+            delivery.next_attempt_at = None
+            return DeliveryResult(delivery_id, _D.DISABLED, error=delivery.last_error)
+        delay = retry_delay(attempts, error)
+        if delay is None:
+            move(delivery, _D.DEAD)
+            delivery.next_attempt_at = None
+            log.error("delivery %s dead after %s attempt(s): %s", delivery_id, attempts, delivery.last_error)
+        else:
+            move(delivery, _D.FAILED)
+            delivery.next_attempt_at = now + delay
+        return DeliveryResult(delivery_id, delivery.status, delivery.next_attempt_at, delivery.last_error)
+
+
+# ---------------------------------------------------------------------------
+# deliveries in a digest (the digests module decides; the rows change here)
+
+
+def held_for_digest(session: Session, now: datetime) -> list[tuple[int, str, str, datetime | None]]:
+    """(delivery id, channel, topic id, due at) of held deliveries waiting for a digest."""
+    rows = session.execute(
+        select(Delivery.id, Delivery.channel, Alert.topic_id, Delivery.next_attempt_at)
+        .join(Alert, Alert.id == Delivery.alert_id)
+        .where(Delivery.status == _D.HELD,
+               Delivery.hold_reason.in_((HoldReason.DIGEST, HoldReason.THROTTLE)),
+               Delivery.digest_id.is_(None), due(now))
+        .order_by(Delivery.id)
+    ).all()
+    return [(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def attach_to_digest(session: Session, delivery_ids: list[int], digest_id: int) -> None:
+    session.execute(update(Delivery)
+                    .where(Delivery.id.in_(delivery_ids), Delivery.digest_id.is_(None))
+                    .values(digest_id=digest_id))
+
+
+def in_digest(session: Session, digest_id: int, *, held_only: bool = False) -> list[Delivery]:
+    stmt = select(Delivery).where(Delivery.digest_id == digest_id)
+    if held_only:
+        stmt = stmt.where(Delivery.status == _D.HELD)
+    return list(session.scalars(stmt.order_by(Delivery.id)))
+
+
+def settle(deliveries: Iterable[Delivery], status: DeliveryStatus, *,
+           error: str | None = None, code: ErrorCode | None = None) -> None:
+    """Give digest members their outcome (dead, disabled): ``error`` as their last error."""
+    for d in deliveries:
+        move(d, status)
+        d.last_error = error
+        if code is not None:
+            d.last_error_code = code.value
+
+
+def record_digest_attempt(session: Session, members: list[Delivery], payloads: dict[int, Any],
+                          error: DeliveryError | None, done: datetime) -> None:
+    """One attempt of a digest, on each of its members; sent ones become ``digested``."""
+    for d in members:
+        d.attempts += 1
+        d.payload = payloads[d.id]
+        session.add(DeliveryAttempt(delivery_id=d.id, at=done, ok=error is None,
+                                    status_code=getattr(error, "status_code", None),
+                                    error=short_message(error) if error else None))
+    if error is None:
+        for d in members:
+            move(d, _D.DIGESTED)
+            d.sent_at, d.next_attempt_at, d.last_error = done, None, None
+        return
+    for d in members:
+        d.last_error, d.last_error_code = short_message(error), error_code(error).value
+
+
+# ---------------------------------------------------------------------------
+# rewinding, by hand (``newsradar alerts retry`` and ``enable``)
+
+
+@dataclass
+class RetryOutcome:
+    delivery_id: int
+    queued: bool
+    why_not: str | None = None  # "missing", "sent" or "disabled" when not queued
+    sent_at: datetime | None = None
+    channel: str | None = None
+    disabled_reason: str | None = None
+
+
+def _rewind(d: Delivery, now: datetime) -> None:
+    if d.digest_id is not None:
+        # back into the next digest gathering, as a new digest
+        move(d, _D.HELD)
+        d.hold_reason, d.digest_id = d.hold_reason or HoldReason.DIGEST.value, None
+    else:
+        move(d, _D.PENDING)
+    d.attempts = 0
+    d.next_attempt_at = now
+    d.claimed_until = None
+
+
+def retry_delivery(session: Session, delivery_id: int, now: datetime) -> RetryOutcome:
+    """Send a delivery again now (dead, failed, disabled or held): attempts start over
+    on the retry schedule. A delivery already sent, or on a disabled channel, is left."""
+    d = session.get(Delivery, delivery_id)
+    if d is None:
+        return RetryOutcome(delivery_id, False, "missing")
+    if d.status in (_D.SENT, _D.DIGESTED):
+        return RetryOutcome(delivery_id, False, "sent", sent_at=d.sent_at)
+    reason = channels.disabled_reason(session, d.channel)
+    if reason is not None:
+        return RetryOutcome(delivery_id, False, "disabled", channel=d.channel, disabled_reason=reason)
+    _rewind(d, now)
+    return RetryOutcome(delivery_id, True)
+
+
+def enable_channel(session: Session, channel: str, now: datetime, *, resend: bool = True) -> int | None:
+    """Re-enable a channel disabled by a 410 and, with ``resend``, queue the deliveries
+    it skipped meanwhile. None if the channel was not disabled, else how many queued."""
+    if not channels.enable_channel(session, channel):
+        return None
+    n = 0
+    if resend:
+        for d in session.scalars(select(Delivery).where(Delivery.channel == channel,
+                                                        Delivery.status == _D.DISABLED)):
+            _rewind(d, now)
+            n += 1
+    return n

@@ -1,0 +1,248 @@
+"""Feeds: the feeds table follows the config; ``poll_feed`` fetches one feed (conditional
+GET), parses it, hands its new entries to ``articles.store_entries`` and records the
+outcome on the feed (backoff on errors, ``gone`` on 410). The only module that changes
+a feed row, including its health incident (``check_feed_health`` asks here)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from worker.errors import (
+    ErrorCode,
+    FeedParseError,
+    FetchError,
+    NewsradarError,
+    as_newsradar_error,
+    error_code,
+    short_message,
+)
+from worker.pipeline import articles
+from worker.pipeline._common import INFRA_ERRORS, fetch_via, storable
+from worker.pipeline.context import Context
+from worker.pipeline.states import FeedStatus, move
+from worker.retry import feed_backoff
+from worker.sources import FEED_ACCEPT, parse_feed
+from worker.store import Feed
+from worker.store.rows import claim, insert_or_skip
+
+log = logging.getLogger(__name__)
+
+
+def sync_feeds(ctx: Context) -> None:
+    """Make the feeds table reflect the config: new feeds are due now; feeds no longer
+    configured stop being polled (their articles and alerts stay)."""
+    now = ctx.now()
+    with ctx.session() as s:
+        existing = {f.url: f for f in s.scalars(select(Feed))}
+        configured = set()
+        for fc in ctx.config.feeds:
+            configured.add(fc.url)
+            feed = existing.get(fc.url)
+            if feed is None:
+                s.execute(
+                    insert_or_skip(s, Feed)
+                    .values(
+                        url=fc.url,
+                        name=fc.name,
+                        enabled=fc.enabled,
+                        poll_interval_s=fc.poll_interval,
+                        next_poll_at=now,
+                        status=FeedStatus.NEW.value,
+                        consecutive_errors=0,
+                        created_at=now,
+                    )
+                    .on_conflict_do_nothing()
+                )
+            else:
+                feed.name = fc.name
+                feed.poll_interval_s = fc.poll_interval
+                if feed.enabled != fc.enabled:
+                    feed.enabled = fc.enabled
+                    if fc.enabled and feed.next_poll_at is None:
+                        feed.next_poll_at = now
+        for url, feed in existing.items():
+            if url not in configured and feed.enabled:
+                feed.enabled = False
+
+
+def due_feeds(ctx: Context, now: datetime | None = None, limit: int = 500) -> list[int]:
+    now = now or ctx.now()
+    with ctx.session() as s:
+        return list(
+            s.scalars(
+                select(Feed.id)
+                .where(
+                    Feed.enabled.is_(True),
+                    Feed.status != FeedStatus.GONE,
+                    or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now),
+                    or_(Feed.claimed_until.is_(None), Feed.claimed_until < now),
+                )
+                .order_by(Feed.next_poll_at)
+                .limit(limit)
+            )
+        )
+
+
+@dataclass
+class PollResult:
+    feed_id: int
+    new_article_ids: list[int] = field(default_factory=list)
+    not_modified: bool = False
+    skipped: bool = False
+    error: str | None = None
+    error_code: ErrorCode | None = None
+    retry_after: float | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def poll_feed(ctx: Context, feed_id: int, *, force: bool = False) -> PollResult:
+    """Fetch one feed (conditional GET), parse it and store its new entries.
+
+    A feed not due (or claimed by another poller) is skipped, so a duplicate poll
+    message costs one UPDATE. Errors are recorded on the feed, which backs off
+    (interval doubling up to 24 h) and recovers on its first success."""
+    now = ctx.now()
+    with ctx.session() as s:
+        due = [Feed.enabled.is_(True)]
+        if not force:
+            due.append(or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now))
+        if not claim(s, Feed, feed_id, now, ctx.claim_lease, *due):
+            return PollResult(feed_id, skipped=True)
+        feed = s.get(Feed, feed_id)
+        assert feed is not None
+        url, etag, last_modified = feed.url, feed.etag, feed.last_modified
+        interval = feed.poll_interval_s
+
+    result = PollResult(feed_id)
+    try:
+        fetched = fetch_via(ctx, url, etag=etag, last_modified=last_modified, accept=FEED_ACCEPT)
+        if fetched.not_modified:
+            result.not_modified = True
+            _feed_succeeded(ctx, feed_id, interval, etag=etag, last_modified=last_modified)
+            return result
+        parsed = parse_feed(
+            fetched.content,
+            url=fetched.final_url,
+            content_type=fetched.content_type,
+        )
+    except (FetchError, FeedParseError) as exc:
+        return _feed_failed(ctx, feed_id, interval, exc, result)
+    except Exception as exc:  # a bug or a library surprise: record it, never lose the feed
+        log.exception("poll_feed %s: unexpected error", url)
+        return _feed_failed(ctx, feed_id, interval, as_newsradar_error(exc), result)
+
+    cap = ctx.config.run.max_entries_per_poll
+    result.problems = list(parsed.problems)
+    try:
+        stored = articles.store_entries(ctx, feed_id, parsed.entries, cap, now)
+    except INFRA_ERRORS:
+        raise  # the database itself: the task retries, the claim expires for the sweep
+    except Exception as exc:  # one odd entry must not stop the run or keep the feed claimed
+        log.exception("poll_feed %s: cannot store the entries", url)
+        result.new_article_ids = []
+        return _feed_failed(ctx, feed_id, interval, as_newsradar_error(exc), result)
+    result.new_article_ids = stored.article_ids
+    result.problems += stored.problems
+    capped = stored.capped
+    _feed_succeeded(
+        ctx,
+        feed_id,
+        interval,
+        # When capped, forget the validators so that the next poll sees the rest, and
+        # come back soon rather than after a full interval.
+        etag=None if capped else fetched.etag,
+        last_modified=None if capped else fetched.last_modified,
+        title=storable(parsed.title),
+        site_url=storable(parsed.site_url),
+        problems=result.problems,
+        new_entries=bool(result.new_article_ids),
+        next_in=min(interval, 60.0) if capped else None,
+    )
+    return result
+
+
+def _feed_succeeded(
+    ctx: Context,
+    feed_id: int,
+    interval: float,
+    *,
+    etag: str | None,
+    last_modified: str | None,
+    title: str | None = None,
+    site_url: str | None = None,
+    problems: list[str] | None = None,
+    new_entries: bool = False,
+    next_in: float | None = None,
+) -> None:
+    now = ctx.now()
+    with ctx.session() as s:
+        feed = s.get(Feed, feed_id)
+        assert feed is not None
+        feed.etag = etag
+        feed.last_modified = last_modified
+        feed.last_polled_at = now
+        feed.last_success_at = now
+        if new_entries:
+            feed.last_new_entry_at = now
+        feed.next_poll_at = now + timedelta(seconds=next_in if next_in is not None else interval)
+        feed.consecutive_errors = 0
+        move(feed, FeedStatus.OK)
+        feed.last_error = None
+        feed.last_error_code = None
+        if problems is not None:
+            feed.last_problems = problems or None
+        if title:
+            feed.title = title[:1000]
+        if site_url:
+            feed.site_url = site_url[:2048]
+        feed.claimed_until = None
+
+
+def _feed_failed(
+    ctx: Context, feed_id: int, interval: float, exc: NewsradarError, result: PollResult
+) -> PollResult:
+    now = ctx.now()
+    result.error = short_message(exc)
+    result.error_code = error_code(exc)
+    result.retry_after = exc.retry_after
+    with ctx.session() as s:
+        feed = s.get(Feed, feed_id)
+        assert feed is not None
+        feed.consecutive_errors += 1
+        feed.last_polled_at = now
+        feed.last_error = result.error
+        feed.last_error_code = error_code(exc).value
+        if exc.code == ErrorCode.GONE:
+            # 410: the publisher says the feed is gone for good. Stop polling, say so.
+            move(feed, FeedStatus.GONE)
+            feed.next_poll_at = None
+        else:
+            move(feed, FeedStatus.ERROR)
+            delay = feed_backoff(interval, feed.consecutive_errors)
+            if exc.retry_after:
+                delay = max(delay, exc.retry_after)
+            feed.next_poll_at = now + timedelta(seconds=delay)
+        feed.claimed_until = None
+    log.warning("feed %s: %s (%s)", feed_id, result.error, exc.code)
+    return result
+
+
+def set_health_incident(
+    session: Session, feed_id: int, previous: str | None, incident: str | None, now: datetime
+) -> bool:
+    """Compare-and-set the feed's open health incident (``None``: healthy): True if this
+    call moved it from ``previous``, so that of two concurrent checks one announces."""
+    won = session.execute(
+        update(Feed)
+        .where(Feed.id == feed_id,
+               Feed.health_incident.is_(None) if previous is None
+               else Feed.health_incident == previous)
+        .values(health_incident=incident, health_alerted_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return bool(won)

@@ -5,6 +5,7 @@ schedule, story fingerprints (SimHash) and feed-health rules the pipeline applie
     build_channels(config.channels, network=policy)   channel objects by name
     channel.send(message)                              returns, or raises DeliveryError
     send_test(channel)                                 a test message; SendOutcome to print
+    atom_feed(feed), json_feed(feed), entry_for(m)    a topic's alert feed (feedfile, console)
     decide(policy, now=, score=, released_last_hour=)  send | hold | digest
     retry_delay(attempts, error)                       next wait, or None: dead
     simhash(text), hamming(a, b), STORY_THRESHOLD      near-duplicate stories
@@ -20,7 +21,7 @@ from typing import Any
 
 from worker.alerts._apprise import AppriseChannel
 from worker.alerts._email import EmailChannel
-from worker.alerts._feedfile import FeedFileChannel, atom_feed, json_feed
+from worker.alerts._feedfile import FeedFileChannel, TopicFeed, atom_feed, entry_for, json_feed
 from worker.alerts._health import (
     FeedSnapshot,
     HealthChange,
@@ -135,6 +136,7 @@ __all__ = [
     "Source",
     "SystemMessage",
     "SendOutcome",
+    "TopicFeed",
     "WebhookChannel",
     "assess_feed",
     "atom_feed",
@@ -142,6 +144,7 @@ __all__ = [
     "decide",
     "digest_period_key",
     "effective_policy",
+    "entry_for",
     "hamming",
     "health_change",
     "json_feed",

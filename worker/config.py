@@ -254,8 +254,50 @@ class WebhookChannel(_Model):
     template_dir: str | None = None
 
 
+class AppriseChannel(_Model):
+    """Chat and push targets through Apprise (Slack, Teams, Telegram, Matrix, ntfy, ...).
+
+    ``urls`` are Apprise URLs written in the file (for targets without a token, say a
+    self-hosted ntfy); URLs that carry a token come from ``urls_env`` (an environment
+    variable) or ``urls_file`` (a file), one or more URLs separated by spaces, commas or
+    lines, and are redacted like every other secret. Every URL of the channel gets
+    every message; ``format`` overrides the per-target choice (markdown where the
+    target supports it)."""
+
+    type: Literal["apprise"]
+    urls: list[str] = Field(default_factory=list)
+    urls_env: str | None = None
+    urls_file: str | None = None
+    timeout: float = Field(default=10.0, gt=0)
+    format: Literal["auto", "text", "markdown", "html"] = "auto"
+    timezone: str = "UTC"
+
+    _tz = field_validator("timezone")(classmethod(lambda cls, v: _check_timezone(v)))
+
+    @field_validator("urls")
+    @classmethod
+    def _urls(cls, v: list[str]) -> list[str]:
+        for url in v:
+            if "://" not in url:
+                raise ValueError(f"expected an Apprise URL like 'ntfy://host/topic' (got {url!r})")
+        return [u.strip() for u in v]
+
+
+class FeedFileChannel(_Model):
+    """A feed of alerts per topic, written to files in ``path`` (a directory):
+    ``<topic>.atom`` (Atom) and/or ``<topic>.json`` (JSON Feed 1.1), the newest
+    ``max_entries`` alerts each, so that any feed reader becomes an alert client."""
+
+    type: Literal["feedfile"]
+    path: str
+    formats: list[Literal["atom", "json"]] = Field(default_factory=lambda: ["atom", "json"], min_length=1)
+    max_entries: int = Field(default=50, ge=1, le=1000)
+    title: str = "newsradar"
+
+
 ChannelConfig = Annotated[
-    ConsoleChannel | JsonlChannel | EmailChannel | WebhookChannel, Field(discriminator="type")
+    ConsoleChannel | JsonlChannel | EmailChannel | WebhookChannel | AppriseChannel | FeedFileChannel,
+    Field(discriminator="type"),
 ]
 
 
@@ -415,7 +457,8 @@ def _format_path(path: tuple) -> str:
 # The discriminator tags of the channel union ("console", "jsonl", ...), from the models.
 _CHANNEL_TAGS = frozenset(
     get_args(m.model_fields["type"].annotation)[0]
-    for m in (ConsoleChannel, JsonlChannel, EmailChannel, WebhookChannel)
+    for m in (ConsoleChannel, JsonlChannel, EmailChannel, WebhookChannel, AppriseChannel,
+              FeedFileChannel)
 )
 
 

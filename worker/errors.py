@@ -70,6 +70,7 @@ class ErrorCode(StrEnum):
     # delivery
     NO_CHANNEL = "no_channel"
     NO_SECRET = "no_secret"
+    NO_URLS = "no_urls"  # an Apprise channel whose urls_env/urls_file gives no URL
     BAD_SECRET = "bad_secret"
     TEMPLATE = "template"
     SMTP = "smtp"

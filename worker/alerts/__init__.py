@@ -4,6 +4,8 @@ schedule, story fingerprints (SimHash) and feed-health rules the pipeline applie
 
     build_channels(config.channels, network=policy)   channel objects by name
     channel.send(message)                              returns, or raises DeliveryError
+    send_test(channel)                                 a test message; SendOutcome to print
+    atom_feed(feed), json_feed(feed), entry_for(m)    a topic's alert feed (feedfile, console)
     decide(policy, now=, score=, released_last_hour=)  send | hold | digest
     retry_delay(attempts, error)                       next wait, or None: dead
     simhash(text), hamming(a, b), STORY_THRESHOLD      near-duplicate stories
@@ -17,7 +19,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from worker.alerts._apprise import AppriseChannel
 from worker.alerts._email import EmailChannel
+from worker.alerts._feedfile import FeedFileChannel, TopicFeed, atom_feed, entry_for, json_feed
 from worker.alerts._health import (
     FeedSnapshot,
     HealthChange,
@@ -38,7 +42,14 @@ from worker.alerts._render import RenderedEmail, Renderer
 from worker.alerts._schedule import MAX_ATTEMPTS, RETRY_SCHEDULE, retry_delay
 from worker.alerts._simhash import STORY_THRESHOLD, hamming, simhash, to_signed, to_unsigned
 from worker.alerts._webhook import WebhookChannel, signed_headers
-from worker.alerts.channels import Channel, ConsoleChannel, JsonlChannel
+from worker.alerts.channels import (
+    Channel,
+    ConsoleChannel,
+    JsonlChannel,
+    SendOutcome,
+    build_chat_channel,
+    send_test,
+)
 from worker.alerts.message import (
     PAYLOAD_VERSION,
     AlertMessage,
@@ -94,6 +105,8 @@ def build_channels(channels_config: dict[str, Any], *, network: Any = None) -> d
                 secret=read_secret(cfg.secret_env, cfg.secret_file, what=f"channels.{name}.secret"),
                 timeout=cfg.timeout, template_dir=cfg.template_dir, network=network,
             )
+        elif (chat := build_chat_channel(name, cfg)) is not None:
+            out[name] = chat
         else:  # pragma: no cover - the config union is closed
             log.warning("channel %s: unknown type %s", name, type(cfg).__name__)
     return out
@@ -105,11 +118,13 @@ __all__ = [
     "RETRY_SCHEDULE",
     "STORY_THRESHOLD",
     "AlertMessage",
+    "AppriseChannel",
     "Channel",
     "ConsoleChannel",
     "Decision",
     "DigestMessage",
     "EmailChannel",
+    "FeedFileChannel",
     "FeedSnapshot",
     "HealthChange",
     "JsonlChannel",
@@ -120,17 +135,23 @@ __all__ = [
     "Snippet",
     "Source",
     "SystemMessage",
+    "SendOutcome",
+    "TopicFeed",
     "WebhookChannel",
     "assess_feed",
+    "atom_feed",
     "build_channels",
     "decide",
     "digest_period_key",
     "effective_policy",
+    "entry_for",
     "hamming",
     "health_change",
+    "json_feed",
     "next_digest_at",
     "quiet_until",
     "retry_delay",
+    "send_test",
     "signed_headers",
     "simhash",
     "to_signed",

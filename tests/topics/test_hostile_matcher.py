@@ -51,3 +51,20 @@ def test_chain_match_counts_disjoint_pairs() -> None:
     m = match_topic(Topic("t", "t", "(a NEAR/1 b) NEAR/4 (c NEAR/1 d)"), doc, {})
     assert m is not None and m.score > 0
     assert match_topic(Topic("t", "t", "(a NEAR/1 b) NEAR/3 (c NEAR/1 d)"), doc, {}) is None
+
+
+def test_bounded_document_keeps_title_lead_and_a_bounded_body() -> None:
+    from worker.topics import bounded_document, note_bounded
+
+    lead = "Kim Jong Un met Putin in Moscow on Tuesday."
+    body = lead + "\n" + ("filler words here. " * 10_000) + "\nKremlin at the very end"
+    b = bounded_document(Document("T " * 400, body), max_body_chars=5_000)
+    assert len(b.document.body) <= 5_000 and b.document.body.startswith(lead)
+    assert len(b.document.title) <= 300
+    assert b.note and "body's first" in b.note and f"{len(body):,}" in b.note
+    assert b.body_chars == len(body)
+    hit = match_topic(Topic("t", "t", "Putin"), b.document, {})
+    assert hit is not None and note_bounded(hit, b.note).explanation["bounded"] == b.note
+    assert match_topic(Topic("t", "t", "Kremlin"), b.document, {}) is None
+    small = Document("Title", "short body")
+    assert bounded_document(small).document is small and bounded_document(small).note is None

@@ -57,12 +57,12 @@ def page_attrs_50k() -> tuple[bytes, str]:
 
 
 def page_text_lines_9mb() -> tuple[bytes, str]:
-    line = "short line of text here\n"
-    return (line * (9_000_000 // len(line))).encode(), "text/plain; charset=utf-8"
+    text = "".join(f"line {i} of short text\n" for i in range(380_000))  # ~9 MB
+    return text.encode(), "text/plain; charset=utf-8"
 
 
 def page_html_lines_9mb() -> tuple[bytes, str]:
-    return _page("<pre>" + "short line of text\n" * 450_000 + "</pre>")
+    return _page("<pre>" + "".join(f"line {i} of text\n" for i in range(450_000)) + "</pre>")
 
 
 def page_deep_divs() -> tuple[bytes, str]:
@@ -89,9 +89,9 @@ def feed_unclosed_tags_cdata() -> tuple[bytes, str]:
 
 
 def feed_jsonfeed_100k() -> tuple[bytes, str]:
-    items = [{"id": f"j{i}", "url": f"https://hostile.example/{i}", "title": f"T {i}",
-              "content_text": "x", "date_published": "2026-09-01T10:00:00Z"}
-             for i in range(100_000)]
+    items = [{"id": f"j{i}", "url": f"/{i}", "title": f"T {i}", "content_text": "x",
+              "date_published": f"2026-09-01T10:{i // 60 % 60:02d}:{i % 60:02d}Z"}
+             for i in range(100_000)]  # ~9 MB, under the 10 MB feed cap
     return json.dumps({"version": "https://jsonfeed.org/version/1.1", "title": "Big",
                        "items": items}).encode(), JSONF
 

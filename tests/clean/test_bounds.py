@@ -1,0 +1,51 @@
+"""The cleaner's input caps (worker/clean/_bounds.py): hostile pages are cut, not chewed."""
+
+from __future__ import annotations
+
+import re
+
+from worker.clean import clean_page
+from worker.clean._bounds import (
+    MAX_ATTRS,
+    MAX_HTML_CHARS,
+    MAX_LINES,
+    MAX_NODES,
+    bound_html,
+    bound_text,
+)
+
+
+def test_bound_html_cuts_at_the_node_cap() -> None:
+    b = bound_html("<p>a</p>" * (MAX_NODES * 3))
+    assert len(re.findall(r"<[a-z]", b.text)) == MAX_NODES
+    assert [n.rule for n in b.notes] == [f"bounded: read the first {MAX_NODES:,} of "
+                                         f"{MAX_NODES * 3:,} elements"]
+
+
+def test_bound_html_keeps_the_first_attributes_of_a_huge_tag() -> None:
+    attrs = " ".join(f'a{i}="v{i}"' for i in range(50_000))
+    b = bound_html(f"<div {attrs}><p>story</p></div>")
+    tag = b.text[: b.text.index(">") + 1]
+    assert tag.count("=") == MAX_ATTRS and "<p>story</p>" in b.text
+    assert "first 64 attributes of 1 tag" in b.notes[0].rule
+
+
+def test_bound_html_does_not_count_scripts() -> None:
+    script = "<script>" + "var x = 1;" * (MAX_HTML_CHARS // 5) + "</script>"
+    b = bound_html(f"<html><head>{script}</head><body><p>story</p></body></html>")
+    assert "<p>story</p>" in b.text and len(b.text) < 1000 and not b.notes
+    unclosed = bound_html("<script>" * (MAX_HTML_CHARS // 4))
+    assert len(unclosed.text) <= MAX_HTML_CHARS
+
+
+def test_bound_text_cuts_lines_and_characters() -> None:
+    b = bound_text("".join(f"line {i}\n" for i in range(MAX_LINES * 2)))
+    assert b.text.count("\n") == MAX_LINES - 1 and "lines" in b.notes[0].rule
+    long = bound_text("word " * 1_000_000)
+    assert len(long.text) <= 500_000 and "characters" in long.notes[0].rule
+    assert bound_text("short\ntext").notes == []
+
+
+def test_a_normal_page_is_not_touched() -> None:
+    page = "<html><body><article><h1>T</h1>" + "<p>Some words in a story.</p>" * 50
+    assert bound_html(page).text == page and bound_html(page).notes == []

@@ -13,6 +13,7 @@ the library is called, with ``raise ... from exc``.
     ├── FeedParseError     bytes that are not a usable feed (HTML page, truncated XML, entity bomb)
     ├── ExtractError       a page that gives no story (binary, empty, oversized)
     ├── QueryError         a watch-topic query that does not parse (names topic and column)
+    ├── BudgetExceeded     one article used more CPU time than its budget (code over_budget)
     └── DeliveryError      sending an alert: SMTP, webhook status, timeouts
 
 ``permanent`` says whether trying again can help; ``retry_after`` (seconds) carries a
@@ -123,6 +124,20 @@ class QueryError(NewsradarError):
 
     def with_topic(self, topic: str) -> QueryError:
         return QueryError(self.reason, column=self.column, topic=topic)
+
+
+class BudgetExceeded(NewsradarError):
+    """An article (or any one unit of work) went over its CPU budget. Permanent: the
+    same input costs the same again. ``cpu_s`` is what it used, ``limit_s`` the budget,
+    ``stage`` where it was when stopped (if known)."""
+
+    code = "over_budget"
+    permanent = True
+
+    def __init__(self, message: str, *, cpu_s: float, limit_s: float,
+                 stage: str | None = None, peak_rss_mb: float | None = None) -> None:
+        super().__init__(message)
+        self.cpu_s, self.limit_s, self.stage, self.peak_rss_mb = cpu_s, limit_s, stage, peak_rss_mb
 
 
 class DeliveryError(NewsradarError):

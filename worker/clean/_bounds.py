@@ -116,6 +116,8 @@ def bound_text(text: str) -> Bounds:
     total_chars = len(text)
     if total_chars > MAX_TEXT_CHARS:
         cut = text.rfind("\n", 0, MAX_TEXT_CHARS)
+        if cut < MAX_TEXT_CHARS // 2:  # one huge paragraph: cut it on a word instead
+            cut = text.rfind(" ", 0, MAX_TEXT_CHARS)
         text = text[: cut if cut > 0 else MAX_TEXT_CHARS]
     lines = 0
     pos = text.find("\n")

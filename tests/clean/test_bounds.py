@@ -49,3 +49,14 @@ def test_bound_text_cuts_lines_and_characters() -> None:
 def test_a_normal_page_is_not_touched() -> None:
     page = "<html><body><article><h1>T</h1>" + "<p>Some words in a story.</p>" * 50
     assert bound_html(page).text == page and bound_html(page).notes == []
+
+
+def test_the_article_title_loses_escape_sequences_and_is_cut() -> None:
+    page = ("<html><head><title>Big \x1b]0;pwned\x07news\x1b[2J today</title></head><body>"
+            "<article><p>" + "Some words of the story itself. " * 20 + "</p></article>"
+            "</body></html>")
+    story = clean_page(page.encode(), content_type="text/html")
+    assert story.title is not None and "\x1b" not in story.title and "\x07" not in story.title
+    long = clean_page(f"<html><head><title>{'word ' * 3000}</title></head><body><p>x</p>"
+                      "</body></html>", content_type="text/html")
+    assert long.title is None or (len(long.title) <= 300 and long.title.endswith("…"))

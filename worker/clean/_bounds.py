@@ -18,9 +18,10 @@ what was not read. All functions are linear in their input.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from collections.abc import Callable
+from worker.terminal import clean_title_text
 
 from ._model import Dropped, Story
 
@@ -33,9 +34,10 @@ MAX_ATTRS = 64
 LONG_TAG_CHARS = 2_000
 MAX_TEXT_CHARS = 500_000
 MAX_LINES = 6_000
+TITLE_CHARS = 300  # an article title is cut near this, on a word
 
 _START_TAG = re.compile(r"<[A-Za-z]")
-_LONG_TAG = re.compile(r"<([A-Za-z][^\s<>/]*)([^<>]{%d,})>" % LONG_TAG_CHARS)
+_LONG_TAG = re.compile(r"<([A-Za-z][^\s<>/]*)([^<>]{" + str(LONG_TAG_CHARS) + r",})>")
 _ATTR = re.compile(r"""\s*[^\s"'<>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'<>]*))?""")
 
 
@@ -45,6 +47,14 @@ class Bounds:
 
     text: str
     notes: list[Dropped] = field(default_factory=list)
+
+
+def _cut_title(text: str, limit: int = TITLE_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    space = head.rfind(" ")
+    return (head[:space] if space >= limit * 2 // 3 else head).rstrip() + "…"
 
 
 def _note(what: str) -> Dropped:
@@ -138,13 +148,18 @@ def bound_text(text: str) -> Bounds:
 
 def bound_input(text: str, is_html: bool) -> tuple[str, Callable[[Story], Story]]:
     """The clean entry point's hook: ``text`` within the caps for its kind, and a
-    function that puts the cut notes first in the resulting story's ``dropped``. (The
+    function that puts the cut notes first in the resulting story's ``dropped`` and
+    cleans its title (controls and escape sequences removed, cut near 300 characters). (The
     visible text of an HTML page goes through ``bound_text`` where it is taken.)"""
     b = bound_html(text) if is_html else bound_text(text)
 
     def add_notes(story: Story) -> Story:
         if b.notes:
             story.dropped[:0] = b.notes
+        if story.title:
+            # a page's <title> is attacker-chosen too: no ESC/OSC or control characters
+            # in what is stored and later printed, and no 10,000-character headline
+            story.title = _cut_title(clean_title_text(story.title)) or None
         return story
 
     return b.text, add_notes

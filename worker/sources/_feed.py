@@ -26,7 +26,6 @@ from worker.sources._models import ParsedFeed
 from worker.sources._normalize import (
     RawEntry,
     absolute_http,
-    clean_text,
     feed_title,
     normalize_entries,
 )
@@ -177,8 +176,8 @@ def _reduced_entry(seg: str) -> str:
     """An entry too rich to parse, reduced to its short leaf elements (title, link, guid,
     dates, author...): the story is kept, its heavy markup is not read."""
     opener = None
-    for opener in _OPEN_ENTRY.finditer(seg):
-        pass
+    for found in _OPEN_ENTRY.finditer(seg):  # the last opener: where this entry starts
+        opener = found
     if opener is None:
         return seg  # nothing to reduce to; the tag budget still applies
     start = opener.start()

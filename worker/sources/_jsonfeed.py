@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from html import unescape
 import json
 import re
 from datetime import datetime
+from html import unescape
 from typing import Any
 
 from worker.errors import FeedParseError
@@ -14,7 +14,6 @@ from worker.sources._models import ParsedFeed
 from worker.sources._normalize import (
     RawEntry,
     absolute_http,
-    clean_text,
     feed_title,
     normalize_entries,
 )

@@ -4,7 +4,8 @@
 
 Cases come from tests/data/hostile.py (pages -> clean_page, feeds -> parse_feed with the
 per-poll cap of 100 entries, queries -> match_topic on the WHOLE story, no bounding of
-the text, so the matcher's own cost shows). Each case runs in its own process: the
+the text, so the matcher's own cost shows, explanation and highlights built as the
+pipeline stores them). Each case runs in its own process: the
 figures are the child's CPU seconds for the stage call alone and the child's peak RSS
 (imports and building the input included; "base" is the RSS just before the stage
 call). ``--code DIR`` imports ``worker`` from another checkout (to measure before/after
@@ -63,8 +64,11 @@ def run_one(name: str) -> dict:
         query, title, body, lists = made
         t0 = time.process_time()
         m = match_topic(Topic("t", "t", query), Document(title, body), lists)
+        if m is not None:  # the pipeline stores both: build them as it does
+            hits = len(m.explanation.get("hits", ())) + len(m.highlights)
         cpu = time.process_time() - t0
-        out = {"matched": m is not None, "score": m.score if m else 0}
+        out = {"matched": m is not None, "score": m.score if m else 0,
+               "listed": hits if m else 0}
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {"case": name, "cpu_s": round(cpu, 3), "peak_mb": round(peak), "base_mb": round(base),
             "result": out}

@@ -151,12 +151,27 @@ def _example_topics() -> tuple[list[tuple[str, str]], dict]:
 
 
 def query_example_topics_56k() -> tuple[str, str, str, dict]:
+    # Sentences as a long wire story writes them: every topic's words recur close together,
+    # which is what made NEAR chains enumerate (window x occurrences) pairs per level.
     topics, lists = _example_topics()
-    vocab = ["Kim", "Jong", "Un", "visit", "summit", "Putin", "Moscow", "North", "Korea",
-             "Korean", "War", "armistice", "anniversary", "Pyongyang", "talks", "the",
-             "of", "and", "Russia", "Beijing", "Xi", "meets", "parade", "troops"]
+    rng = random.Random(3)
+    subjects = ["Kim Jong Un", "North Korea", "Pyongyang", "the DPRK", "Kim Jong Il"]
+    verbs = ["visited", "met", "held talks with", "attended a summit with", "hosted",
+             "invited", "travelled to meet", "commemorated the armistice with"]
+    objects = ["Putin in Moscow", "Xi Jinping in Beijing", "Russian troops", "the Kremlin",
+               "Lavrov", "Shoigu", "Moon in Seoul", "world leaders", "Lukashenko"]
+    tails = ["on the Korean War anniversary", "near Panmunjom", "after the truce talks",
+             "at a parade", "during the Victory Day ceremony", "for a ceasefire"]
+    words = 0
+    sentences = []
+    while words < 56_000:
+        s = (f"{rng.choice(subjects)} {rng.choice(verbs)} {rng.choice(objects)} "
+             f"{rng.choice(tails)}.")
+        sentences.append(s)
+        words += len(s.split())
+    body = "\n".join(" ".join(sentences[i:i + 5]) for i in range(0, len(sentences), 5))
     query = " OR ".join(f"({q})" for _, q in topics)
-    return query, "Kim Jong Un visits Moscow", _words(56_000, vocab), lists
+    return query, "Kim Jong Un visits Moscow", body, lists
 
 
 QUERIES = {"query_near_chain4", "query_near_chain6", "query_onear_nested",

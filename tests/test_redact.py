@@ -120,3 +120,21 @@ def test_stored_error_redacts_before_cutting_and_strips_controls() -> None:
     assert len(out) <= 1000 and "LongSec" not in out and "\x1b" not in out
     assert stored_error(RuntimeError()) == "RuntimeError"
     assert stored_error("line one\nline two") == "line one\nline two"
+
+
+def test_a_fetch_error_with_url_credentials_is_stored_without_them() -> None:
+    import socket
+
+    from worker.errors import FetchError
+    from worker.redact import stored_error
+    from worker.sources import NetworkPolicy, fetch
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"http://feeduser:Fe3dPassw0rd@127.0.0.1:{port}/feed?token=T0kenValue&page=1"
+    with pytest.raises(FetchError) as info:
+        fetch(url, policy=NetworkPolicy(allow_private=True))
+    stored = stored_error(info.value)
+    assert "Fe3dPassw0rd" not in stored and "T0kenValue" not in stored
+    assert "127.0.0.1" in stored and "page=1" in stored

@@ -71,3 +71,23 @@ def test_run_with_cpu_limit_returns_results_and_kills_runaways() -> None:
     assert info.value.cpu_s >= 0.9 and "runaway" in str(info.value)
     with pytest.raises(BudgetExceeded):
         run_with_cpu_limit(lambda: bytearray(800 * 1024 * 1024), seconds=5, memory_mb=300)
+
+
+def test_a_stage_boundary_cannot_swallow_the_budget() -> None:
+    from worker.clean import clean_page
+
+    def stage_with_a_boundary() -> None:
+        try:
+            _spin()
+        except Exception:  # what clean_page and extract_html do with hostile pages
+            pass
+        _spin()
+
+    with pytest.raises(BudgetExceeded):
+        with cpu_budget(0.2, what="swallowed"):
+            stage_with_a_boundary()
+    # and a real stage still works under a budget
+    with cpu_budget(30.0) as usage:
+        story = clean_page(b"<html><body><p>" + b"Words of a story. " * 40 + b"</p></body></html>",
+                           content_type="text/html")
+    assert story.status == "ok" and usage.cpu_s < 30.0

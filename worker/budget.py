@@ -3,10 +3,11 @@
 Two ways to enforce it, for the two places work runs:
 
 ``cpu_budget(seconds, what=...)`` is a context manager for the main thread of a process
-(the embedded runner, a Celery prefork child): an ``ITIMER_PROF`` timer raises
-``BudgetExceeded`` inside the block once the process has used ``seconds`` of CPU in it.
-It is cooperative at the granularity of one C call (a signal handler runs between
-bytecodes), which the stages' input caps keep short. Off the main thread it cannot
+(the embedded runner, a Celery prefork child): an ``ITIMER_PROF`` timer interrupts the
+block once the process has used ``seconds`` of CPU in it, with an exception that the
+stages' ``except Exception`` boundaries cannot swallow, and the block ends in
+``BudgetExceeded``. It is cooperative at the granularity of one C call (a signal handler
+runs between bytecodes), which the stages' input caps keep short. Off the main thread it cannot
 install a timer: it measures, and raises at the end of the block if over budget
 (``enforced`` says which).
 
@@ -58,6 +59,15 @@ def _cpu() -> float:
     return time.process_time()
 
 
+class _CpuTimeUp(BaseException):
+    """Raised by the timer inside the block. A BaseException, like KeyboardInterrupt, so
+    that the stages' own ``except Exception`` boundaries (a bad page must not stop the
+    run) cannot swallow it; ``cpu_budget`` turns it into ``BudgetExceeded`` at its edge."""
+
+
+_REPEAT_S = 0.05  # if something swallows it anyway, the timer fires again this soon
+
+
 @contextmanager
 def cpu_budget(seconds: float, *, what: str = "work", stage: str | None = None
                ) -> Iterator[Usage]:
@@ -65,38 +75,40 @@ def cpu_budget(seconds: float, *, what: str = "work", stage: str | None = None
     usage = Usage(limit_s=float(seconds))
     start = _cpu()
     main = threading.current_thread() is threading.main_thread()
-    fired = [False]
     previous_handler: Any = None
     previous_timer = (0.0, 0.0)
 
     def _on_prof(signum: int, frame: Any) -> None:
-        fired[0] = True
-        used = _cpu() - start
-        raise BudgetExceeded(
+        raise _CpuTimeUp
+
+    def _over(used: float) -> BudgetExceeded:
+        return BudgetExceeded(
             f"{what}: over its CPU budget ({used:.2f} s used, {seconds:g} s allowed)",
             cpu_s=round(used, 3), limit_s=float(seconds), stage=stage,
             peak_rss_mb=round(peak_rss_mb()))
 
     if main and seconds > 0:
         previous_handler = signal.signal(signal.SIGPROF, _on_prof)
-        previous_timer = signal.setitimer(signal.ITIMER_PROF, seconds)
+        previous_timer = signal.setitimer(signal.ITIMER_PROF, seconds, _REPEAT_S)
         usage.enforced = True
     try:
-        yield usage
+        try:
+            yield usage
+        except _CpuTimeUp:
+            if usage.enforced:
+                signal.setitimer(signal.ITIMER_PROF, 0)
+            raise _over(_cpu() - start) from None
     finally:
         if usage.enforced:
             signal.setitimer(signal.ITIMER_PROF, 0)
             signal.signal(signal.SIGPROF, previous_handler)
             if previous_timer[0] > 0:  # an outer budget: resume it with what it has left
                 left = max(previous_timer[0] - (_cpu() - start), 0.001)
-                signal.setitimer(signal.ITIMER_PROF, left)
+                signal.setitimer(signal.ITIMER_PROF, left, previous_timer[1])
         usage.cpu_s = round(_cpu() - start, 3)
         usage.peak_rss_mb = round(peak_rss_mb())
     if not usage.enforced and usage.cpu_s > seconds > 0:
-        raise BudgetExceeded(
-            f"{what}: over its CPU budget ({usage.cpu_s:.2f} s used, {seconds:g} s allowed)",
-            cpu_s=usage.cpu_s, limit_s=float(seconds), stage=stage,
-            peak_rss_mb=usage.peak_rss_mb)
+        raise _over(usage.cpu_s)
 
 
 def run_with_cpu_limit(fn: Callable[..., T], *args: Any, seconds: float,

@@ -151,3 +151,9 @@ def test_entry_key_keys_on_guid_and_link_only_when_the_links_differ() -> None:
     assert entry_key("g", "https://a.example/1?utm_source=x", "https://a.example/1") == "g"
     assert entry_key("g", "https://a.example/2", "https://a.example/1") == \
         "g https://a.example/2"
+
+
+def test_character_references_to_surrogates_and_controls_do_not_break_an_xml_feed() -> None:
+    feed = one(rss(item("a", "/a", title="a&#55296;b&#x2019;c&#27;[31m"), title="T&#xDFFF;x"))
+    assert feed.title == "T\ufffdx" and feed.entries[0].title == "a\ufffdb\u2019c[31m"
+    json.dumps({"t": feed.entries[0].title}, ensure_ascii=False).encode("utf-8")

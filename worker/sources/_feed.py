@@ -120,6 +120,7 @@ def _parse(
         # markup outside any closed entry (an unclosed one, or the channel itself)
         raise FeedParseError(f"feed {url}: more than {MAX_PARSE_TAGS} XML tags outside "
                              "its entries", code="too_large")
+    head = _valid_char_refs(head)
     # HTML sanitising happens later, only for the entries kept, within a budget: done by
     # feedparser on every entry it took 18 s on 10 MB of dense markup.
     parsed = feedparser.parse(
@@ -191,6 +192,28 @@ def _reduced_entry(seg: str) -> str:
         if len(leaves) >= 50:
             break
     return seg[: open_end + 1] + "".join(leaves) + seg[closer.start():]
+
+
+_CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+
+
+def _valid_char_refs(text: str) -> str:
+    """Character references to no character (a lone surrogate "&#55296;", past U+10FFFF)
+    become U+FFFD, and to control characters ("&#27;" = ESC) nothing: feedparser's loose
+    parser crashed the whole feed on a surrogate, and ESC would reach titles and
+    terminals."""
+    if "&#" not in text:
+        return text
+
+    def fix(m: re.Match[str]) -> str:
+        code = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+        if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+            return "&#xFFFD;"
+        if (code < 0x20 and code not in (0x9, 0xA, 0xD)) or 0x7F <= code <= 0x9F:
+            return ""
+        return m.group(0)
+
+    return _CHAR_REF.sub(fix, text)
 
 
 def _markup(text: str) -> int:

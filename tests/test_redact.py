@@ -138,3 +138,15 @@ def test_a_fetch_error_with_url_credentials_is_stored_without_them() -> None:
     stored = stored_error(info.value)
     assert "Fe3dPassw0rd" not in stored and "T0kenValue" not in stored
     assert "127.0.0.1" in stored and "page=1" in stored
+
+
+def test_short_message_the_stored_error_of_every_stage_is_redacted() -> None:
+    from worker.errors import DeliveryError, FetchError, short_message
+
+    for exc in (FetchError("network error fetching https://u:HookPw99@hooks.example/x"),
+                DeliveryError("webhook https://hooks.example/in?sig=S1gnatureV POST: 500"),
+                RuntimeError("smtp login failed for user:MailPw77@smtp.example")):
+        text = short_message(exc)
+        assert not any(s in text for s in ("HookPw99", "S1gnatureV")), text
+    assert short_message(RuntimeError("x" * 2000)).endswith("…")
+    assert len(short_message(RuntimeError("x" * 2000))) == 1000

@@ -25,9 +25,12 @@ from __future__ import annotations
 
 def short_message(exc: BaseException, limit: int = 1000) -> str:
     """An error's message for a status column or a log line: never empty, at most
-    ``limit`` characters."""
-    text = str(exc) or exc.__class__.__name__
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    ``limit`` characters, redacted (URL credentials, secret parameters, registered
+    secrets) and without control characters: every stored error goes through here, and
+    what is stored is printed later by ``feeds list`` / ``alerts show`` and ``--json``."""
+    from worker.redact import stored_error  # noqa: PLC0415 - redact imports nothing of ours
+
+    return stored_error(exc, limit)
 
 
 class NewsradarError(Exception):

@@ -60,3 +60,16 @@ def test_the_article_title_loses_escape_sequences_and_is_cut() -> None:
     long = clean_page(f"<html><head><title>{'word ' * 3000}</title></head><body><p>x</p>"
                       "</body></html>", content_type="text/html")
     assert long.title is None or (len(long.title) <= 300 and long.title.endswith("…"))
+
+
+def test_real_pages_are_not_cut_and_inline_scripts_are_not_tags() -> None:
+    script = "<script>for(var a=0;a<b;a++){" + "x, " * 2000 + "}</script>"
+    page = f"<html><head>{script}</head><body><p>story</p></body></html>"
+    assert bound_html(page).text == page and bound_html(page).notes == []
+
+
+def test_json_ld_survives_when_scripts_are_dropped() -> None:
+    ld = '<script type="application/ld+json">{"datePublished": "2026-09-01"}</script>'
+    big = "<script>" + "var x = 1;" * (MAX_HTML_CHARS // 5) + "</script>"
+    out = bound_html(f"<html><head>{ld}{big}</head><body><p>story</p></body></html>").text
+    assert ld in out and "var x" not in out

@@ -37,7 +37,8 @@ MAX_LINES = 6_000
 TITLE_CHARS = 300  # an article title is cut near this, on a word
 
 _START_TAG = re.compile(r"<[A-Za-z]")
-_LONG_TAG = re.compile(r"<([A-Za-z][^\s<>/]*)([^<>]{" + str(LONG_TAG_CHARS) + r",})>")
+# a start tag's name, then whitespace: "a<b;" in an inline script is not a tag
+_LONG_TAG = re.compile(r"<([A-Za-z][A-Za-z0-9:-]*)(\s[^<>]{" + str(LONG_TAG_CHARS) + r",})>")
 _ATTR = re.compile(r"""\s*[^\s"'<>/=]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'<>]*))?""")
 
 
@@ -96,7 +97,8 @@ def bound_html(page: str) -> Bounds:
 
 def _without_scripts(page: str) -> str:
     """``page`` with the bodies of <script> and <style> elements removed (they are never
-    story text, and inline scripts make up most of a big news page's bytes). A find()
+    story text, and inline scripts make up most of a big news page's bytes), except
+    JSON-LD, which carries the metadata. A find()
     loop, not a lazy regex: an unclosed <script> repeated must not make it quadratic."""
     if len(page) <= MAX_HTML_CHARS:
         return page
@@ -113,6 +115,10 @@ def _without_scripts(page: str) -> str:
         name = "</script" if start == s else "</style"
         open_end = low.find(">", start)
         close = low.find(name, open_end if open_end >= 0 else start)
+        if open_end >= 0 and close >= 0 and "ld+json" in low[start:open_end]:
+            out.append(page[pos:close])  # JSON-LD is metadata (date, author): keep it
+            pos = close
+            continue
         out.append(page[pos: open_end + 1 if open_end >= 0 else start])
         if close < 0:
             break  # unclosed: the rest is script

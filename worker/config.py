@@ -410,7 +410,14 @@ class Settings(BaseSettings):
 
 
 def get_settings() -> Settings:
-    return Settings()
+    from worker.redact import register_url_secrets
+
+    settings = Settings()
+    # The database and Redis passwords are secrets too: a driver's error may show them
+    # in a form redact()'s URL rule cannot see (a raw "@" splits them at the wrong place).
+    register_url_secrets(settings.database_url)
+    register_url_secrets(settings.redis_url)
+    return settings
 
 
 # ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ the library is called, with ``raise ... from exc``.
     ├── FeedParseError     bytes that are not a usable feed (HTML page, truncated XML, entity bomb)
     ├── ExtractError       a page that gives no story (binary, empty, oversized)
     ├── QueryError         a watch-topic query that does not parse (names topic and column)
+    ├── BudgetExceeded     one article used more CPU time than its budget (code over_budget)
     └── DeliveryError      sending an alert: SMTP, webhook status, timeouts
 
 ``permanent`` says whether trying again can help; ``retry_after`` (seconds) carries a
@@ -88,9 +89,12 @@ class ErrorCode(StrEnum):
 
 def short_message(exc: BaseException, limit: int = 1000) -> str:
     """An error's message for a status column or a log line: never empty, at most
-    ``limit`` characters."""
-    text = str(exc) or exc.__class__.__name__
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    ``limit`` characters, redacted (URL credentials, secret parameters, registered
+    secrets) and without control characters: every stored error goes through here, and
+    what is stored is printed later by ``feeds list`` / ``alerts show`` and ``--json``."""
+    from worker.redact import stored_error  # noqa: PLC0415 - redact imports nothing of ours
+
+    return stored_error(exc, limit)
 
 
 class NewsradarError(Exception):
@@ -187,6 +191,20 @@ class QueryError(NewsradarError):
 
     def with_topic(self, topic: str) -> QueryError:
         return QueryError(self.reason, column=self.column, topic=topic)
+
+
+class BudgetExceeded(NewsradarError):
+    """An article (or any one unit of work) went over its CPU budget. Permanent: the
+    same input costs the same again. ``cpu_s`` is what it used, ``limit_s`` the budget,
+    ``stage`` where it was when stopped (if known)."""
+
+    code = "over_budget"
+    permanent = True
+
+    def __init__(self, message: str, *, cpu_s: float, limit_s: float,
+                 stage: str | None = None, peak_rss_mb: float | None = None) -> None:
+        super().__init__(message)
+        self.cpu_s, self.limit_s, self.stage, self.peak_rss_mb = cpu_s, limit_s, stage, peak_rss_mb
 
 
 class DeliveryError(NewsradarError):

@@ -18,7 +18,8 @@ import httpx
 
 from worker.errors import NewsradarError
 
-__all__ = ["DEFAULT_RETRY_POLICY", "RetryPolicy", "feed_backoff", "should_retry"]
+__all__ = ["DEFAULT_RETRY_POLICY", "MAX_RETRY_AFTER", "RetryPolicy", "feed_backoff",
+           "should_retry"]
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,7 @@ class RetryPolicy:
 
 
 DEFAULT_RETRY_POLICY = RetryPolicy()
+MAX_RETRY_AFTER = 86_400.0  # the longest server-requested pause honoured (seconds)
 
 # Errors outside our tree that are worth another go: the network and the OS, not bugs.
 _TRANSIENT = (httpx.TransportError, ConnectionError, TimeoutError, OSError)
@@ -56,7 +58,8 @@ def should_retry(
         return None
     retry_after = getattr(error, "retry_after", None)
     if isinstance(retry_after, (int, float)) and retry_after >= 0:
-        return float(retry_after)
+        # honoured, up to a day: "Retry-After: 999999999" must not park a feed for decades
+        return min(float(retry_after), MAX_RETRY_AFTER)
     exponent = min(max(attempt - 1, 0), 60)  # 2**60 already dwarfs any cap
     ceiling = min(policy.cap, policy.base * (2.0**exponent))
     return (rng or random).uniform(0.0, max(ceiling, 0.0))

@@ -155,6 +155,29 @@ def feeds() -> None:
     write(FEEDS / "gzip_bomb.xml.gz", gzip.compress(b"<" + b"\0" * (20 * 1024 * 1024), 9))
     write(FEEDS / "svg_root.xml", '<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg"/>')
     write(FEEDS / "nul_bytes.xml", rss(item(1, guid="z1", title="NUL\x00inside")).encode() + b"\0" * 10)
+    # ---- issue 12: feed edge cases (small; the costly hostile inputs are generated in
+    # memory by tests/data/hostile.py, never committed)
+    write(FEEDS / "dates_edge.xml", rss(
+        item(1, guid="kst", date="Tue, 01 Sep 2026 09:00:00 KST")
+        + item(2, guid="epoch", date="1788000000")
+        + item(3, guid="nozone", date="Tue, 01 Sep 2026 09:00:00")
+        + item(4, guid="future", date="Fri, 01 Jan 2100 00:00:00 GMT")
+        + item(5, guid="month13", date="2026-13-01T10:00:00Z")
+        + item(6, guid="hour99", date="Tue, 01 Sep 2026 99:00:00 GMT")))
+    write(FEEDS / "self_links.xml", rss(
+        item(1, guid="q", link="?page=2") + item(2, guid="f", link="#top")
+        + item(3, guid="sp", link="/news/a story.html")))
+    write(FEEDS / "title_entities_and_escapes.xml", rss(
+        item(1, guid="e1", title="Kim&amp;#8217;s visit")
+        + item(2, guid="e2", title="x" * 10_000)
+        + item(3, guid="e3", title="[/bold] markup"), title="Corpus [/bold] news"))
+    write(FEEDS / "jsonfeed_untitled_surrogate.json",
+          '{"version": "https://jsonfeed.org/version/1.1", "title": "J\\ud800",'
+          ' "items": [{"id": "u1", "url": "https://json.example/u1",'
+          ' "content_text": "An untitled post \\udfff that starts like this."}]}')
+    body = rss("".join(item(n, guid=f"mm-{n}") for n in range(1, 4))).encode()
+    write(FEEDS / "multi_member.xml.gz",
+          b"".join(gzip.compress(body[i:i + 100]) for i in range(0, len(body), 100)))
 
 
 def pages() -> None:

@@ -50,10 +50,20 @@ def test_newest_first_and_cap() -> None:
     assert any("newest 2 of 4" in p for p in feed.problems)
 
 
-def test_duplicate_guids_collapse() -> None:
-    feed = parse_feed(rss(item("same", "/a") + item("same", "/b") + item("other", "/c")), url=URL)
+def test_duplicate_guids_collapse_when_the_links_agree() -> None:
+    feed = parse_feed(rss(item("same", "/a") + item("same", "/a?utm_source=x")
+                          + item("other", "/c")), url=URL)
     assert [e.link for e in feed.entries] == ["https://news.example/a", "https://news.example/c"]
     assert any("duplicate GUID" in p for p in feed.problems)
+
+
+def test_a_guid_shared_by_two_links_keys_the_second_on_guid_and_link() -> None:
+    feed = parse_feed(rss(item("same", "/a") + item("same", "/b") + item("other", "/c")), url=URL)
+    assert [(e.guid, e.link) for e in feed.entries] == [
+        ("same", "https://news.example/a"),
+        ("same https://news.example/b", "https://news.example/b"),
+        ("other", "https://news.example/c")]
+    assert any("keyed on GUID + link" in p for p in feed.problems)
 
 
 def test_guid_fallbacks() -> None:
@@ -72,7 +82,7 @@ def test_missing_and_invalid_dates() -> None:
 
 def test_long_title_is_truncated_not_rejected() -> None:
     feed = parse_feed(rss(item("a", "/a", "x" * 10_000)), url=URL)
-    assert len(feed.entries[0].title) == 1000
+    assert len(feed.entries[0].title) == 300 and feed.entries[0].title.endswith("…")
     assert any("truncated 1 title" in p for p in feed.problems)
 
 

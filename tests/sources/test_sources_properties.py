@@ -161,7 +161,7 @@ def test_retry_delays_are_bounded(attempt: int, base: float, cap: float, max_att
     if attempt >= max_attempts:
         assert delay is None
     elif retry_after is not None:
-        assert delay == retry_after
+        assert delay == min(retry_after, 86_400)  # honoured up to a day
     else:
         assert delay is not None and 0 <= delay <= cap
     backoff = feed_backoff(base, attempt, cap)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
+from ._bounds import bound_input, bound_text
 from ._decode import MAX_BYTES, decode, looks_like_html
 from ._htmlpath import MIN_BODY_CHARS, extract_html
 from ._model import CleanPage, Dropped, LineDecision
@@ -60,9 +61,11 @@ def clean_page(data: bytes | str, *, content_type: str | None = None, url: str |
     if dec.status != "ok":
         return CleanPage(title=fallback_title, status=dec.status, method="text")
     try:
-        if looks_like_html(dec.text, content_type):
-            return _clean_html(dec.text, url, fallback_text, fallback_title)
-        story = clean_text(dec.text, fallback_title=fallback_title)
+        is_html = looks_like_html(dec.text, content_type)
+        text, bounded = bound_input(dec.text, is_html)  # hostile input: caps (_bounds.py)
+        if is_html:
+            return bounded(_clean_html(text, url, fallback_text, fallback_title))
+        story = bounded(clean_text(text, fallback_title=fallback_title))
     except Exception as exc:  # a stage boundary: one bad page must not stop the rest
         log.warning("clean_page %s: %s: %s", url or "(no url)", type(exc).__name__, exc)
         story = CleanPage(title=fallback_title, status="no_body", method="text",
@@ -83,7 +86,7 @@ def _clean_html(page: str, url: str | None, fallback_text: str | None,
         dropped=h.dropped, status="ok", method="html")
     if len(h.text) < MIN_BODY_CHARS:
         # trafilatura found no or too little body: the text path on the visible text
-        t = _text_cleaner().clean(visible_text(page), fallback_title=story.title)
+        t = _text_cleaner().clean(bound_text(visible_text(page)).text, fallback_title=story.title)
         if len(t.text) > len(h.text):
             story.text, story.dropped, story.method = t.text, t.dropped, "text"
             story.title = story.title or t.title

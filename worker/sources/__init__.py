@@ -21,6 +21,7 @@ from worker.sources._fetch import (
 )
 from worker.sources._guard import GuardedTransport, guarded, make_client
 from worker.sources._models import FeedEntry, ParsedFeed
+from worker.sources._normalize import entry_key
 from worker.sources._policy import (
     DEFAULT_LIMITS,
     DEFAULT_POLICY,
@@ -51,6 +52,7 @@ __all__ = [
     "address_problem",
     "check_address",
     "discover_feeds",
+    "entry_key",
     "fetch",
     "guarded",
     "make_client",

@@ -19,21 +19,31 @@ from typing import Any
 import feedparser
 
 from worker.errors import FeedParseError
+from worker.sources._dates import parse_date
 from worker.sources._discover import discover_feeds, looks_like_html
 from worker.sources._jsonfeed import looks_like_json, parse_json_feed
 from worker.sources._models import ParsedFeed
-from worker.sources._normalize import RawEntry, absolute_http, clean_text, normalize_entries
+from worker.sources._normalize import (
+    RawEntry,
+    absolute_http,
+    feed_title,
+    normalize_entries,
+)
 from worker.sources._xmlsafe import decode_body, defuse, root_element, utf8_xml, without_cdata
 
 __all__ = ["MAX_FEED_BYTES", "parse_feed"]
 
 MAX_FEED_BYTES = 10 * 1024 * 1024
-MAX_PARSE_ENTRIES = 5000  # entries handed to feedparser per parse, in document order
-MAX_PARSE_TAGS = 400_000  # markup in those entries (a rich 5000-item feed has ~150,000)
+MAX_PARSE_ENTRIES = 2500  # entries handed to feedparser per parse, in document order
+# feedparser spends 15-30 us per tag (both of its parsers run on ill-formed XML): one item
+# with 390,000 unclosed tags cost 12 s. A rich 2500-item feed has ~75,000 tags.
+MAX_PARSE_TAGS = 80_000  # markup read per feed; entries past it wait for the next poll
+MAX_ENTRY_TAGS = 5_000  # markup in one entry; an entry with more is skipped
 _FEED_ROOTS = ("rss", "feed", "rdf", "channel")
 _ABSOLUTE = re.compile(r"https?://", re.IGNORECASE)
 _END_OF_INPUT = re.compile(r"no element found|unclosed token", re.IGNORECASE)
 _CLOSED_ENTRY = re.compile(r"</(?:[\w.-]+:)?(?:item|entry)\s*>")
+_OPEN_ENTRY = re.compile(r"<(?:[\w.-]+:)?(?:item|entry)[\s>]")
 
 
 def parse_feed(
@@ -43,15 +53,17 @@ def parse_feed(
     content_type: str | None = None,
     max_entries: int | None = None,
     max_bytes: int = MAX_FEED_BYTES,
+    fetched_at: datetime | None = None,
 ) -> ParsedFeed:
-    """Entries of the feed in ``content`` (fetched from ``url``), newest first.
+    """Entries of the feed in ``content`` (fetched from ``url`` at ``fetched_at``, default
+    now: later dates are clamped to it), newest first.
 
     Raises FeedParseError with ``code`` in: too_large, empty, not_a_feed (HTML page; the
     message lists the feeds it advertises), bad_json, entity_bomb, doctype_refused,
     truncated, bad_xml. Recoverable issues go to ``ParsedFeed.problems``.
     """
     try:
-        return _parse(content, url, content_type, max_entries, max_bytes)
+        return _parse(content, url, content_type, max_entries, max_bytes, fetched_at)
     except FeedParseError:
         raise
     except (RecursionError, MemoryError) as exc:  # a pathological document
@@ -63,7 +75,8 @@ def parse_feed(
 
 
 def _parse(
-    content: bytes, url: str, content_type: str | None, max_entries: int | None, max_bytes: int
+    content: bytes, url: str, content_type: str | None, max_entries: int | None, max_bytes: int,
+    fetched_at: datetime | None = None,
 ) -> ParsedFeed:
     if len(content) > max_bytes:
         raise FeedParseError(f"feed {url}: {len(content)} bytes is more than the "
@@ -80,7 +93,8 @@ def _parse(
     if not text.strip(" \t\r\n\ufeff\x00"):
         raise FeedParseError(f"feed {url}: empty body, nothing to parse", code="empty")
     if looks_like_json(text, media):
-        feed = parse_json_feed(text, url=url, max_entries=max_entries)
+        feed = parse_json_feed(text, url=url, max_entries=max_entries,
+                               max_items=MAX_PARSE_ENTRIES, fetched_at=fetched_at)
         feed.problems[:0] = decoded.problems
         return feed
     root = root_element(text)
@@ -100,16 +114,13 @@ def _parse(
     # No content-location: feedparser would resolve RSS <guid>s against it as if they were
     # links ("1234" -> "https://site/feeds/1234"). xml:base still applies; what stays
     # relative is resolved against ``url`` by the normaliser.
-    head, cut = _first_entries(safe, MAX_PARSE_ENTRIES)
-    if cut:
-        problems.append(f"more than {MAX_PARSE_ENTRIES} entries: read the first "
-                        f"{MAX_PARSE_ENTRIES} in document order")
-    tags = without_cdata(head).count("<")
-    if tags > MAX_PARSE_TAGS:
-        # feedparser spends ~5 us per element even on well-formed input: 10 MB of tiny
-        # elements would cost half a minute of CPU on every poll.
-        raise FeedParseError(f"feed {url}: {tags} XML tags is more than the "
-                             f"{MAX_PARSE_TAGS} newsradar parses in one feed", code="too_large")
+    head, cut, notes = _first_entries(safe, MAX_PARSE_ENTRIES, MAX_PARSE_TAGS, MAX_ENTRY_TAGS)
+    problems.extend(notes)
+    if _markup(head) > MAX_PARSE_TAGS + MAX_ENTRY_TAGS:
+        # markup outside any closed entry (an unclosed one, or the channel itself)
+        raise FeedParseError(f"feed {url}: more than {MAX_PARSE_TAGS} XML tags outside "
+                             "its entries", code="too_large")
+    head = _valid_char_refs(head)
     # HTML sanitising happens later, only for the entries kept, within a budget: done by
     # feedparser on every entry it took 18 s on 10 MB of dense markup.
     parsed = feedparser.parse(
@@ -118,17 +129,114 @@ def _parse(
         sanitize_html=False,
         resolve_relative_uris=False,
     )
-    return _adapt(parsed, safe, url, root, problems, max_entries, cut=cut)
+    return _adapt(parsed, safe, url, root, problems, max_entries, cut=cut, now=fetched_at)
 
 
-def _first_entries(text: str, limit: int) -> tuple[str, bool]:
-    """``text`` cut just after its ``limit``-th closed entry (feedparser spends ~50 us per
-    entry; a 10 MB feed of tiny items would cost seconds), and whether it was cut."""
-    for count, m in enumerate(_CLOSED_ENTRY.finditer(text), start=1):
+def _first_entries(text: str, limit: int, max_tags: int, max_entry_tags: int
+                   ) -> tuple[str, bool, list[str]]:
+    """``text`` cut to what feedparser may read: at most ``limit`` closed entries (it spends
+    ~50 us an entry) and ``max_tags`` tags in them (``_markup``), in document order, without the entries
+    that hold more than ``max_entry_tags`` tags each. Returns the text, whether it was cut
+    short (so that the missing end is not reported as truncation) and notes for problems."""
+    pieces: list[str] = []
+    count = tags = skipped = 0
+    prev = 0
+    notes: list[str] = []
+    for m in _CLOSED_ENTRY.finditer(text):
+        seg = text[prev:m.end()]
+        seg_tags = _markup(seg)
+        if seg_tags > max_entry_tags:
+            seg = _reduced_entry(seg)
+            seg_tags = _markup(seg)
+            skipped += 1
+        if tags + seg_tags > max_tags:
+            notes.append(f"more than {max_tags} XML tags in the entries: read the first "
+                         f"{count} entries in document order")
+            return "".join(pieces) + _closing_tail(text), True, notes
+        pieces.append(seg)
+        tags += seg_tags
+        count += 1
+        prev = m.end()
         if count == limit:
-            rest = text[m.end():]
-            return (text[: m.end()], True) if _CLOSED_ENTRY.search(rest) else (text, False)
-    return text, False
+            if _CLOSED_ENTRY.search(text, prev):
+                notes.append(f"more than {limit} entries: read the first {limit} in "
+                             "document order")
+                return "".join(pieces) + _closing_tail(text), True, notes
+            break
+    if skipped:
+        notes.append(f"reduced {skipped} entr{'y' if skipped == 1 else 'ies'} with more than "
+                     f"{max_entry_tags} XML tags each to their short fields")
+    pieces.append(text[prev:])
+    return "".join(pieces), False, notes
+
+
+_LEAF = re.compile(r"<([\w:.-]+)((?:\s[^<>]*)?)(?:/>|>([^<]{0,4000})</\1\s*>)")
+
+
+def _reduced_entry(seg: str) -> str:
+    """An entry too rich to parse, reduced to its short leaf elements (title, link, guid,
+    dates, author...): the story is kept, its heavy markup is not read."""
+    opener = None
+    for found in _OPEN_ENTRY.finditer(seg):  # the last opener: where this entry starts
+        opener = found
+    if opener is None:
+        return seg  # nothing to reduce to; the tag budget still applies
+    start = opener.start()
+    open_end = seg.find(">", start)
+    closer = _CLOSED_ENTRY.search(seg, open_end)
+    if open_end < 0 or closer is None:
+        return seg[:start]
+    leaves = []
+    for leaf in _LEAF.finditer(seg, open_end + 1, closer.start()):
+        leaves.append(leaf.group(0))
+        if len(leaves) >= 50:
+            break
+    return seg[: open_end + 1] + "".join(leaves) + seg[closer.start():]
+
+
+_CHAR_REF = re.compile(r"&#(?:[xX]([0-9a-fA-F]{1,8})|([0-9]{1,10}));")
+
+
+def _valid_char_refs(text: str) -> str:
+    """Character references to no character (a lone surrogate "&#55296;", past U+10FFFF)
+    become U+FFFD, and to control characters ("&#27;" = ESC) nothing: feedparser's loose
+    parser crashed the whole feed on a surrogate, and ESC would reach titles and
+    terminals."""
+    if "&#" not in text:
+        return text
+
+    def fix(m: re.Match[str]) -> str:
+        code = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+        if 0xD800 <= code <= 0xDFFF or code > 0x10FFFF:
+            return "&#xFFFD;"
+        if (code < 0x20 and code not in (0x9, 0xA, 0xD)) or 0x7F <= code <= 0x9F:
+            return ""
+        return m.group(0)
+
+    return _CHAR_REF.sub(fix, text)
+
+
+def _markup(text: str) -> int:
+    """feedparser's work on ``text`` in tags: each tag, and an eighth for each entity
+    reference (expat reports text in pieces between references: 1.3 million ``&lt;`` in
+    one item cost 2 s)."""
+    return without_cdata(text).count("<") + text.count("&") // 8
+
+
+def _closing_tail(text: str) -> str:
+    """What follows the document's last closed entry (normally ``</channel></rss>``), so a
+    cut feed stays well-formed: otherwise feedparser's strict parser fails at the end and
+    its loose parser reads everything a second time."""
+    last = max(text.rfind("</"), 0)
+    while last > 0:
+        m = _CLOSED_ENTRY.match(text, last)
+        if m:
+            tail = text[m.end():]
+            return tail if tail.count("<") <= 100 else ""
+        last = text.rfind("</", 0, last)
+        if len(text) - last > 100_000:
+            break
+    return ""
 
 
 def _starts_with_doctype(text: str) -> bool:
@@ -163,7 +271,7 @@ def _not_a_feed_html(text: str, url: str) -> FeedParseError:
 
 def _adapt(
     parsed: Any, text: str, url: str, root: str, problems: list[str], max_entries: int | None,
-    *, cut: bool = False,
+    *, cut: bool = False, now: datetime | None = None,
 ) -> ParsedFeed:
     version = parsed.get("version") or ""
     raw_entries = parsed.get("entries") or []
@@ -191,10 +299,10 @@ def _adapt(
         raise FeedParseError(f"feed {url}: not a usable RSS or Atom feed"
                              + (f" ({detail})" if detail else ""), code="bad_xml")
     raw = [_raw_entry(e) for e in raw_entries]
-    entries, more = normalize_entries(raw, url, max_entries)
+    entries, more = normalize_entries(raw, url, max_entries, now=now)
     head = parsed.get("feed") or {}
     return ParsedFeed(
-        title=clean_text(head.get("title"), 1000),
+        title=feed_title(head.get("title")),
         site_url=absolute_http(head.get("link"), url),
         entries=entries,
         problems=problems + more,
@@ -224,9 +332,12 @@ def _describe_bozo(exc: object) -> str:
 
 
 def _raw_entry(e: Any) -> RawEntry:
-    published, bad = _date(e, "published"), False
-    if published is None:
-        published = _date(e, "updated")
+    published, bad = None, False
+    for key in ("published", "updated"):
+        published, verdict = _entry_date(e, key)
+        bad = bad or verdict == "invalid"
+        if published is not None:
+            break
     if published is None:
         bad = bool(dict.get(e, "published") or dict.get(e, "updated") or dict.get(e, "created"))
     contents = e.get("content") or []
@@ -248,6 +359,19 @@ def _raw_entry(e: Any) -> RawEntry:
         author=e.get("author"),
         bad_date=bad,
     )
+
+
+def _entry_date(e: Any, key: str) -> tuple[datetime | None, str]:
+    """Our strict reading of the raw date (_dates.py); feedparser's only for the formats
+    we do not read (it reads a zone it does not know as UTC and rolls month 13 over)."""
+    raw = dict.get(e, key)
+    if not raw:
+        return None, "unknown"
+    when, verdict = parse_date(raw)
+    if verdict == "unknown":
+        when = _date(e, key)
+        verdict = "ok" if when is not None else "invalid"
+    return when, verdict
 
 
 def _date(e: Any, key: str) -> datetime | None:

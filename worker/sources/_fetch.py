@@ -179,8 +179,13 @@ def _build_request(
 def _redirect_target(base: httpx.URL, location: str, original: str) -> str:
     try:
         target = base.join(location.strip())
+        if target.port is not None and not 0 < target.port < 65536:
+            raise ValueError(f"port {target.port} out of range")
+        if target.scheme in ("http", "https") and (
+                not target.host or any(c in target.host for c in " %[]")):
+            raise ValueError("no valid host")
         return str(target.copy_with(fragment=None))
-    except Exception as exc:
+    except Exception as exc:  # a Location no client can follow: permanent, not a retry
         raise FetchError(f"invalid redirect Location {location!r} from {base}", url=original,
                          code="bad_url", permanent=True) from exc
 
@@ -294,13 +299,17 @@ def _check_status(status: int, headers: dict[str, str], url: str, current: str) 
                      permanent=not transient, status_code=status)
 
 
+MAX_RETRY_AFTER = 86_400.0  # a server may ask for a day's pause, not 31 years
+
+
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
-    """Seconds from a Retry-After header (delta-seconds or HTTP-date), or None."""
+    """Seconds from a Retry-After header (delta-seconds or HTTP-date), at most
+    ``MAX_RETRY_AFTER``, or None."""
     if not value:
         return None
     value = value.strip()
     if value.isdigit():
-        return float(min(int(value[:12]), 10**9))
+        return float(min(int(value[:12]), MAX_RETRY_AFTER))
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
@@ -310,7 +319,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     delta = (when - (now or datetime.now(UTC))).total_seconds()
-    return max(delta, 0.0)
+    return min(max(delta, 0.0), MAX_RETRY_AFTER)
 
 
 def _media_type(value: str | None) -> tuple[str | None, str | None]:
@@ -393,6 +402,7 @@ class _Decoder:
         else:
             self._obj = zlib.decompressobj()
         self._first = True
+        self._gzip = encoding in ("gzip", "x-gzip")
         self._raw_fallback = encoding == "deflate"
 
     def feed(self, data: bytes, budget: int) -> bytes:
@@ -411,18 +421,29 @@ class _Decoder:
     def _run(self, data: bytes, budget: int) -> bytes:
         # max_length bounds each step; one byte past the budget is enough to know it is over.
         limit = max(budget, 0) + 1
-        out = self._obj.decompress(data, limit)
-        self._first = False
-        if len(out) >= limit:
-            raise _TooLarge("more than the byte cap after decompression")
-        while self._obj.unconsumed_tail:
-            more = self._obj.decompress(self._obj.unconsumed_tail, limit - len(out))
-            if not more:
-                break
-            out += more
+        out = b""
+        while True:
+            if self._gzip and self._obj.eof:
+                # RFC 1952: a gzip body may be several members back to back (what
+                # `cat a.gz b.gz` makes); each starts a fresh decompressor, same budget.
+                data = self._obj.unused_data + data
+                self._obj = zlib.decompressobj(zlib.MAX_WBITS | 16)
+                if not data.strip(b"\0"):
+                    return out  # zero padding after the last member
+            out += self._obj.decompress(data, limit - len(out))
+            self._first = False
             if len(out) >= limit:
                 raise _TooLarge("more than the byte cap after decompression")
-        return out
+            while self._obj.unconsumed_tail:
+                more = self._obj.decompress(self._obj.unconsumed_tail, limit - len(out))
+                if not more:
+                    break
+                out += more
+                if len(out) >= limit:
+                    raise _TooLarge("more than the byte cap after decompression")
+            if not (self._gzip and self._obj.eof and self._obj.unused_data):
+                return out
+            data = b""
 
     def flush(self, budget: int) -> bytes:
         out = self._obj.flush()

@@ -9,7 +9,7 @@ from worker.urls import canonical_url
 
 __all__ = ["TITLE_MAX", "FeedEntry", "ParsedFeed"]
 
-TITLE_MAX = 1000  # characters; longer titles are cut, not rejected
+TITLE_MAX = 300  # characters; longer titles are cut near it on a word, not rejected
 
 
 @dataclass

@@ -12,6 +12,7 @@ later (adjacent words are 1 apart).
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections import deque
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -263,6 +264,16 @@ class _Not(Matcher):
 
 
 class _Near(Matcher):
+    """``left NEAR/n right`` in time linear in the spans (n log n with the sorts).
+
+    Every span of each side is paired only with its nearest disjoint partner on each
+    side (the one right after it and the one right before it), so a NEAR yields at most
+    two pairs per span instead of every pair inside the window: that keeps the spans a
+    chain such as ``a NEAR/100 b NEAR/100 c`` hands upwards linear in the story, where
+    all pairs grew as (window x occurrences) per level. ``hit`` is exact (if any partner
+    is within n, the nearest is); the spans are a NEAR's tightest matches.
+    """
+
     __slots__ = ("dist", "left", "ordered", "right")
     positional = True
 
@@ -270,36 +281,38 @@ class _Near(Matcher):
                  text: str) -> None:
         self.left, self.right, self.dist, self.ordered, self.text = left, right, dist, ordered, text
 
-    def _pairs(self, d: PreparedDoc, first_only: bool) -> list[tuple[Span, Span]]:
+    def _sides(self, d: PreparedDoc) -> tuple[list[Span], list[Span]] | None:
         if not (self.left.hit(d) and self.right.hit(d)):
-            return []
+            return None
         a_spans = self.left.spans(d)
         b_spans = self.right.spans(d)
         if not a_spans or not b_spans:
+            return None
+        return a_spans, b_spans
+
+    def _pairs(self, d: PreparedDoc, first_only: bool) -> list[tuple[Span, Span]]:
+        sides = self._sides(d)
+        if sides is None:
             return []
-        b_starts = [s for s, _ in b_spans]
-        b_maxlen = max(e - s for s, e in b_spans)
+        a_spans, b_spans = sides
         n, ordered = self.dist, self.ordered
         out: list[tuple[Span, Span]] = []
-        for a in a_spans:
-            a_s, a_e = a
-            lo = a_s - n - b_maxlen if not ordered else a_e + 1
-            i = bisect_left(b_starts, lo)
-            j = bisect_right(b_starts, a_e + n)
-            for k in range(i, j):
-                b = b_spans[k]
-                b_s, b_e = b
-                if b_s > a_e:
-                    ok = b_s - a_e <= n
-                elif not ordered and b_e < a_s:
-                    ok = a_s - b_e <= n
-                else:
-                    ok = False
-                if ok:
-                    out.append((a, b))
-                    if first_only:
-                        return out
-        return out
+        # a, then the nearest b after it (and, unordered, before it)
+        for a, b in _nearest(a_spans, b_spans, n, after=True):
+            out.append((a, b))
+            if first_only:
+                return out
+        # b, then the nearest a before it (and, unordered, after it)
+        for b, a in _nearest(b_spans, a_spans, n, after=False):
+            out.append((a, b))
+        if not ordered:
+            for a, b in _nearest(a_spans, b_spans, n, after=False):
+                out.append((a, b))
+                if first_only:
+                    return out
+            for b, a in _nearest(b_spans, a_spans, n, after=True):
+                out.append((a, b))
+        return list(dict.fromkeys(out))
 
     def hit(self, d: PreparedDoc) -> bool:
         return bool(self._pairs(d, True))
@@ -316,20 +329,56 @@ class _Near(Matcher):
 
     def _disjoint_pairs(self, d: PreparedDoc) -> list[tuple[Span, Span]]:
         # A NEAR counts its disjoint pairs (each occurrence used once), not every
-        # combination. Sweeping by the later word and pairing it with the earliest free
-        # partner finds the largest such set for window constraints like this one.
-        used_a: set[Span] = set()
-        used_b: set[Span] = set()
-        pairs = self._pairs(d, False)
-        pairs.sort(key=lambda ab: (max(ab[0][0], ab[1][0]), min(ab[0][0], ab[1][0])))
+        # combination. Sweeping by the later span and pairing it with the earliest free
+        # partner still in reach finds the largest such set for window constraints like
+        # this one; the free partners wait in a queue by start, so the sweep is linear.
+        sides = self._sides(d)
+        if sides is None:
+            return []
+        a_spans, b_spans = sides
+        n, ordered = self.dist, self.ordered
+        events = sorted([(s, 0) for s in a_spans] + [(s, 1) for s in b_spans])
+        free: tuple[deque[Span], deque[Span]] = (deque(), deque())
         out: list[tuple[Span, Span]] = []
-        for a, b in pairs:
-            if a in used_a or b in used_b:
+        for x, kind in events:
+            xs = x[0]
+            if not (ordered and kind == 0):
+                q = free[1 - kind]
+                while q and xs - q[0][1] > n:  # out of reach for x and every later span
+                    q.popleft()
+                for i in range(min(len(q), _SCAN)):
+                    y = q[i]
+                    if y[1] < xs and xs - y[1] <= n:
+                        del q[i]
+                        out.append((y, x))
+                        break
+                else:
+                    free[kind].append(x)
+                    continue
                 continue
-            used_a.add(a)
-            used_b.add(b)
-            out.append((a, b) if a < b else (b, a))
+            free[kind].append(x)
         return out
+
+
+_SCAN = 64  # free partners looked at per span (overlapping ones are skipped, not dropped)
+
+
+def _nearest(xs: list[Span], ys: list[Span], n: int, *, after: bool):
+    """(x, y) for each x and its nearest disjoint y after it (``after``) or before it,
+    when within ``n`` words. ``xs`` and ``ys`` are sorted by start."""
+    if after:
+        y_starts = [s for s, _ in ys]
+        for x in xs:
+            i = bisect_right(y_starts, x[1])
+            if i < len(ys) and ys[i][0] - x[1] <= n:
+                yield x, ys[i]
+    else:
+        by_end = sorted(ys, key=lambda y: (y[1], y[0]))
+        y_ends = [e for _, e in by_end]
+        for x in xs:
+            i = bisect_left(y_ends, x[0]) - 1
+            if i >= 0 and x[0] - by_end[i][1] <= n:
+                yield x, by_end[i]
 
 
 class _Site(Matcher):

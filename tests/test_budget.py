@@ -1,0 +1,93 @@
+"""The per-article CPU budget's building blocks (worker/budget.py)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from worker.budget import cpu_budget, run_with_cpu_limit
+from worker.errors import BudgetExceeded
+from worker.retry import should_retry
+
+
+def _spin(n: int | None = None) -> int:
+    i = 0
+    while n is None or i < n:
+        i += 1
+    return i
+
+
+def test_cpu_budget_stops_a_runaway_block_with_its_figures() -> None:
+    with pytest.raises(BudgetExceeded) as info:
+        with cpu_budget(0.2, what="article 7", stage="clean"):
+            _spin()
+    err = info.value
+    assert err.code == "over_budget" and err.permanent and should_retry(err, 1) is None
+    # the kernel counts CPU in ticks: the figure is near the budget, not exactly on it
+    assert err.cpu_s > 0.1 and err.limit_s == 0.2 and err.stage == "clean"
+    assert "article 7" in str(err) and err.peak_rss_mb and err.peak_rss_mb > 0
+
+
+def test_cpu_budget_lets_cheap_work_through_and_reports_usage() -> None:
+    with cpu_budget(5.0) as usage:
+        assert _spin(10_000) == 10_000
+    assert usage.enforced and 0 <= usage.cpu_s < 5.0 and usage.peak_rss_mb > 0
+
+
+def test_nested_budgets_restore_the_outer_one() -> None:
+    with pytest.raises(BudgetExceeded) as info:
+        with cpu_budget(0.3, what="outer"):
+            with cpu_budget(5.0, what="inner"):
+                _spin(1000)
+            _spin()
+    assert "outer" in str(info.value)
+
+
+def test_off_the_main_thread_it_measures_and_raises_at_the_end() -> None:
+    got: list[BaseException | None] = []
+
+    def work() -> None:
+        try:
+            with cpu_budget(0.05, what="threaded") as usage:
+                _spin(3_000_000)
+            got.append(None)
+            assert not usage.enforced
+        except BudgetExceeded as exc:
+            got.append(exc)
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    assert isinstance(got[0], BudgetExceeded) and got[0].cpu_s > 0.05
+
+
+def test_run_with_cpu_limit_returns_results_and_kills_runaways() -> None:
+    assert run_with_cpu_limit(_spin, 1000, seconds=5) == 1000
+    with pytest.raises(ValueError):
+        run_with_cpu_limit(int, "not a number", seconds=5)
+    with pytest.raises(BudgetExceeded) as info:
+        run_with_cpu_limit(_spin, seconds=1, what="runaway")
+    assert info.value.cpu_s >= 0.9 and "runaway" in str(info.value)
+    with pytest.raises(BudgetExceeded):
+        run_with_cpu_limit(lambda: bytearray(800 * 1024 * 1024), seconds=5, memory_mb=300)
+
+
+def test_a_stage_boundary_cannot_swallow_the_budget() -> None:
+    from worker.clean import clean_page
+
+    def stage_with_a_boundary() -> None:
+        try:
+            _spin()
+        except Exception:  # what clean_page and extract_html do with hostile pages
+            pass
+        _spin()
+
+    with pytest.raises(BudgetExceeded):
+        with cpu_budget(0.2, what="swallowed"):
+            stage_with_a_boundary()
+    # and a real stage still works under a budget
+    with cpu_budget(30.0) as usage:
+        story = clean_page(b"<html><body><p>" + b"Words of a story. " * 40 + b"</p></body></html>",
+                           content_type="text/html")
+    assert story.status == "ok" and usage.cpu_s < 30.0

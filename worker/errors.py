@@ -82,6 +82,7 @@ class ErrorCode(StrEnum):
     IO = "io"
     MISSING = "missing"
     # the worker itself
+    OVER_BUDGET = "over_budget"  # one article used more CPU than its budget
     CRASHED = "crashed"
     INTERNAL = "internal"
     INFRASTRUCTURE = "infrastructure"
@@ -198,7 +199,7 @@ class BudgetExceeded(NewsradarError):
     same input costs the same again. ``cpu_s`` is what it used, ``limit_s`` the budget,
     ``stage`` where it was when stopped (if known)."""
 
-    code = "over_budget"
+    code = ErrorCode.OVER_BUDGET
     permanent = True
 
     def __init__(self, message: str, *, cpu_s: float, limit_s: float,

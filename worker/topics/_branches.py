@@ -1,0 +1,118 @@
+"""The required AND-branches of a query, and where each one is hit in a story.
+
+A query matches only when every required branch holds: for ``A AND (B OR C)`` the
+branches are ``A`` and ``B OR C``; an expanded list (``@dprk``) is one branch, an OR of
+its entries. NOT clauses and ``site:``/``lang:`` restrictions are not branches (they
+find no words to weigh). A query that is not an AND at its top is a single branch.
+
+The relevance stage judges each branch by where its hits fall (title, lead, body;
+which paragraphs and sentences), so that a match is only as strong as its weakest
+required part. Positions come from the same compiled matchers that decide the match,
+so they agree with the highlights.
+
+Paragraphs: the body's non-blank lines, numbered from 0 (paragraph 0 is the lead);
+blank lines between paragraphs do not count. Title hits have ``paragraph = -1``.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ._ast import And, Field, Lang, Node, Not, Site
+from ._matcher import compile_node
+from ._model import Document
+from ._parser import Query, parse_query
+from ._text import BODY_OFFSET, PreparedDoc
+
+_PARA_START_RE = re.compile(r"\n\s*(?=\S)")
+
+
+@dataclass(frozen=True, slots=True)
+class BranchHit:
+    """One hit of a branch: a word, phrase or NEAR pair, located in the story."""
+
+    text: str        # the words as written in the story
+    zone: str        # "title", "lead" or "body"
+    start: int       # character offsets into the title (zone "title") or the body
+    end: int
+    paragraph: int   # body paragraph index (0 = lead); -1 in the title
+    sentence: int    # sentence index within the title or the body
+
+
+@dataclass(frozen=True, slots=True)
+class BranchHits:
+    """A required branch (its query text) and every place the story hits it."""
+
+    clause: str
+    hits: tuple[BranchHit, ...]
+
+
+def required_branches(query: Query | Node) -> list[Node]:
+    """The sub-queries that must all hold for ``query`` to match (see module doc)."""
+    root = query.root if isinstance(query, Query) else query
+    out: list[Node] = []
+    _collect(root, None, out)
+    return out
+
+
+def _collect(node: Node, zone: str | None, out: list[Node]) -> None:
+    if isinstance(node, And):
+        for child in node.children:
+            _collect(child, zone, out)
+    elif isinstance(node, Field) and isinstance(node.child, And):
+        # title:(A AND B) requires both, each in the title.
+        for child in node.child.children:
+            _collect(child, node.name, out)
+    elif isinstance(node, (Not, Site, Lang)):
+        return
+    elif zone is not None:
+        out.append(Field(zone, node, f"{zone}:{node.text}"))
+    else:
+        out.append(node)
+
+
+def paragraph_starts(body: str) -> list[int]:
+    """Character offsets where the body's paragraphs (non-blank lines) start."""
+    first = len(body) - len(body.lstrip())
+    return [first] + [m.end() for m in _PARA_START_RE.finditer(body)]
+
+
+def branch_hits(branches: Sequence[Node], doc: Document | PreparedDoc) -> list[BranchHits]:
+    """For each branch, its hits in ``doc`` in story order (empty when it is not hit)."""
+    d = doc if isinstance(doc, PreparedDoc) else PreparedDoc(doc.title, doc.body, doc.site,
+                                                             doc.lang)
+    paras = paragraph_starts(d.body)
+    sents = {"title": d.sentence_starts("title"), "body": d.sentence_starts("body")}
+    out = []
+    for node in branches:
+        m = compile_node(node)
+        hits: list[BranchHit] = []
+        if m.hit(d):
+            marks: set = set()
+            m.collect(d, marks)
+            for mark in sorted(marks):
+                first, last = (mark[0], mark[1]) if type(mark[0]) is tuple else (mark, mark)
+                start_pos, end_pos = first[0], max(first[1], last[1])
+                field, cs, ce = d.char_span(start_pos, end_pos)
+                text = d.title if field == "title" else d.body
+                para = -1 if start_pos < BODY_OFFSET else bisect_right(paras, cs) - 1
+                hits.append(BranchHit(
+                    text=" ".join(text[cs:ce].split()),
+                    zone=d.zone(start_pos),
+                    start=cs,
+                    end=ce,
+                    paragraph=max(para, -1 if field == "title" else 0),
+                    sentence=bisect_right(sents[field], cs) - 1,
+                ))
+        out.append(BranchHits(node.text, tuple(hits)))
+    return out
+
+
+def query_branch_hits(query: str | Query, doc: Document,
+                      lists: Mapping[str, Sequence[str]] | None = None) -> list[BranchHits]:
+    """Parse (when given text), take the required branches and locate their hits."""
+    q = parse_query(query, lists) if isinstance(query, str) else query
+    return branch_hits(required_branches(q), doc)

@@ -20,9 +20,10 @@ import re
 from bisect import bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-from ._ast import And, Field, Lang, Node, Not, Site
-from ._matcher import compile_node
+from ._ast import And, Field, Lang, Node, Not, Or, Phrase, Site
+from ._matcher import Matcher, compile_node
 from ._model import Document
 from ._parser import Query, parse_query
 from ._text import BODY_OFFSET, PreparedDoc
@@ -40,6 +41,8 @@ class BranchHit:
     end: int
     paragraph: int   # body paragraph index (0 = lead); -1 in the title
     sentence: int    # sentence index within the title or the body
+    context: str = ""  # the sentence holding the hit (the title for a title hit)
+    partial: bool = False  # a short mention of a name the branch gives in full
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,21 +77,32 @@ def _collect(node: Node, zone: str | None, out: list[Node]) -> None:
         out.append(node)
 
 
+@lru_cache(maxsize=4096)
+def _compiled(node: Node) -> Matcher:
+    # Nodes are frozen and hashable: a topic's branches compile once per process.
+    return compile_node(node)
+
+
 def paragraph_starts(body: str) -> list[int]:
     """Character offsets where the body's paragraphs (non-blank lines) start."""
     first = len(body) - len(body.lstrip())
     return [first] + [m.end() for m in _PARA_START_RE.finditer(body)]
 
 
-def branch_hits(branches: Sequence[Node], doc: Document | PreparedDoc) -> list[BranchHits]:
-    """For each branch, its hits in ``doc`` in story order (empty when it is not hit)."""
+def branch_hits(branches: Sequence[Node], doc: Document | PreparedDoc, *,
+                short_names: bool = True) -> list[BranchHits]:
+    """For each branch, its hits in ``doc`` in story order (empty when it is not hit).
+
+    With ``short_names``, a branch that names someone or something in full
+    ("Kim Jong Un", "Red Sea") also counts the capitalised mentions of a word of that
+    name elsewhere ("Kim"), marked ``partial``: stories give a name in full once."""
     d = doc if isinstance(doc, PreparedDoc) else PreparedDoc(doc.title, doc.body, doc.site,
                                                              doc.lang)
     paras = paragraph_starts(d.body)
     sents = {"title": d.sentence_starts("title"), "body": d.sentence_starts("body")}
     out = []
     for node in branches:
-        m = compile_node(node)
+        m = _compiled(node)
         hits: list[BranchHit] = []
         if m.hit(d):
             marks: set = set()
@@ -99,15 +113,67 @@ def branch_hits(branches: Sequence[Node], doc: Document | PreparedDoc) -> list[B
                 field, cs, ce = d.char_span(start_pos, end_pos)
                 text = d.title if field == "title" else d.body
                 para = -1 if start_pos < BODY_OFFSET else bisect_right(paras, cs) - 1
+                st = sents[field]
+                si = bisect_right(st, cs) - 1
+                s_end = st[si + 1] if si + 1 < len(st) else len(text)
                 hits.append(BranchHit(
                     text=" ".join(text[cs:ce].split()),
                     zone=d.zone(start_pos),
                     start=cs,
                     end=ce,
                     paragraph=max(para, -1 if field == "title" else 0),
-                    sentence=bisect_right(sents[field], cs) - 1,
+                    sentence=si,
+                    context=" ".join(text[st[si]:s_end].split()),
                 ))
+        if hits and short_names:
+            hits.extend(_short_name_hits(node, d, hits, paras, sents))
+            hits.sort(key=lambda h: (h.zone != "title", h.start))
         out.append(BranchHits(node.text, tuple(hits)))
+    return out
+
+
+def _name_words(node: Node) -> set[str]:
+    """Words of the capitalised multi-word names in ``node`` ("Kim Jong Un" → kim,
+    jong, un): a story names someone in full once, then by part of the name."""
+    out: set[str] = set()
+    if isinstance(node, Phrase):
+        raw = node.text.strip('"“”')
+        parts = raw.split()
+        if len(node.words) > 1 and len(parts) == len(node.words) and all(
+                p[:1].isupper() for p in parts):
+            out.update(w.text for w in node.words if len(w.text) >= 3 and not w.prefix)
+    elif isinstance(node, (Or, And)):
+        for c in node.children:
+            out |= _name_words(c)
+    elif isinstance(node, Field):
+        out |= _name_words(node.child)
+    return out
+
+
+def _short_name_hits(node: Node, d: PreparedDoc, hits: list[BranchHit], paras: list[int],
+                     sents: dict[str, list[int]]) -> list[BranchHit]:
+    """Capitalised mentions of a word of a full name the branch already hit."""
+    words = _name_words(node)
+    taken = {(h.zone == "title", h.start) for h in hits}
+    covered = [(h.zone == "title", h.start, h.end) for h in hits]
+    out = []
+    for w in words:
+        for pos in d.postings.get(w, ()):
+            field, cs, ce = d.char_span(pos, pos)
+            in_title = field == "title"
+            text = d.title if in_title else d.body
+            if not text[cs:cs + 1].isupper() or (in_title, cs) in taken:
+                continue
+            if any(t == in_title and s <= cs < e for t, s, e in covered):
+                continue
+            taken.add((in_title, cs))
+            st = sents[field]
+            si = bisect_right(st, cs) - 1
+            s_end = st[si + 1] if si + 1 < len(st) else len(text)
+            out.append(BranchHit(
+                text=text[cs:ce], zone=d.zone(pos), start=cs, end=ce,
+                paragraph=-1 if in_title else max(bisect_right(paras, cs) - 1, 0),
+                sentence=si, context=" ".join(text[st[si]:s_end].split()), partial=True))
     return out
 
 

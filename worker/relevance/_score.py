@@ -1,0 +1,116 @@
+"""One (story, topic) pair → a Relevance: features, the combination, the reason in words.
+
+Features (FEATURES order), each meaningful without any labels:
+  salience     logit of the weakest required branch's strength (see _salience)
+  description  10 × cos(story, the description's wanted sentences)
+  examples     10 × (cos(story, examples' centroid) − cos(story, counter-examples' centroid))
+
+The score is a logistic combination of what is available: salience alone for a bare
+query; salience + description; + examples; or the topic's own model once it has been
+fitted on feedback. The default weights are shared by all topics and were chosen by
+cross-validation across topics (docs/relevance.md).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from ._model import BranchLike, Parts, Relevance
+from ._salience import BranchSalience, branch_saliences, describe
+from ._similarity import PreparedStory, PreparedTopic, contrast
+
+FEATURES = ("salience", "description", "examples")
+SIM_SCALE = 10.0
+DEFAULT_MIN_RELEVANCE = 0.5
+# Shared weights over FEATURES (bench/relevance.py --fit; leave-one-topic-out checked).
+DESCRIPTION_WEIGHTS = (0.85, 1.076, 0.0)
+DESCRIPTION_BIAS = -5.193
+EXAMPLE_WEIGHTS = (0.775, 0.928, 0.51)
+EXAMPLE_BIAS = -4.827
+
+
+def sigmoid(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+
+
+def logit(p: float) -> float:
+    p = min(max(p, 1e-4), 1 - 1e-4)
+    return math.log(p / (1 - p))
+
+
+def features(story: PreparedStory, topic: PreparedTopic, evidence: Sequence[BranchLike],
+             good: np.ndarray | None = None, bad: np.ndarray | None = None
+             ) -> tuple[tuple[float, float, float], list[BranchSalience], dict]:
+    """The feature row, the branches weakest first, and which similarities exist.
+
+    ``good``/``bad`` override the topic's example centroids (a fitted model's)."""
+    branches = branch_saliences(evidence, story.story, story.vector, story.passage_vector)
+    sal = branches[0].strength if branches else 0.0
+    d = contrast(story.vector, topic.want, None)
+    g = topic.good if good is None else good
+    b = topic.bad if bad is None else bad
+    e = contrast(story.vector, g, b)
+    row = (logit(sal), 0.0 if d is None else SIM_SCALE * d, 0.0 if e is None else SIM_SCALE * e)
+    return row, branches, {"description": d, "examples": e, "salience": sal}
+
+
+def combine(row: Sequence[float], weights: Sequence[float], bias: float) -> float:
+    return sigmoid(bias + sum(w * x for w, x in zip(weights, row)))
+
+
+def relevance(story: PreparedStory, topic: PreparedTopic,
+              evidence: Sequence[BranchLike]) -> Relevance:
+    """Is the story about the topic? ``evidence``: the required branches and their hits
+    (``worker.topics.branch_hits`` output fits as it is)."""
+    prof = topic.profile
+    model = prof.model
+    good = bad = None
+    if model is not None and model.good:
+        good = np.asarray(model.good, dtype=np.float32)
+        bad = np.asarray(model.bad, dtype=np.float32) if model.bad else None
+    row, branches, sims = features(story, topic, evidence, good, bad)
+    sal = sims["salience"]
+    d, e = sims["description"], sims["examples"]
+    if model is not None:
+        score = combine(row, model.weights, model.bias)
+        model_part: float | None = score
+    elif e is not None:
+        score = combine(row, EXAMPLE_WEIGHTS, EXAMPLE_BIAS)
+        model_part = None
+    elif d is not None:
+        score = combine(row, DESCRIPTION_WEIGHTS, DESCRIPTION_BIAS)
+        model_part = None
+    else:
+        score = sal
+        model_part = None
+    avail = [x for x in (d, e) if x is not None]
+    similarity = None if not avail else min(1.0, max(0.0, 0.5 + sum(avail) / len(avail) * 2.5))
+    threshold = DEFAULT_MIN_RELEVANCE if prof.min_relevance is None else float(prof.min_relevance)
+    ok = score >= threshold
+    n_par = len(story.story.paragraphs)
+    weakest = branches[0] if branches else None
+    where = describe(weakest, n_par) if weakest else "no required branch was hit"
+    if similarity is None:
+        reason = where
+    elif ok:
+        reason = f"{where}; the story reads like the topic (similarity {similarity:.2f})"
+    elif sal >= 0.5:
+        reason = (f"the story reads more like what the topic excludes or something else "
+                  f"(similarity {similarity:.2f}); {where}")
+    else:
+        reason = f"{where}; similarity {similarity:.2f}"
+    return Relevance(
+        score=score,
+        parts=Parts(salience=sal, similarity=similarity, model=model_part),
+        relevant=ok,
+        min_relevance=threshold,
+        reason=reason,
+        weakest=weakest.clause if weakest else "",
+        details={"features": dict(zip(FEATURES, row)),
+                 "branches": [{"clause": b.clause, "strength": round(b.strength, 4),
+                               "hits": b.n_hits, "paragraphs": [p + 1 for p in b.paragraphs],
+                               "title": b.title} for b in branches]},
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from worker.relevance import (
+    DEFAULT_MIN_RELEVANCE,
     Story,
     TopicProfile,
     branch_saliences,
@@ -58,7 +59,7 @@ def test_weakest_required_branch_decides():
     both = branch_saliences([strong, weak], st)
     assert [b.clause for b in both] == ["missile*", "@dprk"]   # weakest first
     alone = branch_saliences([strong], st)
-    assert both[0].strength < 0.3 < 0.8 < alone[0].strength
+    assert both[0].strength < DEFAULT_MIN_RELEVANCE < 0.8 < alone[0].strength
     # Making the weak branch a thread lifts the whole match.
     thread = branch("missile*", [("title", -1, 0)] + [("body", p, p) for p in range(0, n, 2)])
     assert branch_saliences([strong, thread], st)[0].strength > 0.6

@@ -26,10 +26,10 @@ FEATURES = ("salience", "description", "examples")
 SIM_SCALE = 10.0
 DEFAULT_MIN_RELEVANCE = 0.5
 # Shared weights over FEATURES (bench/relevance.py --fit; leave-one-topic-out checked).
-DESCRIPTION_WEIGHTS = (0.85, 1.076, 0.0)
-DESCRIPTION_BIAS = -5.193
-EXAMPLE_WEIGHTS = (0.775, 0.928, 0.51)
-EXAMPLE_BIAS = -4.827
+DESCRIPTION_WEIGHTS = (1.089, 0.406, 0.0)
+DESCRIPTION_BIAS = -1.995
+EXAMPLE_WEIGHTS = (1.045, 0.282, 0.564)
+EXAMPLE_BIAS = -1.808
 
 
 def sigmoid(z: float) -> float:

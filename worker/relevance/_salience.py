@@ -98,8 +98,12 @@ def describe(b: BranchSalience, n_paragraphs: int) -> str:
     if k == 1:
         p = b.paragraphs[0]
         place = "the lead" if p == 0 else f"paragraph {p + 1} of {n_paragraphs}"
-        kind = "a thread through the story" if b.title and p == 0 else (
-            "as background" if b.sentences <= 1 and not b.title else "in one passage")
+        if b.title and p == 0:
+            kind = "a thread through the story"
+        elif p == 0:
+            kind = "and nowhere else"
+        else:
+            kind = "as background" if b.sentences <= 1 and not b.title else "in one passage"
         return f"'{clause}' appears {times}, in {place}{title}, {kind}"
     share = k / max(n_paragraphs, 1)
     kind = "a thread through the story" if share >= 0.4 or b.title else "in a few places"

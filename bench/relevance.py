@@ -262,7 +262,7 @@ def main() -> None:
 
     pred, ths = loto(sal_score, sal_fit)
     report("+ salience (LOTO)", pred, truth, tids,
-           f"thresholds {min(ths):.2f}–{max(ths):.2f}")
+           f"thresholds {min(ths):.2f}–{max(ths):.2f}, median {statistics.median(ths):.2f}")
     pred05 = {}
     for held in tids:
         m = sal_fit([rows[k] for k in gated if k[1] != held])
@@ -289,7 +289,7 @@ def main() -> None:
         return score_mod.sigmoid(b + float(np.dot(x_desc(r, sm), w)))
 
     pred, ths = loto(desc_score, desc_fit)
-    report("+ description (LOTO)", pred, truth, tids, f"thresholds {min(ths):.2f}–{max(ths):.2f}")
+    report("+ description (LOTO)", pred, truth, tids, f"thresholds {min(ths):.2f}–{max(ths):.2f}, median {statistics.median(ths):.2f}")
     pred05 = {}
     for held in tids:
         m = desc_fit([rows[k] for k in gated if k[1] != held])
@@ -316,7 +316,7 @@ def main() -> None:
 
     pred, ths = loto(ex_score, ex_fit)
     report("+ examples (5-fold, LOTO)", pred, truth, tids,
-           f"thresholds {min(ths):.2f}–{max(ths):.2f}")
+           f"thresholds {min(ths):.2f}–{max(ths):.2f}, median {statistics.median(ths):.2f}")
 
     # + feedback ----------------------------------------------------------------------
     if args.prior is not None:

@@ -87,3 +87,17 @@ def test_story_paragraphs_match_the_topics_stage():
                                                       "Fourth line")
     [b] = query_branch_hits("fourth", Document("T", body))
     assert b.hits[0].paragraph == 3
+
+
+def test_a_query_without_words_leaves_the_decision_to_the_gate():
+    st = prepare_story(Story.from_text("T", "Body."), None)
+    r = relevance(st, prepare_topic(TopicProfile(), None), [])
+    assert r.parts.salience == 1.0 and r.relevant and "no words" in r.reason
+
+
+def test_to_dict_carries_parts_reason_and_branches(embedder):
+    d = _relevance(*BACKGROUND, embedder=embedder).to_dict()
+    assert set(d) == {"score", "parts", "relevant", "min_relevance", "reason", "weakest",
+                      "branches"}
+    assert set(d["parts"]) == {"salience", "similarity", "model"}
+    assert {b["clause"] for b in d["branches"]} == {"@dprk", "missile* OR launch*"}

@@ -127,6 +127,7 @@ class Relevance:
             "min_relevance": self.min_relevance,
             "reason": self.reason,
             "weakest": self.weakest,
+            "branches": list(self.details.get("branches", [])),
         }
 
 

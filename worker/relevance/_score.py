@@ -51,7 +51,8 @@ def features(story: PreparedStory, topic: PreparedTopic, evidence: Sequence[Bran
 
     ``good``/``bad`` override the topic's example centroids (a fitted model's)."""
     branches = branch_saliences(evidence, story.story, story.vector, story.passage_vector)
-    sal = branches[0].strength if branches else 0.0
+    # A query with no words to weigh (only site:, lang:, NOT) leaves it to the gate.
+    sal = branches[0].strength if branches else 1.0
     d = contrast(story.vector, topic.want, None)
     g = topic.good if good is None else good
     b = topic.bad if bad is None else bad
@@ -98,7 +99,7 @@ def relevance(story: PreparedStory, topic: PreparedTopic,
     ok = score >= threshold
     n_par = len(story.story.paragraphs)
     weakest = branches[0] if branches else None
-    where = describe(weakest, n_par) if weakest else "no required branch was hit"
+    where = describe(weakest, n_par) if weakest else "the query has no words to weigh"
     if similarity is None:
         reason = where
     elif ok:

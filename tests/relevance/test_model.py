@@ -6,10 +6,13 @@ import os
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 
 from worker.relevance import Story, TopicProfile, prepare_story, prepare_topic, split_description
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_model_loads_with_no_network_and_an_empty_cache(tmp_path):
@@ -34,7 +37,7 @@ def test_model_loads_with_no_network_and_an_empty_cache(tmp_path):
                HF_HOME=str(home / "hf"), XDG_CACHE_HOME=str(home / "cache"),
                XDG_DATA_HOME=str(home / "data"), NO_PROXY="*")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                         text=True, timeout=120, cwd=os.getcwd())
+                         text=True, timeout=120, cwd=REPO)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["l2_supercat_256", "256", "1.0"]
     assert list(home.rglob("*")) == []  # nothing written to the caches either

@@ -63,7 +63,7 @@ from worker.relevance import _learn as learn_mod
 from worker.relevance import _salience as sal_mod
 from worker.relevance import _score as score_mod
 from worker.relevance._salience import branch_features
-from worker.relevance._similarity import contrast
+from worker.relevance._similarity import contrast, description_similarity
 from worker.topics import (
     Document,
     Topic,
@@ -200,7 +200,7 @@ def main() -> None:
             "branches": [branch_features(b, len(st.story.paragraphs), st.vector,
                                          st.passage_vector).features
                          for b in evidence[k]],
-            "desc": contrast(st.vector, ptopics[t].want, None),
+            "desc": description_similarity(st, ptopics[t].want, evidence[k]),
             "y": truth[k], "topic": t, "score": gated[k],
         }
 
@@ -289,6 +289,7 @@ def main() -> None:
         return score_mod.sigmoid(b + float(np.dot(x_desc(r, sm), w)))
 
     pred, ths = loto(desc_score, desc_fit)
+    loto_ths = {"DESCRIPTION": ths}
     report("+ description (LOTO)", pred, truth, tids, f"thresholds {min(ths):.2f}–{max(ths):.2f}, median {statistics.median(ths):.2f}")
     pred05 = {}
     for held in tids:
@@ -315,6 +316,7 @@ def main() -> None:
         return score_mod.sigmoid(b + float(np.dot(x_ex(r, sm), w)))
 
     pred, ths = loto(ex_score, ex_fit)
+    loto_ths["EXAMPLE"] = ths
     report("+ examples (5-fold, LOTO)", pred, truth, tids,
            f"thresholds {min(ths):.2f}–{max(ths):.2f}, median {statistics.median(ths):.2f}")
 
@@ -370,7 +372,13 @@ def main() -> None:
         print(f"SALIENCE_WEIGHTS = {tuple(round(x, 3) for x in sm[0])}; SALIENCE_BIAS = {sm[1]:.3f}")
         for name, fit in (("DESCRIPTION", desc_fit), ("EXAMPLE", ex_fit)):
             _, w, b = fit(allrows)
-            print(f"{name}_WEIGHTS = {tuple(round(float(x), 3) for x in w)}; {name}_BIAS = {b:.3f}")
+            # The bias is shifted so that the default min_relevance (0.5) sits at the
+            # median of the thresholds chosen leave-one-topic-out.
+            t = statistics.median(loto_ths[name])
+            shift = score_mod.logit(score_mod.DEFAULT_MIN_RELEVANCE) - score_mod.logit(t)
+            print(f"{name}_WEIGHTS = {tuple(round(float(x), 3) for x in w)}; "
+                  f"{name}_BIAS = {b + shift:.3f}  (fitted {b:.3f}, shifted for LOTO median "
+                  f"threshold {t:.2f})")
     _ = math
 
 

@@ -2,7 +2,8 @@
 
 Features (FEATURES order), each meaningful without any labels:
   salience     logit of the weakest required branch's strength (see _salience)
-  description  10 × cos(story, the description's wanted sentences)
+  description  10 × (cos(story, the description's wanted sentences)
+                     − cos(the words the gate matched, the same sentences))
   examples     10 × (cos(story, examples' centroid) − cos(story, counter-examples' centroid))
 
 The score is a logistic combination of what is available: salience alone for a bare
@@ -20,19 +21,22 @@ import numpy as np
 
 from ._model import BranchLike, Parts, Relevance
 from ._salience import BranchSalience, branch_saliences, describe
-from ._similarity import PreparedStory, PreparedTopic, contrast
+from ._similarity import PreparedStory, PreparedTopic, contrast, description_similarity
 
 FEATURES = ("salience", "description", "examples")
 SIM_SCALE = 10.0
-# A story's cosine to a description's wanted sentences: about 0.6 for relevant dev
-# stories, 0.3–0.45 for the rest; 0.45 is shown as similarity 0.5.
-SIM_CENTER = 0.45
+# The description feature (cosine to the wanted sentences minus the matched words'
+# cosine): median 0.03 for relevant dev pairs, -0.13 for the others; -0.05 is shown as
+# similarity 0.5.
+SIM_CENTER = -0.05
 DEFAULT_MIN_RELEVANCE = 0.5
 # Shared weights over FEATURES (bench/relevance.py --fit; leave-one-topic-out checked).
-DESCRIPTION_WEIGHTS = (1.089, 0.406, 0.0)
-DESCRIPTION_BIAS = -1.995
-EXAMPLE_WEIGHTS = (1.045, 0.282, 0.564)
-EXAMPLE_BIAS = -1.808
+# The biases are shifted so that min_relevance 0.5 is the median of the thresholds
+# chosen leave-one-topic-out.
+DESCRIPTION_WEIGHTS = (1.125, 1.257, 0.0)
+DESCRIPTION_BIAS = 0.790
+EXAMPLE_WEIGHTS = (1.025, 1.07, 0.517)
+EXAMPLE_BIAS = 0.649
 
 
 def sigmoid(z: float) -> float:
@@ -53,7 +57,7 @@ def features(story: PreparedStory, topic: PreparedTopic, evidence: Sequence[Bran
     branches = branch_saliences(evidence, story.story, story.vector, story.passage_vector)
     # A query with no words to weigh (only site:, lang:, NOT) leaves it to the gate.
     sal = branches[0].strength if branches else 1.0
-    d = contrast(story.vector, topic.want, None)
+    d = description_similarity(story, topic.want, evidence)
     g = topic.good if good is None else good
     b = topic.bad if bad is None else bad
     e = contrast(story.vector, g, b)
@@ -90,7 +94,7 @@ def relevance(story: PreparedStory, topic: PreparedTopic,
     else:
         score = sal
         model_part = None
-    # Shown as a part in [0, 1]: the description's cosine around SIM_CENTER, the
+    # Shown as a part in [0, 1]: the description feature around SIM_CENTER, the
     # examples' contrast around 0, each through a logistic, averaged.
     avail = ([] if d is None else [sigmoid(SIM_SCALE * (d - SIM_CENTER))]) + (
         [] if e is None else [sigmoid(SIM_SCALE * e)])

@@ -3,9 +3,9 @@
 A description usually says what is wanted and, in a sentence or two, what is not
 ("I don't want stories that only mention …"). The excluding sentences repeat the topic's
 own words, so they are left out: the description's similarity is the story's cosine to
-the wanted sentences, less the cosine of the words the gate matched in the story to the
-same sentences (``description_similarity``: the excess over a mere mention, which puts
-every topic's description on one scale). (Subtracting the cosine to the excluding sentences was measured
+the wanted sentences, taken passage by passage: for each required branch of the query,
+the sentences that hit it, less what the matched words alone reach
+(``description_similarity``). (Subtracting the cosine to the excluding sentences was measured
 and hurt: pooled AUC 0.65 against 0.94.) Examples and counter-examples (texts of
 stories) count by their centroids: cosine to the examples minus cosine to the
 counter-examples.
@@ -122,24 +122,30 @@ def contrast(v: np.ndarray | None, pos: np.ndarray | None, neg: np.ndarray | Non
     return s
 
 
-def mention_words(evidence) -> str:
-    """The distinct words the gate matched in the story, in order: what the story would
-    say if it only mentioned the topic."""
-    return " ".join(dict.fromkeys(h.text for br in evidence for h in br.hits))
-
-
 def description_similarity(story: PreparedStory, want: np.ndarray | None,
                            evidence) -> float | None:
-    """How much more the story reads like the description than its matched words alone do.
+    """How much more the story's passages on the topic read like the description than
+    the words the gate matched in them do.
 
-    cos(story, wanted sentences) − cos(matched words, wanted sentences). The raw cosine's
-    level differs from topic to topic (a description that repeats its query's words sits
-    higher for every story); the second term is the level a story would reach by merely
-    mentioning the words the gate found, so what is left is the story's excess over a
-    mention. Without hits (or model) it is the raw cosine."""
+    For each required branch: cos(the sentences that hit it, wanted sentences) −
+    cos(its matched words as they occur, wanted sentences); the mean over branches.
+    Two things are at work. The passages, not the whole story: a story about something
+    else that mentions the topic has its topic sentences about that something else. And
+    the excess over the matched words: the raw cosine's level differs from topic to
+    topic (a description that repeats its query's words sits higher for every story);
+    the matched words alone give the level a mere mention reaches, which puts every
+    topic on one scale. Without hits it is the whole story's cosine."""
     if story.vector is None or want is None:
         return None
-    raw = float(story.vector @ want)
-    words = mention_words(evidence)
-    hv = story.passage_vector([words]) if words else None
-    return raw if hv is None else raw - float(hv @ want)
+    out = []
+    for br in evidence:
+        hits = list(br.hits)
+        if not hits:
+            continue
+        ctx = list(dict.fromkeys(getattr(h, "context", "") or h.text for h in hits))
+        pv = story.passage_vector(ctx)
+        wv = story.passage_vector([h.text for h in hits])   # each word tokenized once
+        if pv is None or wv is None:
+            continue
+        out.append(float(pv @ want) - float(wv @ want))
+    return float(story.vector @ want) if not out else sum(out) / len(out)

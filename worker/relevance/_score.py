@@ -106,9 +106,9 @@ def relevance(story: PreparedStory, topic: PreparedTopic,
     where = describe(weakest, n_par) if weakest else "the query has no words to weigh"
     if similarity is None:
         reason = where
-    elif ok:
+    elif ok and similarity >= 0.5:
         reason = f"{where}; the story reads like the topic (similarity {similarity:.2f})"
-    elif sal >= 0.5:
+    elif not ok and sal >= 0.5:
         reason = (f"the story reads like another subject (similarity {similarity:.2f}); "
                   f"{where}")
     else:

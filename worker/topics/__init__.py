@@ -6,6 +6,8 @@
     TopicIndex(lists)               add/remove topics; match(doc) → [TopicMatch] best first
     backtest(topic, articles, lists) would-be alerts over stored articles, per day
     bounded_document(doc)           the title, the lead and a bounded body, + a note if cut
+    required_branches(query)        the AND-branches that must all hold (for relevance)
+    branch_hits(branches, doc)      where the story hits each branch (zone, paragraph, sentence)
 
 The language, the score formula and the presearcher are described in docs/topics.md.
 """
@@ -14,6 +16,14 @@ from __future__ import annotations
 
 from ._backtest import BacktestHit, BacktestResult, backtest
 from ._bounds import MATCH_BODY_CHARS, Bounded, bounded_document, note_bounded
+from ._branches import (
+    BranchHit,
+    BranchHits,
+    branch_hits,
+    paragraph_starts,
+    query_branch_hits,
+    required_branches,
+)
 from ._index import TopicIndex, match_topic, prepare
 from ._model import Document, Topic, TopicMatch
 from ._parser import Query, parse_query
@@ -23,6 +33,8 @@ __all__ = [
     "BacktestHit",
     "BacktestResult",
     "Bounded",
+    "BranchHit",
+    "BranchHits",
     "Document",
     "MATCH_BODY_CHARS",
     "TopicMatch",
@@ -31,9 +43,13 @@ __all__ = [
     "TopicIndex",
     "backtest",
     "bounded_document",
+    "branch_hits",
     "match_topic",
     "note_bounded",
+    "paragraph_starts",
     "parse_query",
     "prepare",
+    "query_branch_hits",
+    "required_branches",
     "validate_topics",
 ]

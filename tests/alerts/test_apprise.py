@@ -25,7 +25,7 @@ from worker.redact import redact
 from worker.store import Delivery, DeliveryAttempt
 
 from .samples import alert_message, digest_message
-from .test_delivery import Clock, add_alert, make_ctx, story_text
+from tests.pipeline.test_deliveries import Clock, add_alert, make_ctx, story_text
 
 
 @dataclass

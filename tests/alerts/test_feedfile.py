@@ -16,7 +16,7 @@ from worker.errors import DeliveryError
 from worker.sources import parse_feed
 
 from .samples import alert_message, digest_message, system_message
-from .test_delivery import Clock, add_alert, make_ctx, story_text
+from tests.pipeline.test_deliveries import Clock, add_alert, make_ctx, story_text
 
 
 def _parse(path):

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from worker.terminal import clean_title_text
 
-from ._model import Dropped, Story
+from ._model import CleanPage, Dropped
 
 __all__ = ["MAX_ATTRS", "MAX_HTML_CHARS", "MAX_LINES", "MAX_NODES", "MAX_TEXT_CHARS",
            "Bounds", "bound_html", "bound_text"]
@@ -152,14 +152,14 @@ def bound_text(text: str) -> Bounds:
     return Bounds(text, notes)
 
 
-def bound_input(text: str, is_html: bool) -> tuple[str, Callable[[Story], Story]]:
+def bound_input(text: str, is_html: bool) -> tuple[str, Callable[[CleanPage], CleanPage]]:
     """The clean entry point's hook: ``text`` within the caps for its kind, and a
     function that puts the cut notes first in the resulting story's ``dropped`` and
     cleans its title (controls and escape sequences removed, cut near 300 characters). (The
     visible text of an HTML page goes through ``bound_text`` where it is taken.)"""
     b = bound_html(text) if is_html else bound_text(text)
 
-    def add_notes(story: Story) -> Story:
+    def add_notes(story: CleanPage) -> CleanPage:
         if b.notes:
             story.dropped[:0] = b.notes
         if story.title:

@@ -8,9 +8,13 @@ from worker.store.db import (
 )
 from worker.store.models import (
     Alert,
+    AlertFeedback,
+    ApiToken,
     Article,
     Base,
     ChannelState,
+    ConsoleFeed,
+    ConsoleTopic,
     Delivery,
     DeliveryAttempt,
     Digest,
@@ -22,7 +26,7 @@ from worker.store.models import (
 from worker.store.queries import StoredArticle, iter_articles
 
 __all__ = [
-    "Alert", "Article", "Base", "ChannelState", "Delivery", "DeliveryAttempt", "Digest",
+    "Alert", "AlertFeedback", "ApiToken", "Article", "ConsoleFeed", "ConsoleTopic", "Base", "ChannelState", "Delivery", "DeliveryAttempt", "Digest",
     "Feed", "Match", "Story", "StoredArticle", "iter_articles", "make_engine", "make_sessionmaker", "session_scope",
     "upgrade", "utcnow",
 ]

@@ -1,0 +1,65 @@
+"""web console: API tokens, console feeds and topics, alert feedback
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-12-01 01:15:00
+"""
+from alembic import op
+import sqlalchemy as sa
+import worker.store.models
+
+
+revision = '0002'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table('api_tokens',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('name', sa.String(length=200), nullable=False),
+    sa.Column('token_hash', sa.String(length=64), nullable=False),
+    sa.Column('created_at', worker.store.models.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('last_used_at', worker.store.models.UtcDateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
+    sa.UniqueConstraint('token_hash', name=op.f('uq_api_tokens_token_hash'))
+    )
+    op.create_table('console_feeds',
+    sa.Column('url', sa.String(length=2048), nullable=False),
+    sa.Column('name', sa.String(length=300), nullable=True),
+    sa.Column('poll_interval_s', sa.Float(), nullable=False),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('created_at', worker.store.models.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('url', name=op.f('pk_console_feeds'))
+    )
+    op.create_table('console_topics',
+    sa.Column('id', sa.String(length=200), nullable=False),
+    sa.Column('name', sa.String(length=300), nullable=True),
+    sa.Column('query', sa.Text(), nullable=False),
+    sa.Column('min_score', sa.Float(), nullable=False),
+    sa.Column('channels', sa.JSON(), nullable=True),
+    sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('created_at', worker.store.models.UtcDateTime(timezone=True), nullable=False),
+    sa.Column('updated_at', worker.store.models.UtcDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_console_topics'))
+    )
+    op.create_table('alert_feedback',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('topic_id', sa.String(length=200), nullable=False),
+    sa.Column('article_id', sa.Integer(), nullable=False),
+    sa.Column('verdict', sa.String(length=10), nullable=False),
+    sa.Column('at', worker.store.models.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_alert_feedback_article_id_articles'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_alert_feedback')),
+    sa.UniqueConstraint('topic_id', 'article_id', name=op.f('uq_alert_feedback_topic_id_article_id'))
+    )
+    op.create_index(op.f('ix_alert_feedback_topic_id'), 'alert_feedback', ['topic_id'], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index(op.f('ix_alert_feedback_topic_id'), table_name='alert_feedback')
+    op.drop_table('alert_feedback')
+    op.drop_table('console_topics')
+    op.drop_table('console_feeds')
+    op.drop_table('api_tokens')

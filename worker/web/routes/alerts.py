@@ -1,0 +1,91 @@
+"""The alerts inbox (the home page), good/bad feedback, and the article view."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from .. import _actions as A
+from .._api import FeedbackIn, body, json_out, page_params, paged
+from .._app import ctx_of, render
+
+
+def _date(request: Request, name: str) -> datetime | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return None
+    try:
+        return datetime.strptime(raw, "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        raise A.ActionError(422, "Invalid input", f"expected a date like 2026-07-27 (got {raw!r})",
+                            field=name) from None
+
+
+def _filters(request: Request) -> dict:
+    q = request.query_params
+    return {"topic": q.get("topic") or None, "status": q.get("status") or None,
+            "feedback": q.get("feedback") or None, "since": _date(request, "since"),
+            "until": _date(request, "until")}
+
+
+async def inbox(request: Request) -> Response:
+    ctx = ctx_of(request)
+    limit, offset = page_params(request)
+    config = ctx.config()
+    with ctx.session() as s:
+        page = A.list_alerts(s, config, **_filters(request), limit=limit, offset=offset)
+        topics = A.list_topics(s, config, ctx.now())
+    return render(request, "alerts.html", page=page, topics=topics, q=request.query_params,
+                  statuses=A.DELIVERY_STATUSES)
+
+
+async def feedback(request: Request) -> Response:
+    ctx = ctx_of(request)
+    form = await request.form()
+    alert_id = int(request.path_params["id"])
+    with ctx.session() as s:
+        A.feedback_for_alert(s, alert_id, str(form.get("verdict") or ""), ctx.now())
+        if request.headers.get("hx-request"):
+            return render(request, "_alert_row.html", a=A.get_alert(s, ctx.config(), alert_id))
+    return RedirectResponse(request.headers.get("referer") or "/", status_code=303)
+
+
+async def article(request: Request) -> Response:
+    ctx = ctx_of(request)
+    with ctx.session() as s:
+        view = A.get_article(s, int(request.path_params["id"]))
+    return render(request, "article.html", a=view)
+
+
+# -- /api/v1 ----------------------------------------------------------------------------
+async def api_alerts(request: Request) -> Response:
+    ctx = ctx_of(request)
+    limit, offset = page_params(request)
+    with ctx.session() as s:
+        return paged(request, A.list_alerts(s, ctx.config(), **_filters(request), limit=limit, offset=offset))
+
+
+async def api_feedback(request: Request) -> Response:
+    ctx = ctx_of(request)
+    data = await body(request, FeedbackIn)
+    with ctx.session() as s:
+        return json_out(A.feedback_for_alert(s, int(request.path_params["id"]), data.verdict, ctx.now()))
+
+
+async def api_article(request: Request) -> Response:
+    ctx = ctx_of(request)
+    with ctx.session() as s:
+        return json_out(A.get_article(s, int(request.path_params["id"])))
+
+
+routes = [
+    Route("/", inbox),
+    Route("/alerts/{id:int}/feedback", feedback, methods=["POST"]),
+    Route("/articles/{id:int}", article),
+    Route("/api/v1/alerts", api_alerts),
+    Route("/api/v1/alerts/{id:int}/feedback", api_feedback, methods=["POST"]),
+    Route("/api/v1/articles/{id:int}", api_article),
+]

@@ -1,0 +1,16 @@
+// Keyboard shortcuts (as Miniflux): g a alerts, g t topics, g f feeds, g d deliveries, / search.
+(function () {
+  let g = false;
+  document.addEventListener("keydown", function (e) {
+    const t = e.target;
+    if (t.isContentEditable || ["INPUT", "TEXTAREA", "SELECT"].includes(t.tagName) || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (e.key === "/") { e.preventDefault(); location.href = "/search"; return; }
+    if (g) {
+      const to = { a: "/", t: "/topics", f: "/feeds", d: "/deliveries" }[e.key];
+      g = false;
+      if (to) location.href = to;
+      return;
+    }
+    if (e.key === "g") g = true;
+  });
+})();

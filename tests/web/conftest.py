@@ -62,9 +62,9 @@ def site() -> Iterator[Site]:
         feed = srv.route("/feed.xml", Route(body=recent_rss(items, datetime.now(UTC)),
                                             content_type="application/rss+xml"))
         home = srv.route("/", Route(body=(
-            '<!DOCTYPE html><html><head><title>Seed News</title>'
-            '<link rel="alternate" type="application/rss+xml" title="Seed News" href="/feed.xml">'
-            "</head><body><h1>Seed News</h1></body></html>").encode(), content_type="text/html"))
+            b'<!DOCTYPE html><html><head><title>Seed News</title>'
+            b'<link rel="alternate" type="application/rss+xml" title="Seed News" href="/feed.xml">'
+            b"</head><body><h1>Seed News</h1></body></html>"), content_type="text/html"))
         yield Site(srv, home, feed)
 
 

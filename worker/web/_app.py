@@ -10,8 +10,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from markupsafe import Markup, escape
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
@@ -25,7 +25,15 @@ from worker.errors import ConfigError
 from worker.store import make_engine, make_sessionmaker, session_scope, upgrade, utcnow
 
 from . import _actions, _svg
-from ._auth import Auth, AuthMiddleware, LoginThrottle, PasswordHash, SessionStore, WebSettings, problem
+from ._auth import (
+    Auth,
+    AuthMiddleware,
+    LoginThrottle,
+    PasswordHash,
+    SessionStore,
+    WebSettings,
+    problem,
+)
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent

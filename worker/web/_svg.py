@@ -4,8 +4,8 @@ chart for backtests. No JavaScript; each chart has a <title> for screen readers.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 from html import escape
+from typing import Any
 
 from markupsafe import Markup
 

@@ -28,7 +28,12 @@ def _safe_next(value: str | None) -> str:
 
 async def login_form(request: Request, error: str | None = None, status: int = 200) -> Response:
     auth = ctx_of(request).auth
-    sid, s = auth.sessions.new(user=None)
+    # keep the browser's pre-session if it has one: another tab (or a favicon request
+    # redirected here) must not invalidate the form already on screen
+    sid = request.cookies.get(SESSION_COOKIE) or ""
+    s = auth.sessions.get(sid)
+    if s is None or s.user is not None:
+        sid, s = auth.sessions.new(user=None)
     response = render(request, "login.html", code=status, error=error, login_csrf=s.csrf,
                       next=_safe_next(request.query_params.get("next")),
                       no_password=auth.password is None)

@@ -1,0 +1,173 @@
+"""The console in a real browser (headless Chromium), as a person uses it: log in, add a
+feed from its site's address, run a pass, see the alert in the inbox, mark it bad, read
+the article, edit a topic and watch the live preview change, run a backtest and see its
+chart. Each page's screenshot is saved under docs/screenshots/ for docs/web.md."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import select
+
+from tests.conftest import free_port
+from tests.seedsite import ROOT
+from worker.config import Settings
+from worker.store import AlertFeedback
+from worker.web import WebSettings, create_app
+
+from .conftest import PASSWORD, Site, run_pass, session_for, settings_for, write_config
+
+SHOTS = ROOT / "docs" / "screenshots"
+
+
+@dataclass
+class Console:
+    url: str
+    settings: Settings
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """The console served over HTTP by uvicorn (in a thread) on a fresh SQLite database."""
+    import uvicorn  # noqa: PLC0415
+
+    tmp = tmp_path_factory.mktemp("web-browser")
+    settings = settings_for(f"sqlite:///{tmp / 'nr.db'}", write_config(tmp))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, WebSettings(password=PASSWORD)),
+                                           host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("the console did not start")
+        time.sleep(0.05)
+    yield Console(f"http://127.0.0.1:{port}", settings)
+    server.should_exit = True
+    thread.join(20)
+
+
+def wait(driver, condition, timeout: float = 20.0):  # type: ignore[no-untyped-def]
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException  # noqa: PLC0415
+    from selenium.webdriver.support.ui import WebDriverWait  # noqa: PLC0415
+
+    # htmx swaps elements out from under a reference: look again rather than fail
+    ignored = (NoSuchElementException, StaleElementReferenceException)
+    return WebDriverWait(driver, timeout, ignored_exceptions=ignored).until(condition)
+
+
+def shot(driver, name: str) -> None:  # type: ignore[no-untyped-def]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    height = driver.execute_script("return Math.min(document.documentElement.scrollHeight, 2400)")
+    driver.set_window_size(1280, max(800, height + 100))  # the window's frame takes some
+    driver.execute_script("window.scrollTo(0, 0)")
+    driver.save_screenshot(str(SHOTS / f"{name}.png"))
+    driver.set_window_size(1280, 900)
+
+
+def test_a_person_logs_in_adds_a_feed_sees_the_alert_and_tunes_a_topic(
+        browser, console: Console, site: Site) -> None:
+    from selenium.webdriver.common.by import By  # noqa: PLC0415
+    from selenium.webdriver.common.keys import Keys  # noqa: PLC0415
+
+    d = browser
+    css = By.CSS_SELECTOR
+
+    # Log in: the console sends anyone without a session to the login page.
+    d.get(console.url + "/")
+    assert "/login" in d.current_url
+    shot(d, "login")
+    d.find_element(css, "#password").send_keys(PASSWORD + Keys.ENTER)
+    wait(d, lambda d: d.find_elements(css, "h1") and d.find_element(css, "h1").text.startswith("Alerts"))
+    assert "No alerts yet" in d.page_source
+
+    # Add a feed by the site's home page: its <link rel="alternate"> feed is found.
+    d.find_element(css, 'nav a[href="/feeds"]').click()
+    d.find_element(css, "#feed-url").send_keys(site.home)
+    d.find_element(css, 'input[name="name"]').send_keys("Seed News")
+    d.find_element(css, "form.add button").click()
+    wait(d, lambda d: d.find_elements(css, ".notice"))
+    assert f"added {site.feed}" in d.find_element(css, ".notice").text
+
+    # A pass of the runner (what `newsradar run` or the service does in the background).
+    summary = run_pass(console.settings)
+    assert summary.alerts >= 4  # type: ignore[attr-defined]
+    d.refresh()
+    row = d.find_element(css, "tr.health-ok")
+    assert "Seed News" in row.text and "5" in row.find_element(css, "td.num:nth-of-type(7)").text
+    shot(d, "feeds")
+
+    # The alert is in the inbox, with its topic, outlets and highlighted words.
+    d.find_element(css, 'nav a[href="/"]').click()
+    alerts = d.find_elements(css, "li.alert")
+    assert len(alerts) >= 4
+    armistice = next(a for a in alerts if "Korean War armistice" in a.text)
+    assert armistice.find_elements(css, "mark") and "Seed News" in armistice.text
+    shot(d, "alerts")
+
+    # Mark it bad: the row is redrawn in place (htmx) and the mark is stored.
+    alert_id = armistice.get_attribute("id")
+    armistice.find_element(css, "button.bad").click()
+    wait(d, lambda d: "marked bad" in d.find_element(css, f"#{alert_id}").text)
+    assert "fb-bad" in d.find_element(css, f"#{alert_id}").get_attribute("class")
+    with session_for(console.settings) as s:
+        assert [f.verdict for f in s.scalars(select(AlertFeedback))] == ["bad"]
+
+    # Read the article: cleaned text, metadata and why it matched.
+    d.find_element(css, f"#{alert_id} h2 a").click()
+    wait(d, lambda d: d.find_elements(css, "article.article"))
+    assert "Cleaned text" in d.page_source and "armistice" in d.find_element(css, "ul.matches").text
+    shot(d, "article")
+
+    # Topics: the list with its 30-day sparklines.
+    d.find_element(css, 'nav a[href="/topics"]').click()
+    assert len(d.find_elements(css, "svg.spark")) >= 3
+    shot(d, "topics")
+
+    # Edit a topic: the preview follows the query as it is typed.
+    d.find_element(css, 'a[href="/topics/russia-ties"]').click()
+
+    def count(d) -> str | None:  # type: ignore[no-untyped-def]
+        found = d.find_elements(css, ".preview-count strong")
+        return found[0].text if found else None
+
+    wait(d, count)
+    before = count(d)
+    query = d.find_element(css, "#query")
+    query.clear()
+    query.send_keys("Kursk AND (")
+    wait(d, lambda d: d.find_elements(css, ".query-problem"))
+    problem = d.find_element(css, ".query-problem").text
+    assert "column" in problem and "^" in problem
+    shot(d, "topic-error")
+    query.send_keys(Keys.BACKSPACE * 6)  # "Kursk": fewer stories than the saved query
+    wait(d, lambda d: count(d) is not None and count(d) != before)
+    assert int(count(d)) < int(before)
+    assert {m.text for m in d.find_elements(css, "ul.preview mark")} == {"Kursk"}
+
+    # Backtest over 7 days: a chart of would-be alerts per day.
+    days = d.find_element(css, 'input[name="days"]')
+    days.clear()
+    days.send_keys("7")
+    d.find_element(css, "#run-backtest").click()
+    wait(d, lambda d: d.find_elements(css, "#backtest svg.chart"))
+    assert len(d.find_elements(css, "#backtest svg.chart rect.bar")) == 7
+    assert "would-be alert(s)" in d.find_element(css, "#backtest h2").text
+    shot(d, "topic-editor")
+
+    # Deliveries: the unreachable webhook's failures, with their attempts.
+    d.find_element(css, 'nav a[href="/deliveries"]').click()
+    assert d.find_elements(css, "tr.st-failed")
+    shot(d, "deliveries")
+
+    # Search, and the way from a search to a new topic.
+    d.find_element(css, 'nav a[href="/search"]').click()
+    d.find_element(css, "#q").send_keys("Kursk" + Keys.ENTER)
+    wait(d, lambda d: d.find_elements(css, ".preview-count"))
+    shot(d, "search")
+    d.find_element(css, 'a.button[href^="/topics/new"]').click()
+    assert d.find_element(css, "#query").get_attribute("value") == "Kursk"

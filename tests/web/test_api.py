@@ -137,11 +137,18 @@ def test_preview_backtest_and_console_topics(client) -> None:
     assert client.delete("/api/v1/topics/pyongyang", auth=AUTH).status_code == 204
 
 
-def test_search_in_the_query_language(client) -> None:
-    r = client.get("/api/v1/search", params={"q": "Kursk OR Pyongyang"}, auth=AUTH)
-    assert r.status_code == 200 and r.json()["hits"]
-    body = problem_of(client.get("/api/v1/search", params={"q": "Kursk NEAR/"}, auth=AUTH), 422)
-    assert body["field"] == "q" and body["column"]
+def test_full_text_search_best_first_with_a_topic_query_to_save(client) -> None:
+    r = client.get("/api/v1/search", params={"q": "kursk"}, auth=AUTH).json()
+    assert r["total"] == len(r["hits"]) == 2 and r["topic_query"] == "kursk"
+    assert all("«Kursk»" in h["snippet"] or "«kursk»" in h["snippet"].lower() for h in r["hits"])
+    both = client.get("/api/v1/search", params={"q": "Kursk Pyong*"}, auth=AUTH).json()
+    assert 1 <= both["total"] <= 2 and both["topic_query"] == "Kursk AND Pyong*"
+    # the saved topic finds the same articles as the search did
+    prev = client.post("/api/v1/topics/preview", json={"query": both["topic_query"]}, auth=AUTH).json()
+    assert {h["article_id"] for h in prev["hits"]} == {h["article_id"] for h in both["hits"]}
+    assert client.get("/api/v1/search", params={"q": "zzzunknownword"}, auth=AUTH).json()["total"] == 0
+    body = problem_of(client.get("/api/v1/search", params={"q": "  ()  "}, auth=AUTH), 422)
+    assert body["field"] == "q"
 
 
 def test_feeds_add_with_discovery_refresh_disable_opml(client, site: Site) -> None:
@@ -218,4 +225,6 @@ def test_api_lists_on_postgresql(site: Site, postgres_url: str, tmp_path: Path) 
     assert client.get("/api/v1/feeds", auth=AUTH).json()[0]["articles"] == 5
     assert len(client.get("/api/v1/topics", auth=AUTH).json()) >= 3
     assert client.post("/api/v1/topics/backtest", json={"query": "Pyongyang", "days": 3}, auth=AUTH).json()["alerts"] >= 1
+    found = client.get("/api/v1/search", params={"q": "kursk"}, auth=AUTH).json()
+    assert found["total"] == 2 and all("«" in h["snippet"] for h in found["hits"])
     app.state.ctx.engine.dispose()

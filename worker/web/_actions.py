@@ -17,6 +17,7 @@ until it is lifted into the pipeline's deliveries module).
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import xml.etree.ElementTree as ET
 from collections import Counter
@@ -27,7 +28,7 @@ from typing import Any, Generic, TypeVar
 from xml.sax.saxutils import quoteattr
 
 import yaml
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from worker.alerts.message import why_matched
@@ -876,10 +877,64 @@ def delete_topic(session: Session, config: Config, topic_id: str) -> None:
 # search
 
 
-def search_articles(session: Session, config: Config, q: str, *, limit: int = 50) -> PreviewResult:
-    """Stored articles that match ``q``, written in the topic query language (so that a
-    search can be saved as a topic as it is), best first, newest 5,000 scanned."""
-    return preview_query(session, config, q, scan=5000, limit=limit)
+@dataclass
+class SearchHit:
+    article_id: int
+    title: str
+    url: str
+    published: datetime | None
+    snippet: str  # matched words in «…»
+
+
+@dataclass
+class SearchResult:
+    q: str
+    topic_query: str  # the same search in the topic language ("save as topic")
+    total: int
+    hits: list[SearchHit]
+
+
+_TERM = re.compile(r"[^\W_]+\*?", re.UNICODE)
+PG_DOCUMENT = "to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(text, ''))"
+
+
+def search_terms(q: str) -> list[str]:
+    """Words (``word*`` for a prefix) of a search; every one must be in the article."""
+    return _TERM.findall(q)[:20]
+
+
+def search_articles(session: Session, q: str, *, limit: int = 50, offset: int = 0) -> SearchResult:
+    """Full-text search over stored articles (title and cleaned text), best first: SQLite
+    FTS5 (``articles_fts``) or PostgreSQL's text search on the GIN-indexed document
+    (migration 0002). Every word must occur; ``word*`` is a prefix."""
+    terms = search_terms(q)
+    if not terms:
+        raise _invalid("give at least one word to search for", "q")
+    topic_query = " AND ".join(terms)
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        match = " ".join(f'"{t.rstrip("*")}"' + ("*" if t.endswith("*") else "") for t in terms)
+        total = session.execute(text("SELECT count(*) FROM articles_fts WHERE articles_fts MATCH :m"),
+                                {"m": match}).scalar() or 0
+        rows = session.execute(text(
+            "SELECT rowid, snippet(articles_fts, 1, '«', '»', '…', 24) FROM articles_fts "
+            "WHERE articles_fts MATCH :m ORDER BY bm25(articles_fts, 5.0, 1.0) LIMIT :l OFFSET :o"),
+            {"m": match, "l": limit, "o": offset}).all()
+    else:
+        tsq = " & ".join(t.rstrip("*").lower() + (":*" if t.endswith("*") else "") for t in terms)
+        where = f"{PG_DOCUMENT} @@ to_tsquery('simple', :q)"
+        total = session.execute(text(f"SELECT count(*) FROM articles WHERE {where}"), {"q": tsq}).scalar() or 0
+        rows = session.execute(text(
+            f"SELECT id, ts_headline('simple', coalesce(text, ''), to_tsquery('simple', :q), "
+            f"'StartSel=«, StopSel=», MaxWords=30, MinWords=10') FROM articles WHERE {where} "
+            f"ORDER BY ts_rank({PG_DOCUMENT}, to_tsquery('simple', :q)) DESC, id DESC LIMIT :l OFFSET :o"),
+            {"q": tsq, "l": limit, "o": offset}).all()
+    hits = []
+    for article_id, snippet in rows:
+        a = session.get(Article, article_id)
+        if a is not None:
+            hits.append(SearchHit(a.id, a.title or a.url, a.url, _aware(a.published_at), snippet or ""))
+    return SearchResult(q, topic_query, total, hits)
 
 
 # ---------------------------------------------------------------------------

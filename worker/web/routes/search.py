@@ -1,4 +1,4 @@
-"""Search over stored articles, in the topic query language, with "save as topic"."""
+"""Search over stored articles (SQLite FTS5 / PostgreSQL full-text), with "save as topic"."""
 
 from __future__ import annotations
 
@@ -7,30 +7,28 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import _actions as A
-from .._api import json_out
+from .._api import json_out, page_params
 from .._app import ctx_of, render
 
 
 async def page(request: Request) -> Response:
     ctx = ctx_of(request)
     q = request.query_params.get("q", "")
-    result = None
+    result, error = None, None
     if q.strip():
-        with ctx.session() as s:
-            result = A.search_articles(s, ctx.config(), q)
-    return render(request, "search.html", q=q, r=result)
+        try:
+            with ctx.session() as s:
+                result = A.search_articles(s, q)
+        except A.ActionError as exc:
+            error = exc.detail
+    return render(request, "search.html", q=q, r=result, error=error)
 
 
 async def api_search(request: Request) -> Response:
     ctx = ctx_of(request)
-    q = request.query_params.get("q", "")
-    if not q.strip():
-        raise A.ActionError(422, "Invalid input", "give a query in q", field="q")
+    limit, offset = page_params(request)
     with ctx.session() as s:
-        result = A.search_articles(s, ctx.config(), q)
-    if result.problem is not None:
-        raise A.ActionError(422, "Invalid query", result.problem.message, field="q", column=result.problem.column)
-    return json_out(result)
+        return json_out(A.search_articles(s, request.query_params.get("q", ""), limit=limit, offset=offset))
 
 
 routes = [Route("/search", page), Route("/api/v1/search", api_search)]

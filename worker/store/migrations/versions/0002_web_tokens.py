@@ -1,4 +1,8 @@
-"""web console: API tokens, console feeds and topics, alert feedback
+"""web console: API tokens, console feeds and topics, alert feedback, full-text search
+
+Full-text search over articles (title + cleaned text): on SQLite an FTS5 table kept in step
+with ``articles`` by triggers; on PostgreSQL a GIN index on the same tsvector expression
+that ``worker.web._actions.search_articles`` queries.
 
 Revision ID: 0002
 Revises: 0001
@@ -55,9 +59,41 @@ def upgrade() -> None:
     sa.UniqueConstraint('topic_id', 'article_id', name=op.f('uq_alert_feedback_topic_id_article_id'))
     )
     op.create_index(op.f('ix_alert_feedback_topic_id'), 'alert_feedback', ['topic_id'], unique=False)
+    dialect = op.get_bind().dialect.name
+    if dialect == 'sqlite':
+        for statement in SQLITE_FTS:
+            op.execute(statement)
+    elif dialect == 'postgresql':
+        op.execute(PG_FTS_INDEX)
+
+
+# the search document; the same expression is in worker/web/_actions.py (search_articles)
+SQLITE_FTS = [
+    "CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, content='articles', content_rowid='id', "
+    "tokenize='unicode61 remove_diacritics 2')",
+    "CREATE TRIGGER articles_fts_ai AFTER INSERT ON articles BEGIN "
+    "INSERT INTO articles_fts(rowid, title, text) VALUES (new.id, new.title, new.text); END",
+    "CREATE TRIGGER articles_fts_ad AFTER DELETE ON articles BEGIN "
+    "INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text); END",
+    "CREATE TRIGGER articles_fts_au AFTER UPDATE OF title, text ON articles BEGIN "
+    "INSERT INTO articles_fts(articles_fts, rowid, title, text) VALUES ('delete', old.id, old.title, old.text); "
+    "INSERT INTO articles_fts(rowid, title, text) VALUES (new.id, new.title, new.text); END",
+    "INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')",
+]
+PG_FTS_INDEX = (
+    "CREATE INDEX ix_articles_fts ON articles USING gin "
+    "(to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(text, '')))"
+)
 
 
 def downgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    if dialect == 'sqlite':
+        for name in ('articles_fts_ai', 'articles_fts_ad', 'articles_fts_au'):
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
+        op.execute("DROP TABLE IF EXISTS articles_fts")
+    elif dialect == 'postgresql':
+        op.execute("DROP INDEX IF EXISTS ix_articles_fts")
     op.drop_index(op.f('ix_alert_feedback_topic_id'), table_name='alert_feedback')
     op.drop_table('alert_feedback')
     op.drop_table('console_topics')

@@ -100,6 +100,9 @@ def test_article_view_has_cleaned_text_metadata_and_matches(client) -> None:
     art = client.get(f"/api/v1/articles/{alert['article_id']}", auth=AUTH).json()
     assert art["status"] == "done" and art["text"] and art["feed"] == "Seed News"
     assert "armistice" in [m["topic_id"] for m in art["matches"]]
+    x = client.get(f"/api/v1/articles/{alert['article_id']}/explain", auth=AUTH).json()
+    assert x["error"] is None and x["kept"] > 0 and x["dropped"] > 0
+    assert {line["verdict"] for line in x["lines"]} == {"KEEP", "DROP"} and all(line["reason"] for line in x["lines"])
     page = client.get(f"/articles/{alert['article_id']}", auth=AUTH, follow_redirects=False)
     assert page.status_code == 303  # pages take a session (or the proxy header), not Basic
 

@@ -121,6 +121,9 @@ def test_a_person_logs_in_adds_a_feed_sees_the_alert_and_tunes_a_topic(
     d.find_element(css, f"#{alert_id} h2 a").click()
     wait(d, lambda d: d.find_elements(css, "article.article"))
     assert "Cleaned text" in d.page_source and "armistice" in d.find_element(css, "ul.matches").text
+    d.find_element(css, "#explain-button").click()  # the cleaner's KEEP/DROP per line
+    wait(d, lambda d: d.find_elements(css, "table.explain tr.v-keep"))
+    assert d.find_elements(css, "table.explain tr.v-drop")
     shot(d, "article")
 
     # Topics: the list with its 30-day sparklines.

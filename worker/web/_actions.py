@@ -321,6 +321,45 @@ def get_article(session: Session, article_id: int) -> ArticleView:
     )
 
 
+@dataclass
+class ExplainLine:
+    line_no: int
+    text: str
+    verdict: str  # KEEP | DROP | BLANK
+    reason: str
+
+
+@dataclass
+class CleaningExplanation:
+    article_id: int
+    url: str
+    error: str | None
+    kept: int
+    dropped: int
+    lines: list[ExplainLine]
+
+
+def explain_cleaning(session: Session, config: Config, article_id: int, *,
+                     timeout: float = 20.0) -> CleaningExplanation:
+    """The cleaner's decision for every line of the article's page (as ``newsradar clean
+    --explain``). The page is not stored, so it is fetched again, through the SSRF guard."""
+    from worker.clean import explain_page  # noqa: PLC0415
+    from worker.sources import PAGE_ACCEPT  # noqa: PLC0415
+
+    a = session.get(Article, article_id)
+    if a is None:
+        raise _not_found("article", article_id)
+    try:
+        res = fetch(a.url, limits=FetchLimits(total_timeout=timeout), policy=network_policy(config),
+                    accept=PAGE_ACCEPT)
+    except FetchError as exc:
+        return CleaningExplanation(a.id, a.url, f"[{exc.code}] {exc}", 0, 0, [])
+    lines = [ExplainLine(d.line_no, d.text, d.verdict, d.reason)
+             for d in explain_page(res.content, content_type=res.content_type) if d.verdict != "BLANK"]
+    kept = sum(x.verdict == "KEEP" for x in lines)
+    return CleaningExplanation(a.id, a.url, None, kept, len(lines) - kept, lines)
+
+
 # ---------------------------------------------------------------------------
 # feeds
 

@@ -150,6 +150,8 @@ ENDPOINTS = [
     Endpoint("post", "/api/v1/alerts/{id}/feedback", "Mark an alert's article good or bad for its topic",
              A.FeedbackRow, FeedbackIn),
     Endpoint("get", "/api/v1/articles/{id}", "An article: cleaned text, metadata, matches, errors", A.ArticleView),
+    Endpoint("get", "/api/v1/articles/{id}/explain", "The cleaner's KEEP/DROP decision per line (page fetched again)",
+             A.CleaningExplanation),
     Endpoint("get", "/api/v1/feeds", "Feeds and their health", list[A.FeedRow], query=PAGING),
     Endpoint("post", "/api/v1/feeds", "Add a feed (discovered from a page if needed)", A.FeedRow, FeedIn,
              status=201),

@@ -60,6 +60,13 @@ async def article(request: Request) -> Response:
     return render(request, "article.html", a=view)
 
 
+async def explain(request: Request) -> Response:
+    ctx = ctx_of(request)
+    with ctx.session() as s:
+        view = A.explain_cleaning(s, ctx.config(), int(request.path_params["id"]))
+    return render(request, "_explain.html", x=view)
+
+
 # -- /api/v1 ----------------------------------------------------------------------------
 async def api_alerts(request: Request) -> Response:
     ctx = ctx_of(request)
@@ -75,6 +82,12 @@ async def api_feedback(request: Request) -> Response:
         return json_out(A.feedback_for_alert(s, int(request.path_params["id"]), data.verdict, ctx.now()))
 
 
+async def api_explain(request: Request) -> Response:
+    ctx = ctx_of(request)
+    with ctx.session() as s:
+        return json_out(A.explain_cleaning(s, ctx.config(), int(request.path_params["id"])))
+
+
 async def api_article(request: Request) -> Response:
     ctx = ctx_of(request)
     with ctx.session() as s:
@@ -85,7 +98,9 @@ routes = [
     Route("/", inbox),
     Route("/alerts/{id:int}/feedback", feedback, methods=["POST"]),
     Route("/articles/{id:int}", article),
+    Route("/articles/{id:int}/explain", explain),
     Route("/api/v1/alerts", api_alerts),
     Route("/api/v1/alerts/{id:int}/feedback", api_feedback, methods=["POST"]),
     Route("/api/v1/articles/{id:int}", api_article),
+    Route("/api/v1/articles/{id:int}/explain", api_explain),
 ]

@@ -95,6 +95,18 @@ def test_feedback_marks_an_alert_and_filters_by_it(client) -> None:
     problem_of(client.post("/api/v1/alerts/99999/feedback", json={"verdict": "good"}, auth=AUTH), 404)
 
 
+def test_mute_a_story_leaves_the_inbox_until_unmuted(client) -> None:
+    alert = client.get("/api/v1/alerts?topic=russia-ties", auth=AUTH).json()[0]
+    total = int(client.get("/api/v1/alerts", auth=AUTH).headers["x-total-count"])
+    r = client.post(f"/api/v1/alerts/{alert['id']}/mute", json={"muted": True}, auth=AUTH)
+    assert r.json()["muted"] is True
+    shown = client.get("/api/v1/alerts", auth=AUTH)
+    assert int(shown.headers["x-total-count"]) < total and alert["id"] not in [a["id"] for a in shown.json()]
+    assert alert["id"] in [a["id"] for a in client.get("/api/v1/alerts?muted=1", auth=AUTH).json()]
+    client.post(f"/api/v1/alerts/{alert['id']}/mute", json={"muted": False}, auth=AUTH)
+    assert int(client.get("/api/v1/alerts", auth=AUTH).headers["x-total-count"]) == total
+
+
 def test_article_view_has_cleaned_text_metadata_and_matches(client) -> None:
     alert = client.get("/api/v1/alerts?topic=armistice", auth=AUTH).json()[0]
     art = client.get(f"/api/v1/articles/{alert['article_id']}", auth=AUTH).json()
@@ -127,8 +139,11 @@ def test_preview_backtest_and_console_topics(client) -> None:
     bt = client.post("/api/v1/topics/backtest", json={"query": "Pyongyang", "days": 7}, auth=AUTH).json()
     assert len(bt["per_day"]) == 7 and sum(d["alerts"] for d in bt["per_day"]) == bt["alerts"] >= 1
     r = client.post("/api/v1/topics", json={"id": "pyongyang", "query": "Pyongyang", "min_score": 2,
-                                            "channels": ["jsonl"]}, auth=AUTH)
+                                            "channels": ["jsonl"], "mode": "digest", "max_per_hour": 3}, auth=AUTH)
     assert r.status_code == 201 and r.json()["origin"] == "console"
+    assert (r.json()["mode"], r.json()["max_per_hour"]) == ("digest", 3)
+    body = problem_of(client.post("/api/v1/topics", json={"id": "p2", "query": "x", "mode": "weekly"}, auth=AUTH), 422)
+    assert body["field"] == "mode"
     problem_of(client.post("/api/v1/topics", json={"id": "pyongyang", "query": "x"}, auth=AUTH), 409)
     r = client.put("/api/v1/topics/pyongyang", json={"id": "pyongyang", "query": "Pyongyang OR Seoul"}, auth=AUTH)
     assert r.json()["query"] == "Pyongyang OR Seoul"

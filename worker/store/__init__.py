@@ -20,6 +20,7 @@ from worker.store.models import (
     Digest,
     Feed,
     Match,
+    MutedStory,
     Story,
     utcnow,
 )
@@ -27,6 +28,6 @@ from worker.store.queries import StoredArticle, iter_articles
 
 __all__ = [
     "Alert", "AlertFeedback", "ApiToken", "Article", "ConsoleFeed", "ConsoleTopic", "Base", "ChannelState", "Delivery", "DeliveryAttempt", "Digest",
-    "Feed", "Match", "Story", "StoredArticle", "iter_articles", "make_engine", "make_sessionmaker", "session_scope",
+    "Feed", "Match", "MutedStory", "Story", "StoredArticle", "iter_articles", "make_engine", "make_sessionmaker", "session_scope",
     "upgrade", "utcnow",
 ]

@@ -313,8 +313,20 @@ class ConsoleTopic(Base):
     min_score: Mapped[float] = mapped_column(Float, default=0.0)
     channels: Mapped[list[str] | None] = mapped_column(JSON)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # delivery policy (TopicConfig's): instant | digest, and a cap per hour
+    mode: Mapped[str] = mapped_column(String(20), default="instant")
+    max_per_hour: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class MutedStory(Base):
+    """A story muted in the console: its alerts leave the inbox (they stay in the database)."""
+
+    __tablename__ = "muted_stories"
+
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class AlertFeedback(Base):

@@ -55,6 +55,7 @@ from worker.store import (
     DeliveryAttempt,
     Feed,
     Match,
+    MutedStory,
     StoredArticle,
 )
 from worker.topics import Topic, backtest, parse_query
@@ -126,7 +127,8 @@ def effective_config(config: Config, session: Session) -> Config:
 
 def _topic_config(t: ConsoleTopic) -> TopicConfig:
     return TopicConfig(id=t.id, name=t.name, query=t.query, min_score=t.min_score,
-                       channels=list(t.channels or []), enabled=t.enabled)
+                       channels=list(t.channels or []), enabled=t.enabled, mode=t.mode or "instant",
+                       max_per_hour=t.max_per_hour)
 
 
 def export_config(config: Config, session: Session) -> str:
@@ -165,6 +167,8 @@ class AlertRow:
     outlets: list[Outlet]
     delivery_status: list[str]
     feedback: str | None
+    story_id: int | None
+    muted: bool
 
 
 def _feed_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
@@ -177,10 +181,10 @@ def _feed_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
 def list_alerts(session: Session, config: Config, *, topic: str | None = None,
                 status: str | None = None, feedback: str | None = None,
                 since: datetime | None = None, until: datetime | None = None,
-                limit: int = 50, offset: int = 0) -> Page[AlertRow]:
+                muted: bool = False, limit: int = 50, offset: int = 0) -> Page[AlertRow]:
     """Alerts newest first, one row per (topic, story) with every outlet that ran it.
     ``status`` keeps alerts with a delivery in that status; ``feedback`` is good, bad
-    or none."""
+    or none; muted stories are left out (``muted``: only them)."""
     if status is not None and status not in DELIVERY_STATUSES:
         raise _invalid(f"unknown status {status!r} (expected one of: {', '.join(DELIVERY_STATUSES)})", "status")
     if feedback is not None and feedback not in (*FEEDBACK, "none"):
@@ -200,6 +204,8 @@ def list_alerts(session: Session, config: Config, *, topic: str | None = None,
         q = q.where(fb.where(AlertFeedback.verdict == feedback).exists())
     elif feedback == "none":
         q = q.where(~fb.exists())
+    is_muted = Alert.story_id.in_(select(MutedStory.story_id))
+    q = q.where(is_muted) if muted else q.where(or_(Alert.story_id.is_(None), ~is_muted))
     total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
     alerts = list(session.scalars(q.order_by(Alert.created_at.desc(), Alert.id.desc())
                                   .limit(limit).offset(offset)))
@@ -236,7 +242,8 @@ def _alert_row(session: Session, config: Config, a: Alert) -> AlertRow:
         highlights=list(match.highlights or []) if match else [],
         why=why_matched(match.explanation or {}) if match else [],
         outlets=[Outlet(m.id, m.title or m.url, m.url, m.site, names.get(m.feed_id or -1)) for m in members],
-        delivery_status=statuses, feedback=verdict,
+        delivery_status=statuses, feedback=verdict, story_id=a.story_id,
+        muted=a.story_id is not None and session.get(MutedStory, a.story_id) is not None,
     )
 
 
@@ -270,6 +277,22 @@ def feedback_for_alert(session: Session, alert_id: int, verdict: str, now: datet
     if alert is None or alert.article_id is None:
         raise _not_found("article alert", alert_id)
     return set_feedback(session, alert.topic_id, alert.article_id, verdict, now)
+
+
+def mute_story(session: Session, config: Config, alert_id: int, muted: bool, now: datetime) -> AlertRow:
+    """Mute (or unmute) the story of an alert: its alerts, for every topic, leave the inbox."""
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise _not_found("alert", alert_id)
+    if alert.story_id is None:
+        raise ActionError(409, "No story", f"alert {alert_id} has no story to mute")
+    row = session.get(MutedStory, alert.story_id)
+    if muted and row is None:
+        session.add(MutedStory(story_id=alert.story_id, at=now))
+    elif not muted and row is not None:
+        session.delete(row)
+    session.flush()
+    return _alert_row(session, config, alert)
 
 
 # ---------------------------------------------------------------------------
@@ -723,6 +746,8 @@ class TopicRow:
     min_score: float
     channels: list[str]
     enabled: bool
+    mode: str  # instant | digest
+    max_per_hour: int | None
     origin: str  # config | console
     volume: list[int]  # alerts per day, oldest first (the sparkline)
     last_alert_at: datetime | None
@@ -750,7 +775,7 @@ def list_topics(session: Session, config: Config, now: datetime, *, days: int = 
         counts = per.get(t.id, Counter())
         volume = [counts.get(k, 0) for k in day_keys]
         rows.append(TopicRow(t.id, t.display_name, t.query, t.min_score, list(t.channels), t.enabled,
-                             origin, volume, _aware(last.get(t.id)), sum(volume)))
+                             t.mode, t.max_per_hour, origin, volume, _aware(last.get(t.id)), sum(volume)))
     return rows
 
 
@@ -868,14 +893,16 @@ def backtest_query(session: Session, config: Config, query: str, *, min_score: f
 
 def save_topic(session: Session, config: Config, *, topic_id: str, query: str,
                name: str | None = None, min_score: float = 0.0, channels: list[str] | None = None,
-               enabled: bool = True, now: datetime, create: bool) -> TopicConfig:
+               enabled: bool = True, mode: str = "instant", max_per_hour: int | None = None,
+               now: datetime, create: bool) -> TopicConfig:
     """Create (``create``) or update a console topic, with the config's validation."""
     if config.topic(topic_id) is not None:
         raise ActionError(409, "Defined in config",
                           f"topic {topic_id} is defined in config: change it in the YAML file", field="id")
     try:
         tc = TopicConfig(id=topic_id, name=name or None, query=query, min_score=min_score,
-                         channels=channels or [], enabled=enabled)
+                         channels=channels or [], enabled=enabled, mode=mode,  # type: ignore[arg-type]
+                         max_per_hour=max_per_hour)
     except ValueError as exc:
         errors = getattr(exc, "errors", lambda: [])()
         loc = str(errors[0]["loc"][0]) if errors else "id"
@@ -898,6 +925,7 @@ def save_topic(session: Session, config: Config, *, topic_id: str, query: str,
         session.add(row)
     row.name, row.query, row.min_score = tc.name, tc.query, tc.min_score
     row.channels, row.enabled, row.updated_at = list(tc.channels), tc.enabled, now
+    row.mode, row.max_per_hour = tc.mode, tc.max_per_hour
     session.flush()
     return tc
 

@@ -45,6 +45,12 @@ class TopicIn(_In):
     min_score: float = 0.0
     channels: list[str] = Field(default_factory=list)
     enabled: bool = True
+    mode: Literal["instant", "digest"] = "instant"
+    max_per_hour: int | None = Field(None, ge=1)
+
+
+class MuteIn(_In):
+    muted: bool = True
 
 
 class QueryIn(_In):
@@ -146,9 +152,11 @@ ENDPOINTS = [
     Endpoint("get", "/api/v1/alerts", "Alerts, newest first, one per (topic, story)", list[A.AlertRow],
              query=[("topic", "string", "topic id"), ("status", "string", "a delivery status"),
                     ("feedback", "string", "good, bad or none"), ("since", "string", "YYYY-MM-DD"),
-                    ("until", "string", "YYYY-MM-DD (exclusive)"), *PAGING]),
+                    ("until", "string", "YYYY-MM-DD (exclusive)"),
+                    ("muted", "boolean", "only muted stories (default: muted ones left out)"), *PAGING]),
     Endpoint("post", "/api/v1/alerts/{id}/feedback", "Mark an alert's article good or bad for its topic",
              A.FeedbackRow, FeedbackIn),
+    Endpoint("post", "/api/v1/alerts/{id}/mute", "Mute (or unmute) an alert's story", A.AlertRow, MuteIn),
     Endpoint("get", "/api/v1/articles/{id}", "An article: cleaned text, metadata, matches, errors", A.ArticleView),
     Endpoint("get", "/api/v1/articles/{id}/explain", "The cleaner's KEEP/DROP decision per line (page fetched again)",
              A.CleaningExplanation),

@@ -9,7 +9,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import _actions as A
-from .._api import FeedbackIn, body, json_out, page_params, paged
+from .._api import FeedbackIn, MuteIn, body, json_out, page_params, paged
 from .._app import ctx_of, render
 
 
@@ -28,7 +28,7 @@ def _filters(request: Request) -> dict:
     q = request.query_params
     return {"topic": q.get("topic") or None, "status": q.get("status") or None,
             "feedback": q.get("feedback") or None, "since": _date(request, "since"),
-            "until": _date(request, "until")}
+            "until": _date(request, "until"), "muted": q.get("muted") in ("1", "true", "on")}
 
 
 async def inbox(request: Request) -> Response:
@@ -50,6 +50,17 @@ async def feedback(request: Request) -> Response:
         A.feedback_for_alert(s, alert_id, str(form.get("verdict") or ""), ctx.now())
         if request.headers.get("hx-request"):
             return render(request, "_alert_row.html", a=A.get_alert(s, ctx.config(), alert_id))
+    return RedirectResponse(request.headers.get("referer") or "/", status_code=303)
+
+
+async def mute(request: Request) -> Response:
+    ctx = ctx_of(request)
+    form = await request.form()
+    alert_id = int(request.path_params["id"])
+    with ctx.session() as s:
+        row = A.mute_story(s, ctx.config(), alert_id, form.get("muted") != "0", ctx.now())
+    if request.headers.get("hx-request"):
+        return render(request, "_alert_row.html", a=row)
     return RedirectResponse(request.headers.get("referer") or "/", status_code=303)
 
 
@@ -88,6 +99,13 @@ async def api_explain(request: Request) -> Response:
         return json_out(A.explain_cleaning(s, ctx.config(), int(request.path_params["id"])))
 
 
+async def api_mute(request: Request) -> Response:
+    ctx = ctx_of(request)
+    data = await body(request, MuteIn)
+    with ctx.session() as s:
+        return json_out(A.mute_story(s, ctx.config(), int(request.path_params["id"]), data.muted, ctx.now()))
+
+
 async def api_article(request: Request) -> Response:
     ctx = ctx_of(request)
     with ctx.session() as s:
@@ -97,10 +115,12 @@ async def api_article(request: Request) -> Response:
 routes = [
     Route("/", inbox),
     Route("/alerts/{id:int}/feedback", feedback, methods=["POST"]),
+    Route("/alerts/{id:int}/mute", mute, methods=["POST"]),
     Route("/articles/{id:int}", article),
     Route("/articles/{id:int}/explain", explain),
     Route("/api/v1/alerts", api_alerts),
     Route("/api/v1/alerts/{id:int}/feedback", api_feedback, methods=["POST"]),
+    Route("/api/v1/alerts/{id:int}/mute", api_mute, methods=["POST"]),
     Route("/api/v1/articles/{id:int}", api_article),
     Route("/api/v1/articles/{id:int}/explain", api_explain),
 ]

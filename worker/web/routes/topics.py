@@ -36,7 +36,7 @@ async def editor(request: Request) -> Response:
     if topic_id is None:
         q = request.query_params  # "save as topic" from search comes with a query
         topic = {"id": "", "name": "", "query": q.get("query", ""), "min_score": 0.0, "channels": [],
-                 "enabled": True, "origin": "new"}
+                 "enabled": True, "mode": "instant", "max_per_hour": None, "origin": "new"}
     else:
         with ctx.session() as s:
             topic = A.get_topic(s, config, topic_id, ctx.now()).__dict__
@@ -51,12 +51,15 @@ async def save(request: Request) -> Response:
     create = form.get("mode") == "create"
     values = {"id": str(form.get("id") or "").strip(), "name": str(form.get("name") or "").strip(),
               "query": str(form.get("query") or ""), "min_score": _float(form.get("min_score")),
-              "channels": [str(c) for c in form.getlist("channels")], "enabled": form.get("enabled") == "on"}
+              "channels": [str(c) for c in form.getlist("channels")], "enabled": form.get("enabled") == "on",
+              "mode": str(form.get("mode") or "instant"),
+              "max_per_hour": int(str(form.get("max_per_hour"))) if str(form.get("max_per_hour") or "").isdigit() else None}
     try:
         with ctx.session() as s:
             A.save_topic(s, config, topic_id=values["id"], query=values["query"], name=values["name"],
                          min_score=values["min_score"], channels=values["channels"],
-                         enabled=values["enabled"], now=ctx.now(), create=create)
+                         enabled=values["enabled"], mode=values["mode"], max_per_hour=values["max_per_hour"],
+                         now=ctx.now(), create=create)
     except A.ActionError as exc:
         values["origin"] = "new" if create else "console"
         return render(request, "topic_edit.html", code=exc.status, t=values,
@@ -124,7 +127,8 @@ async def _api_save(request: Request, create: bool) -> Response:
     config = ctx.config()
     with ctx.session() as s:
         A.save_topic(s, config, topic_id=data.id, query=data.query, name=data.name, min_score=data.min_score,
-                     channels=data.channels, enabled=data.enabled, now=ctx.now(), create=create)
+                     channels=data.channels, enabled=data.enabled, mode=data.mode,
+                     max_per_hour=data.max_per_hour, now=ctx.now(), create=create)
         return json_out(A.get_topic(s, config, data.id, ctx.now()), 201 if create else 200)
 
 

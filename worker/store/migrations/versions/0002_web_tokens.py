@@ -1,4 +1,4 @@
-"""web console: API tokens, console feeds and topics, alert feedback, full-text search
+"""web console: API tokens, console feeds and topics, alert feedback, muted stories, full-text search
 
 Full-text search over articles (title + cleaned text): on SQLite an FTS5 table kept in step
 with ``articles`` by triggers; on PostgreSQL a GIN index on the same tsvector expression
@@ -44,9 +44,17 @@ def upgrade() -> None:
     sa.Column('min_score', sa.Float(), nullable=False),
     sa.Column('channels', sa.JSON(), nullable=True),
     sa.Column('enabled', sa.Boolean(), nullable=False),
+    sa.Column('mode', sa.String(length=20), nullable=False),
+    sa.Column('max_per_hour', sa.Integer(), nullable=True),
     sa.Column('created_at', worker.store.models.UtcDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', worker.store.models.UtcDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_console_topics'))
+    )
+    op.create_table('muted_stories',
+    sa.Column('story_id', sa.Integer(), nullable=False),
+    sa.Column('at', worker.store.models.UtcDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['story_id'], ['stories.id'], name=op.f('fk_muted_stories_story_id_stories'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('story_id', name=op.f('pk_muted_stories'))
     )
     op.create_table('alert_feedback',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -96,6 +104,7 @@ def downgrade() -> None:
         op.execute("DROP INDEX IF EXISTS ix_articles_fts")
     op.drop_index(op.f('ix_alert_feedback_topic_id'), table_name='alert_feedback')
     op.drop_table('alert_feedback')
+    op.drop_table('muted_stories')
     op.drop_table('console_topics')
     op.drop_table('console_feeds')
     op.drop_table('api_tokens')

@@ -93,12 +93,24 @@ def test_a_person_logs_in_adds_a_feed_sees_the_alert_and_tunes_a_topic(
     wait(d, lambda d: d.find_elements(css, ".notice"))
     assert f"added {site.feed}" in d.find_element(css, ".notice").text
 
+    # Import an OPML list with one feed more; this one is not fetched now, and is broken.
+    opml = console.settings.config.parent / "more.opml"
+    opml.write_text('<?xml version="1.0"?><opml version="2.0"><body>'
+                    f'<outline text="Seed News" xmlUrl="{site.feed}"/>'
+                    f'<outline text="Gone Daily" xmlUrl="{site.server.url("/gone.xml")}"/></body></opml>',
+                    encoding="utf-8")
+    d.find_element(css, 'input[type="file"][name="file"]').send_keys(str(opml))
+    d.find_element(css, "section.opml button").click()
+    wait(d, lambda d: "1 feed(s) added, 1 skipped" in d.find_element(css, ".notice").text)
+
     # A pass of the runner (what `newsradar run` or the service does in the background).
     summary = run_pass(console.settings)
     assert summary.alerts >= 4  # type: ignore[attr-defined]
     d.refresh()
     row = d.find_element(css, "tr.health-ok")
     assert "Seed News" in row.text and "5" in row.find_element(css, "td.num:nth-of-type(7)").text
+    broken = d.find_element(css, "tr.health-warn")  # one failed poll so far: amber, not red
+    assert "Gone Daily" in broken.text and "not_found" in broken.text
     shot(d, "feeds")
 
     # The alert is in the inbox, with its topic, outlets and highlighted words.
@@ -164,7 +176,7 @@ def test_a_person_logs_in_adds_a_feed_sees_the_alert_and_tunes_a_topic(
 
     # Deliveries: the unreachable webhook's failures, with their attempts.
     d.find_element(css, 'nav a[href="/deliveries"]').click()
-    assert d.find_elements(css, "tr.st-failed")
+    assert d.find_elements(css, "tr.row-failed")
     shot(d, "deliveries")
 
     # Search, and the way from a search to a new topic.

@@ -95,6 +95,17 @@ def test_feedback_marks_an_alert_and_filters_by_it(client) -> None:
     problem_of(client.post("/api/v1/alerts/99999/feedback", json={"verdict": "good"}, auth=AUTH), 404)
 
 
+def test_feedback_form_returns_to_its_page_never_to_another_site(client) -> None:
+    alert = client.get("/api/v1/alerts?topic=armistice", auth=AUTH).json()[0]
+    csrf = login(client)
+    for referer, back in (("http://testserver/?topic=armistice", "/?topic=armistice"),
+                          ("https://elsewhere.example/login", "/")):
+        r = client.post(f"/alerts/{alert['id']}/feedback", data={"csrf_token": csrf, "verdict": "good"},
+                        headers={"referer": referer}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == back, r.text[:800]
+    client.post(f"/api/v1/alerts/{alert['id']}/feedback", json={"verdict": "good"}, auth=AUTH)
+
+
 def test_mute_a_story_leaves_the_inbox_until_unmuted(client) -> None:
     alert = client.get("/api/v1/alerts?topic=russia-ties", auth=AUTH).json()[0]
     total = int(client.get("/api/v1/alerts", auth=AUTH).headers["x-total-count"])
@@ -115,7 +126,7 @@ def test_article_view_has_cleaned_text_metadata_and_matches(client) -> None:
     x = client.get(f"/api/v1/articles/{alert['article_id']}/explain", auth=AUTH).json()
     assert x["error"] is None and x["kept"] > 0 and x["dropped"] > 0
     assert {line["verdict"] for line in x["lines"]} == {"KEEP", "DROP"} and all(line["reason"] for line in x["lines"])
-    page = client.get(f"/articles/{alert['article_id']}", auth=AUTH, follow_redirects=False)
+    page = TestClient(client.app).get(f"/articles/{alert['article_id']}", auth=AUTH, follow_redirects=False)
     assert page.status_code == 303  # pages take a session (or the proxy header), not Basic
 
 

@@ -215,3 +215,15 @@ def test_contract_serves_healthz_and_lists_with_basic_or_token(tmp_path: Path, s
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def test_pages_forbid_inline_script_framing_and_caching(app) -> None:
+    client = TestClient(app)
+    login(client)
+    for path in ("/", "/login", "/api/v1/alerts"):
+        r = client.get(path, follow_redirects=False)
+        csp = r.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp, path
+        assert r.headers["x-frame-options"] == "DENY" and r.headers["cache-control"] == "no-store"
+    assert "onsubmit=" not in client.get("/feeds").text
+

@@ -155,6 +155,38 @@ async def _http_error(request: Request, exc: Exception) -> Response:
                   error=_actions.ActionError(status, "Not found" if status == 404 else "Error", detail))
 
 
+# No inline script or style, no other origin: htmx and the page's own files only.
+SECURITY_HEADERS = {
+    "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "
+                               "script-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+}
+
+
+class SecurityHeaders:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Any) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {k.lower() for k, _ in headers}
+                headers += [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items() if k.encode() not in present]
+                if scope["path"] != "/healthz" and not scope["path"].startswith("/static/"):
+                    headers.append((b"cache-control", b"no-store"))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 def create_app(settings: Settings, web: WebSettings | None = None, *,
                engine: Engine | None = None, clock: Callable[[], datetime] = utcnow,
                migrate: bool = True) -> Starlette:
@@ -192,4 +224,5 @@ def create_app(settings: Settings, web: WebSettings | None = None, *,
     })
     app.state.ctx = ctx
     app.add_middleware(AuthMiddleware, auth=auth)
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, the 401s and redirects too
     return app

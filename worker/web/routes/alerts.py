@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -31,6 +32,14 @@ def _filters(request: Request) -> dict:
             "until": _date(request, "until"), "muted": q.get("muted") in ("1", "true", "on")}
 
 
+def _back_to(request: Request) -> str:
+    """The page the form was on (path and query only: never another site)."""
+    ref = urlsplit(request.headers.get("referer") or "/")
+    if ref.netloc and ref.netloc != request.url.netloc:
+        return "/"
+    return (ref.path or "/") + (f"?{ref.query}" if ref.query else "")
+
+
 async def inbox(request: Request) -> Response:
     ctx = ctx_of(request)
     limit, offset = page_params(request)
@@ -38,8 +47,11 @@ async def inbox(request: Request) -> Response:
     with ctx.session() as s:
         page = A.list_alerts(s, config, **_filters(request), limit=limit, offset=offset)
         topics = A.list_topics(s, config, ctx.now())
+    older = None
+    if page.offset + len(page.items) < page.total:
+        older = str(request.url.include_query_params(offset=page.offset + page.limit).replace(scheme="", netloc=""))
     return render(request, "alerts.html", page=page, topics=topics, q=request.query_params,
-                  statuses=A.DELIVERY_STATUSES)
+                  statuses=A.DELIVERY_STATUSES, older=older)
 
 
 async def feedback(request: Request) -> Response:
@@ -50,7 +62,7 @@ async def feedback(request: Request) -> Response:
         A.feedback_for_alert(s, alert_id, str(form.get("verdict") or ""), ctx.now())
         if request.headers.get("hx-request"):
             return render(request, "_alert_row.html", a=A.get_alert(s, ctx.config(), alert_id))
-    return RedirectResponse(request.headers.get("referer") or "/", status_code=303)
+    return RedirectResponse(_back_to(request), status_code=303)
 
 
 async def mute(request: Request) -> Response:
@@ -61,7 +73,7 @@ async def mute(request: Request) -> Response:
         row = A.mute_story(s, ctx.config(), alert_id, form.get("muted") != "0", ctx.now())
     if request.headers.get("hx-request"):
         return render(request, "_alert_row.html", a=row)
-    return RedirectResponse(request.headers.get("referer") or "/", status_code=303)
+    return RedirectResponse(_back_to(request), status_code=303)
 
 
 async def article(request: Request) -> Response:

@@ -14,3 +14,9 @@
     if (e.key === "g") g = true;
   });
 })();
+
+// Forms that ask first (data-confirm): kept out of inline handlers, which the CSP forbids.
+document.addEventListener("submit", function (e) {
+  const msg = e.target.getAttribute && e.target.getAttribute("data-confirm");
+  if (msg && !window.confirm(msg)) e.preventDefault();
+}, true);

@@ -13,6 +13,8 @@ import os
 import re
 import shutil
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,10 +25,12 @@ import pytest
 import yaml
 from sqlalchemy.orm import Session
 
+from tests.conftest import free_port
 from tests.helpers.httpserver import LocalServer, Route
 from tests.seedsite import ROOT, page_html, seed_pages
 from worker.config import Settings, load_config
 from worker.store import make_engine, make_sessionmaker, session_scope
+from worker.web import WebSettings, create_app
 
 PASSWORD = "correct horse battery staple"
 NO_SECRET = "NEWSRADAR_TEST_WEB_UNSET_SECRET"
@@ -126,6 +130,33 @@ def login(client, password: str = PASSWORD) -> str:  # type: ignore[no-untyped-d
                     follow_redirects=False)
     assert r.status_code == 303, r.text
     return csrf_of(client.get("/settings").text)
+
+
+@dataclass
+class Console:
+    url: str
+    settings: Settings
+
+
+@pytest.fixture(scope="module")
+def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
+    """The console served over HTTP by uvicorn (in a thread) on a fresh SQLite database."""
+    import uvicorn  # noqa: PLC0415
+
+    tmp = tmp_path_factory.mktemp("web-browser")
+    settings = settings_for(f"sqlite:///{tmp / 'nr.db'}", write_config(tmp))
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, WebSettings(password=PASSWORD)),
+                                           host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            raise RuntimeError("the console did not start")
+        time.sleep(0.05)
+    yield Console(f"http://127.0.0.1:{port}", settings)
+    server.should_exit = True
+    thread.join(20)
 
 
 # ---------------------------------------------------------------------------

@@ -5,50 +5,14 @@ chart. Each page's screenshot is saved under docs/screenshots/ for docs/web.md."
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-
-import pytest
 from sqlalchemy import select
 
-from tests.conftest import free_port
 from tests.seedsite import ROOT
-from worker.config import Settings
 from worker.store import AlertFeedback
-from worker.web import WebSettings, create_app
 
-from .conftest import PASSWORD, Site, run_pass, session_for, settings_for, write_config
+from .conftest import PASSWORD, Console, Site, run_pass, session_for
 
 SHOTS = ROOT / "docs" / "screenshots"
-
-
-@dataclass
-class Console:
-    url: str
-    settings: Settings
-
-
-@pytest.fixture(scope="module")
-def console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Console]:
-    """The console served over HTTP by uvicorn (in a thread) on a fresh SQLite database."""
-    import uvicorn  # noqa: PLC0415
-
-    tmp = tmp_path_factory.mktemp("web-browser")
-    settings = settings_for(f"sqlite:///{tmp / 'nr.db'}", write_config(tmp))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, WebSettings(password=PASSWORD)),
-                                           host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("the console did not start")
-        time.sleep(0.05)
-    yield Console(f"http://127.0.0.1:{port}", settings)
-    server.should_exit = True
-    thread.join(20)
 
 
 def wait(driver, condition, timeout: float = 20.0):  # type: ignore[no-untyped-def]

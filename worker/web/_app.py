@@ -8,13 +8,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
@@ -36,6 +37,7 @@ from ._auth import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 HERE = Path(__file__).parent
 
 
@@ -69,6 +71,17 @@ class WebContext:
     def session(self) -> Iterator[Session]:
         with session_scope(self.sessions) as s:
             yield s
+
+    async def run(self, work: Callable[[Session], T]) -> T:
+        """``work(session)`` in one transaction, on a worker thread: a slow backtest or a
+        feed fetched for discovery never holds up the other requests (or /healthz).
+        Routes whose work can take long (network, matching many articles) use this;
+        quick reads and writes run in the route itself."""
+        def in_session() -> T:
+            with self.session() as s:
+                return work(s)
+
+        return await run_in_threadpool(in_session)
 
 
 def ctx_of(request: Request) -> WebContext:

@@ -43,10 +43,9 @@ def _back_to(request: Request) -> str:
 async def inbox(request: Request) -> Response:
     ctx = ctx_of(request)
     limit, offset = page_params(request)
-    config = ctx.config()
-    with ctx.session() as s:
-        page = A.list_alerts(s, config, **_filters(request), limit=limit, offset=offset)
-        topics = A.list_topics(s, config, ctx.now())
+    config, filters = ctx.config(), _filters(request)
+    page, topics = await ctx.run(lambda s: (
+        A.list_alerts(s, config, **filters, limit=limit, offset=offset), A.list_topics(s, config, ctx.now())))
     older = None
     if page.offset + len(page.items) < page.total:
         older = str(request.url.include_query_params(offset=page.offset + page.limit).replace(scheme="", netloc=""))
@@ -58,10 +57,15 @@ async def feedback(request: Request) -> Response:
     ctx = ctx_of(request)
     form = await request.form()
     alert_id = int(request.path_params["id"])
-    with ctx.session() as s:
-        A.feedback_for_alert(s, alert_id, str(form.get("verdict") or ""), ctx.now())
-        if request.headers.get("hx-request"):
-            return render(request, "_alert_row.html", a=A.get_alert(s, ctx.config(), alert_id))
+    config, verdict = ctx.config(), str(form.get("verdict") or "")
+
+    def work(s):  # type: ignore[no-untyped-def]
+        A.feedback_for_alert(s, alert_id, verdict, ctx.now())
+        return A.get_alert(s, config, alert_id)
+
+    row = await ctx.run(work)
+    if request.headers.get("hx-request"):
+        return render(request, "_alert_row.html", a=row)
     return RedirectResponse(_back_to(request), status_code=303)
 
 
@@ -69,8 +73,8 @@ async def mute(request: Request) -> Response:
     ctx = ctx_of(request)
     form = await request.form()
     alert_id = int(request.path_params["id"])
-    with ctx.session() as s:
-        row = A.mute_story(s, ctx.config(), alert_id, form.get("muted") != "0", ctx.now())
+    config, muted = ctx.config(), form.get("muted") != "0"
+    row = await ctx.run(lambda s: A.mute_story(s, config, alert_id, muted, ctx.now()))
     if request.headers.get("hx-request"):
         return render(request, "_alert_row.html", a=row)
     return RedirectResponse(_back_to(request), status_code=303)
@@ -78,15 +82,15 @@ async def mute(request: Request) -> Response:
 
 async def article(request: Request) -> Response:
     ctx = ctx_of(request)
-    with ctx.session() as s:
-        view = A.get_article(s, int(request.path_params["id"]))
+    article_id = int(request.path_params["id"])
+    view = await ctx.run(lambda s: A.get_article(s, article_id))
     return render(request, "article.html", a=view)
 
 
 async def explain(request: Request) -> Response:
     ctx = ctx_of(request)
-    with ctx.session() as s:
-        view = A.explain_cleaning(s, ctx.config(), int(request.path_params["id"]))
+    config, article_id = ctx.config(), int(request.path_params["id"])
+    view = await ctx.run(lambda s: A.explain_cleaning(s, config, article_id))
     return render(request, "_explain.html", x=view)
 
 
@@ -94,34 +98,34 @@ async def explain(request: Request) -> Response:
 async def api_alerts(request: Request) -> Response:
     ctx = ctx_of(request)
     limit, offset = page_params(request)
-    with ctx.session() as s:
-        return paged(request, A.list_alerts(s, ctx.config(), **_filters(request), limit=limit, offset=offset))
+    config, filters = ctx.config(), _filters(request)
+    return paged(request, await ctx.run(lambda s: A.list_alerts(s, config, **filters, limit=limit, offset=offset)))
 
 
 async def api_feedback(request: Request) -> Response:
     ctx = ctx_of(request)
     data = await body(request, FeedbackIn)
-    with ctx.session() as s:
-        return json_out(A.feedback_for_alert(s, int(request.path_params["id"]), data.verdict, ctx.now()))
+    alert_id = int(request.path_params["id"])
+    return json_out(await ctx.run(lambda s: A.feedback_for_alert(s, alert_id, data.verdict, ctx.now())))
 
 
 async def api_explain(request: Request) -> Response:
     ctx = ctx_of(request)
-    with ctx.session() as s:
-        return json_out(A.explain_cleaning(s, ctx.config(), int(request.path_params["id"])))
+    config, article_id = ctx.config(), int(request.path_params["id"])
+    return json_out(await ctx.run(lambda s: A.explain_cleaning(s, config, article_id)))
 
 
 async def api_mute(request: Request) -> Response:
     ctx = ctx_of(request)
     data = await body(request, MuteIn)
-    with ctx.session() as s:
-        return json_out(A.mute_story(s, ctx.config(), int(request.path_params["id"]), data.muted, ctx.now()))
+    config, alert_id = ctx.config(), int(request.path_params["id"])
+    return json_out(await ctx.run(lambda s: A.mute_story(s, config, alert_id, data.muted, ctx.now())))
 
 
 async def api_article(request: Request) -> Response:
     ctx = ctx_of(request)
-    with ctx.session() as s:
-        return json_out(A.get_article(s, int(request.path_params["id"])))
+    article_id = int(request.path_params["id"])
+    return json_out(await ctx.run(lambda s: A.get_article(s, article_id)))
 
 
 routes = [

@@ -30,9 +30,8 @@ async def add(request: Request) -> Response:
     ctx = ctx_of(request)
     form = await request.form()
     try:
-        with ctx.session() as s:
-            row = A.add_feed(s, ctx.config(), str(form.get("url") or ""),
-                             name=str(form.get("name") or "") or None, now=ctx.now())
+        config, url, name = ctx.config(), str(form.get("url") or ""), str(form.get("name") or "") or None
+        row = await ctx.run(lambda s: A.add_feed(s, config, url, name=name, now=ctx.now()))
     except A.ActionError as exc:
         return _back(error=exc.detail)
     return _back(notice=f"added {row.url}" + (f" ({row.title})" if row.title else ""))
@@ -92,10 +91,10 @@ async def api_list(request: Request) -> Response:
 async def api_add(request: Request) -> Response:
     ctx = ctx_of(request)
     data = await body(request, FeedIn)
-    with ctx.session() as s:
-        return json_out(A.add_feed(s, ctx.config(), data.url, name=data.name,
-                                   poll_interval=data.poll_interval, now=ctx.now(),
-                                   discover=data.discover), 201)
+    config = ctx.config()
+    return json_out(await ctx.run(lambda s: A.add_feed(
+        s, config, data.url, name=data.name, poll_interval=data.poll_interval, now=ctx.now(),
+        discover=data.discover)), 201)
 
 
 async def api_delete(request: Request) -> Response:

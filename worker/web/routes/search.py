@@ -17,8 +17,7 @@ async def page(request: Request) -> Response:
     result, error = None, None
     if q.strip():
         try:
-            with ctx.session() as s:
-                result = A.search_articles(s, q)
+            result = await ctx.run(lambda s: A.search_articles(s, q))
         except A.ActionError as exc:
             error = exc.detail
     return render(request, "search.html", q=q, r=result, error=error)
@@ -27,8 +26,8 @@ async def page(request: Request) -> Response:
 async def api_search(request: Request) -> Response:
     ctx = ctx_of(request)
     limit, offset = page_params(request)
-    with ctx.session() as s:
-        return json_out(A.search_articles(s, request.query_params.get("q", ""), limit=limit, offset=offset))
+    q = request.query_params.get("q", "")
+    return json_out(await ctx.run(lambda s: A.search_articles(s, q, limit=limit, offset=offset)))
 
 
 routes = [Route("/search", page), Route("/api/v1/search", api_search)]

@@ -79,8 +79,8 @@ async def preview(request: Request) -> Response:
     ctx = ctx_of(request)
     form = await request.form()
     query = str(form.get("query") or "")
-    with ctx.session() as s:
-        result = A.preview_query(s, ctx.config(), query, min_score=_float(form.get("min_score")))
+    config, min_score = ctx.config(), _float(form.get("min_score"))
+    result = await ctx.run(lambda s: A.preview_query(s, config, query, min_score=min_score))
     return render(request, "_preview.html", r=result, query=query)
 
 
@@ -90,9 +90,9 @@ async def backtest(request: Request) -> Response:
     query = str(form.get("query") or "")
     try:
         days = int(str(form.get("days") or 30))
-        with ctx.session() as s:
-            view = A.backtest_query(s, ctx.config(), query, min_score=_float(form.get("min_score")),
-                                    days=days, now=ctx.now())
+        config, min_score = ctx.config(), _float(form.get("min_score"))
+        view = await ctx.run(lambda s: A.backtest_query(s, config, query, min_score=min_score, days=days,
+                                                        now=ctx.now()))
     except (A.ActionError, ValueError) as exc:
         return render(request, "_backtest.html", view=None, error=getattr(exc, "detail", str(exc)))
     return render(request, "_backtest.html", view=view, error=None)
@@ -150,16 +150,16 @@ async def api_delete(request: Request) -> Response:
 async def api_preview(request: Request) -> Response:
     ctx = ctx_of(request)
     data = await body(request, QueryIn)
-    with ctx.session() as s:
-        return json_out(A.preview_query(s, ctx.config(), data.query, min_score=data.min_score))
+    config = ctx.config()
+    return json_out(await ctx.run(lambda s: A.preview_query(s, config, data.query, min_score=data.min_score)))
 
 
 async def api_backtest(request: Request) -> Response:
     ctx = ctx_of(request)
     data = await body(request, BacktestIn)
-    with ctx.session() as s:
-        return json_out(A.backtest_query(s, ctx.config(), data.query, min_score=data.min_score,
-                                         days=data.days, now=ctx.now()))
+    config = ctx.config()
+    return json_out(await ctx.run(lambda s: A.backtest_query(s, config, data.query, min_score=data.min_score,
+                                                             days=data.days, now=ctx.now())))
 
 
 routes = [

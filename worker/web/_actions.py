@@ -28,7 +28,8 @@ from typing import Any, Generic, TypeVar
 from xml.sax.saxutils import quoteattr
 
 import yaml
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import Integer as Integer_
+from sqlalchemy import cast, func, or_, select, text
 from sqlalchemy.orm import Session
 
 from worker.alerts.message import why_matched
@@ -123,6 +124,17 @@ def effective_config(config: Config, session: Session) -> Config:
         if t.id not in ids
     ]
     return config.model_copy(update={"feeds": feeds, "topics": topics})
+
+
+def console_version(session: Session) -> tuple[Any, ...]:
+    """Changes whenever a console feed or topic is added, changed or removed: a long-running
+    runner or service compares it each tick and rebuilds its context (topic index, feeds)
+    from ``effective_config`` only when it moved. One cheap query."""
+    feeds = session.execute(select(func.count(), func.max(ConsoleFeed.created_at),
+                                   func.sum(cast(ConsoleFeed.enabled, Integer_)))).one()
+    topics = session.execute(select(func.count(), func.max(ConsoleTopic.updated_at))
+                             .select_from(ConsoleTopic)).one()
+    return (*feeds, *topics)
 
 
 def _topic_config(t: ConsoleTopic) -> TopicConfig:

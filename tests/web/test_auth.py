@@ -91,6 +91,16 @@ def test_every_form_without_its_csrf_token_is_refused(app) -> None:
     assert client.post("/api/v1/tokens", json={"name": "x"}, headers={"X-CSRF-Token": token}).status_code == 201
 
 
+def test_login_goes_on_to_its_own_pages_only(app) -> None:
+    for nxt, where in (("/feeds?x=1", "/feeds?x=1"), ("//evil.example/", "/"), ("/\\evil.example", "/"),
+                       ("https://evil.example/", "/")):
+        client = TestClient(app)
+        r = client.get("/login")
+        r = client.post("/login", data={"csrf_token": csrf_of(r.text), "password": PASSWORD, "next": nxt},
+                        follow_redirects=False)
+        assert r.headers["location"] == where, nxt
+
+
 def test_login_form_needs_its_csrf_token(app) -> None:
     client = TestClient(app)
     client.get("/login")
@@ -156,6 +166,8 @@ def test_api_takes_basic_and_bearer_tokens_stored_hashed(app, settings) -> None:
         stored = s.scalars(select(ApiToken)).all()
         assert [t.name for t in stored] == ["ci"] and stored[0].last_used_at is not None
         assert token not in stored[0].token_hash and len(stored[0].token_hash) == 64
+    assert client.delete(f"/api/v1/tokens/{stored[0].id}", auth=("admin", PASSWORD)).status_code == 204
+    assert anon.get("/api/v1/feeds", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
 def test_proxy_user_header_only_from_trusted_networks(app) -> None:

@@ -187,6 +187,7 @@ ENDPOINTS = [
              query=[("q", "string", "words (all must occur); word* for a prefix"), *PAGING]),
     Endpoint("post", "/api/v1/tokens", "Create an API token (shown once)", TokenOut, TokenIn, status=201),
     Endpoint("get", "/api/v1/tokens", "API tokens (never the tokens themselves)", list[A.TokenRow]),
+    Endpoint("delete", "/api/v1/tokens/{id}", "Revoke an API token", None, status=204),
     Endpoint("get", "/api/v1/config/export", "Config file plus console items as one YAML document", None),
 ]
 

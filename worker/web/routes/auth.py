@@ -21,7 +21,8 @@ def _cookie(request: Request, response: Response, sid: str) -> None:
 
 def _safe_next(value: str | None) -> str:
     # only a path on this site: never an open redirect
-    if not value or not value.startswith("/") or value.startswith("//") or urlsplit(value).netloc:
+    if (not value or not value.startswith("/") or value.startswith(("//", "/\\")) or "\\" in value
+            or urlsplit(value).netloc):
         return "/"
     return value
 

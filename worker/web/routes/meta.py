@@ -60,6 +60,13 @@ async def api_tokens(request: Request) -> Response:
         return json_out(A.list_tokens(s))
 
 
+async def api_token_revoke(request: Request) -> Response:
+    ctx = ctx_of(request)
+    with ctx.session() as s:
+        A.revoke_token(s, int(request.path_params["id"]))
+    return Response(status_code=204)
+
+
 routes = [
     Route("/api/v1/openapi.json", openapi_json),
     Route("/settings", settings_page),
@@ -69,4 +76,5 @@ routes = [
     Route("/api/v1/config/export", config_export),
     Route("/api/v1/tokens", api_tokens, methods=["GET"]),
     Route("/api/v1/tokens", api_token_create, methods=["POST"]),
+    Route("/api/v1/tokens/{id:int}", api_token_revoke, methods=["DELETE"]),
 ]

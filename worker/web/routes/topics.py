@@ -48,7 +48,7 @@ async def save(request: Request) -> Response:
     ctx = ctx_of(request)
     form = await request.form()
     config = ctx.config()
-    create = form.get("mode") == "create"
+    create = form.get("save_as") == "create"
     values = {"id": str(form.get("id") or "").strip(), "name": str(form.get("name") or "").strip(),
               "query": str(form.get("query") or ""), "min_score": _float(form.get("min_score")),
               "channels": [str(c) for c in form.getlist("channels")], "enabled": form.get("enabled") == "on",

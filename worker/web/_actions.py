@@ -21,7 +21,7 @@ import re
 import secrets
 import xml.etree.ElementTree as ET
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
@@ -815,7 +815,8 @@ def validate_query(config: Config, query: str) -> QueryProblem | None:
     return None
 
 
-def _recent_articles(session: Session, since: datetime | None, limit: int | None) -> list[StoredArticle]:
+def _recent_articles(session: Session, since: datetime | None, limit: int | None) -> Iterator[StoredArticle]:
+    """Processed articles, newest first, streamed (a long backtest does not fill memory)."""
     q = select(Article).where(Article.status == "done", Article.text.is_not(None))
     if since is not None:
         q = q.where(or_(Article.published_at >= since,
@@ -823,9 +824,9 @@ def _recent_articles(session: Session, since: datetime | None, limit: int | None
     q = q.order_by(Article.id.desc())
     if limit:
         q = q.limit(limit)
-    return [StoredArticle(id=a.id, url=a.url, title=a.title or "", text=a.text or "",
-                          published=_aware(a.published_at), site=a.site, lang=a.language)
-            for a in session.scalars(q)]
+    for a in session.scalars(q.execution_options(yield_per=200)):
+        yield StoredArticle(id=a.id, url=a.url, title=a.title or "", text=a.text or "",
+                            published=_aware(a.published_at), site=a.site, lang=a.language)
 
 
 @dataclass
@@ -845,10 +846,16 @@ class PreviewResult:
     hits: list[Hit]
 
 
-def _run(config: Config, query: str, min_score: float, articles: list[StoredArticle],
+def _run(config: Config, query: str, min_score: float, articles: Iterable[StoredArticle],
          since: datetime | None = None) -> Any:
-    by_url = {a.url: a.id for a in articles}
-    result = backtest(Topic("preview", "preview", query, float(min_score)), articles,
+    by_url: dict[str, int] = {}
+
+    def noted() -> Iterator[StoredArticle]:  # article ids by URL, for links to the article view
+        for a in articles:
+            by_url[a.url] = a.id
+            yield a
+
+    result = backtest(Topic("preview", "preview", query, float(min_score)), noted(),
                       {k: list(v) for k, v in config.lists.items()}, since=since)
     hits = [Hit(by_url.get(h.url or ""), h.url, h.title, _aware(h.published), h.score, list(h.highlights))
             for h in result.hits]

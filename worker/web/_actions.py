@@ -35,10 +35,10 @@ from sqlalchemy.orm import Session
 from worker.alerts.message import why_matched
 from worker.config import Config, FeedConfig, TopicConfig
 from worker.errors import FeedParseError, FetchError, QueryError
+from worker.pipeline import network_policy  # the runner's SSRF policy, from the same config keys
 from worker.sources import (
     FEED_ACCEPT,
     FetchLimits,
-    NetworkPolicy,
     discover_feeds,
     fetch,
     parse_feed,
@@ -454,11 +454,6 @@ def list_feeds(session: Session, config: Config, *, limit: int = 100, offset: in
         select(Article.feed_id, func.count()).where(Article.feed_id.in_([f.id for f in feeds]))
         .group_by(Article.feed_id)).all())
     return Page([_feed_row(session, config, f, counts) for f in feeds], total, limit, offset)
-
-
-def network_policy(config: Config) -> NetworkPolicy:
-    return NetworkPolicy(allow_private=config.network.allow_private,
-                         allowlist=tuple(config.network.allowlist))
 
 
 @dataclass

@@ -239,3 +239,15 @@ def test_pages_forbid_inline_script_framing_and_caching(app) -> None:
         assert r.headers["x-frame-options"] == "DENY" and r.headers["cache-control"] == "no-store"
     assert "onsubmit=" not in client.get("/feeds").text
 
+
+
+def test_password_from_a_file_is_kept_only_as_a_hash(tmp_path: Path, settings) -> None:
+    secret_file = tmp_path / "web-password"
+    secret_file.write_text("from a file\n", encoding="utf-8")
+    web = WebSettings(password=None, password_file=secret_file)
+    app = create_app(settings, web)
+    auth = app.state.ctx.auth
+    assert auth.verify_password("from a file") and not auth.verify_password("from a file\n")
+    assert "from a file" not in repr(auth.password) and "from a file" not in repr(web)
+    client = TestClient(app)
+    assert client.get("/api/v1/feeds", auth=("admin", "from a file")).status_code == 200

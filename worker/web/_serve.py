@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import secrets
 
 from worker.config import Settings
@@ -54,5 +55,9 @@ def serve(host: str = "127.0.0.1", port: int = 8080, settings: Settings | None =
     web = check_listen(host, web or WebSettings())
     app = create_app(settings, web)
     proxies = web.trusted_proxies or "127.0.0.1"
+    # from here on the password exists only as the app's hash: not in these settings, and
+    # not in the environment that anything started from this process would inherit
+    del web
+    os.environ.pop("NEWSRADAR_WEB_PASSWORD", None)
     uvicorn.run(app, host=host, port=port, proxy_headers=True, forwarded_allow_ips=proxies,
                 log_level="info", access_log=False)

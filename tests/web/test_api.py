@@ -54,6 +54,21 @@ def test_alerts_newest_first_one_per_story_with_why_and_highlights(client) -> No
     assert "failed" in a["delivery_status"]  # the unreachable webhook
 
 
+def test_inbox_has_one_row_per_story_with_each_topic_it_matched(client) -> None:
+    alerts = client.get("/api/v1/alerts?limit=500", auth=AUTH).json()
+    stories = client.get("/api/v1/stories?limit=500", auth=AUTH).json()
+    assert sorted(a["id"] for s in stories for a in s["alerts"]) == sorted(a["id"] for a in alerts)
+    per_story = {}
+    for a in alerts:
+        per_story.setdefault(a["story_id"], set()).add(a["topic_id"])
+    assert len(stories) == len(per_story) < len(alerts)  # a seed story matched two topics
+    two = next(s for s in stories if len(s["alerts"]) == 2)
+    assert {a["topic_id"] for a in two["alerts"]} == per_story[two["story_id"]]
+    assert two["headline"] and two["outlets"] and two["key"] == f"s{two['story_id']}"
+    only = client.get("/api/v1/stories?topic=armistice", auth=AUTH).json()
+    assert {a["topic_id"] for s in only for a in s["alerts"]} == {"armistice"}
+
+
 def test_lists_paginate_the_same_way(client) -> None:
     total = int(client.get("/api/v1/alerts", auth=AUTH).headers["x-total-count"])
     seen = []
@@ -65,7 +80,8 @@ def test_lists_paginate_the_same_way(client) -> None:
         link = r.headers.get("link")
         url = link[1:link.index(">")] if link else ""
     assert len(seen) == total == len(set(seen))
-    for path in ("/api/v1/topics?limit=1", "/api/v1/feeds?limit=1", "/api/v1/deliveries?limit=1"):
+    for path in ("/api/v1/topics?limit=1", "/api/v1/feeds?limit=1", "/api/v1/deliveries?limit=1",
+                 "/api/v1/stories?limit=1"):
         r = client.get(path, auth=AUTH)
         assert len(r.json()) == 1 and int(r.headers["x-total-count"]) >= 1, path
     problem = problem_of(client.get("/api/v1/feeds?limit=0", auth=AUTH), 422)

@@ -77,24 +77,27 @@ def test_a_person_logs_in_adds_a_feed_sees_the_alert_and_tunes_a_topic(
     assert "Gone Daily" in broken.text and "not_found" in broken.text
     shot(d, "feeds")
 
-    # The alert is in the inbox, with its topic, outlets and highlighted words.
+    # The alert is in the inbox: one row per story, with its outlets, each topic it
+    # matched and the highlighted words.
     d.find_element(css, 'nav a[href="/"]').click()
-    alerts = d.find_elements(css, "li.alert")
-    assert len(alerts) >= 4
-    armistice = next(a for a in alerts if "Korean War armistice" in a.text)
-    assert armistice.find_elements(css, "mark") and "Seed News" in armistice.text
+    stories = d.find_elements(css, "li.story")
+    assert len(stories) >= 4
+    match = d.find_element(css, 'section.topic-match[data-topic="armistice"]')
+    assert match.find_elements(css, "mark") and "Korean War armistice" in match.text
+    alert_id = match.get_attribute("id")
+    story_id = d.find_element(css, f"li.story:has(#{alert_id})").get_attribute("id")
+    assert "Seed News" in d.find_element(css, f"#{story_id} .outlets").text
     shot(d, "alerts")
 
-    # Mark it bad: the row is redrawn in place (htmx) and the mark is stored.
-    alert_id = armistice.get_attribute("id")
-    armistice.find_element(css, "button.bad").click()
+    # Mark it bad for that topic: the row is redrawn in place (htmx) and the mark stored.
+    match.find_element(css, "button.bad").click()
     wait(d, lambda d: "marked bad" in d.find_element(css, f"#{alert_id}").text)
     assert "fb-bad" in d.find_element(css, f"#{alert_id}").get_attribute("class")
     with session_for(console.settings) as s:
-        assert [f.verdict for f in s.scalars(select(AlertFeedback))] == ["bad"]
+        assert [(f.topic_id, f.verdict) for f in s.scalars(select(AlertFeedback))] == [("armistice", "bad")]
 
     # Read the article: cleaned text, metadata and why it matched.
-    d.find_element(css, f"#{alert_id} h2 a").click()
+    d.find_element(css, f"#{story_id} h2 a").click()
     wait(d, lambda d: d.find_elements(css, "article.article"))
     assert "Cleaned text" in d.page_source and "armistice" in d.find_element(css, "ul.matches").text
     d.find_element(css, "#explain-button").click()  # the cleaner's KEEP/DROP per line

@@ -190,13 +190,9 @@ def _feed_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     return {f.id: f.name or f.title or f.url for f in session.scalars(select(Feed).where(Feed.id.in_(wanted)))}
 
 
-def list_alerts(session: Session, config: Config, *, topic: str | None = None,
-                status: str | None = None, feedback: str | None = None,
-                since: datetime | None = None, until: datetime | None = None,
-                muted: bool = False, limit: int = 50, offset: int = 0) -> Page[AlertRow]:
-    """Alerts newest first, one row per (topic, story) with every outlet that ran it.
-    ``status`` keeps alerts with a delivery in that status; ``feedback`` is good, bad
-    or none; muted stories are left out (``muted``: only them)."""
+def _alert_query(*, topic: str | None = None, status: str | None = None, feedback: str | None = None,
+                 since: datetime | None = None, until: datetime | None = None, muted: bool = False) -> Any:
+    """The alerts that pass the inbox's filters (shared by the alert list and the inbox)."""
     if status is not None and status not in DELIVERY_STATUSES:
         raise _invalid(f"unknown status {status!r} (expected one of: {', '.join(DELIVERY_STATUSES)})", "status")
     if feedback is not None and feedback not in (*FEEDBACK, "none"):
@@ -217,11 +213,80 @@ def list_alerts(session: Session, config: Config, *, topic: str | None = None,
     elif feedback == "none":
         q = q.where(~fb.exists())
     is_muted = Alert.story_id.in_(select(MutedStory.story_id))
-    q = q.where(is_muted) if muted else q.where(or_(Alert.story_id.is_(None), ~is_muted))
+    return q.where(is_muted) if muted else q.where(or_(Alert.story_id.is_(None), ~is_muted))
+
+
+def list_alerts(session: Session, config: Config, *, limit: int = 50, offset: int = 0,
+                **filters: Any) -> Page[AlertRow]:
+    """Alerts newest first, one per (topic, story), each with every outlet that ran the
+    story. Filters: ``topic``; ``status`` (alerts with a delivery in that status);
+    ``feedback`` good, bad or none; ``since``/``until``; muted stories are left out
+    (``muted=True``: only them)."""
+    q = _alert_query(**filters)
     total = session.scalar(select(func.count()).select_from(q.subquery())) or 0
     alerts = list(session.scalars(q.order_by(Alert.created_at.desc(), Alert.id.desc())
                                   .limit(limit).offset(offset)))
     return Page([_alert_row(session, config, a) for a in alerts], total, limit, offset)
+
+
+@dataclass
+class StoryRow:
+    """One row of the inbox: a story (near-duplicates across outlets) and its alerts, one
+    per topic it matched, best first."""
+
+    key: str
+    story_id: int | None
+    headline: str
+    url: str | None
+    article_id: int | None
+    created_at: datetime
+    outlets: list[Outlet]
+    muted: bool
+    alerts: list[AlertRow]
+
+
+def _story_key() -> Any:
+    # alerts without a story (system alerts) are rows of their own
+    return func.coalesce(Alert.story_id, -Alert.id)
+
+
+def list_inbox(session: Session, config: Config, *, limit: int = 50, offset: int = 0,
+               **filters: Any) -> Page[StoryRow]:
+    """The inbox: stories newest first (by their latest alert), each with the alerts that
+    pass the filters (same filters as ``list_alerts``)."""
+    q = _alert_query(**filters)
+    keyed = q.add_columns(_story_key().label("key")).subquery()
+    groups = (select(keyed.c.key, func.max(keyed.c.created_at).label("latest"))
+              .group_by(keyed.c.key))
+    total = session.scalar(select(func.count()).select_from(groups.subquery())) or 0
+    page = session.execute(groups.order_by(func.max(keyed.c.created_at).desc(), keyed.c.key.desc())
+                           .limit(limit).offset(offset)).all()
+    rows = []
+    for key, _latest in page:
+        alerts = list(session.scalars(q.where(_story_key() == key).order_by(Alert.score.desc(), Alert.id)))
+        rows.append(_story_row(session, config, key, alerts))
+    return Page(rows, total, limit, offset)
+
+
+def get_story_row(session: Session, config: Config, alert_id: int) -> StoryRow:
+    """The inbox row of an alert's story, with all its alerts (after a mark or a mute)."""
+    alert = session.get(Alert, alert_id)
+    if alert is None:
+        raise _not_found("alert", alert_id)
+    key = alert.story_id if alert.story_id is not None else -alert.id
+    alerts = list(session.scalars(select(Alert).where(_story_key() == key)
+                                  .order_by(Alert.score.desc(), Alert.id)))
+    return _story_row(session, config, key, alerts)
+
+
+def _story_row(session: Session, config: Config, key: int, alerts: list[Alert]) -> StoryRow:
+    rows = [_alert_row(session, config, a) for a in alerts]
+    first = rows[0]
+    return StoryRow(
+        key=f"s{key}" if key >= 0 else f"a{-key}", story_id=first.story_id, headline=first.headline,
+        url=first.url, article_id=first.article_id, created_at=max(r.created_at for r in rows),
+        outlets=first.outlets, muted=first.muted, alerts=rows,
+    )
 
 
 def get_alert(session: Session, config: Config, alert_id: int) -> AlertRow:

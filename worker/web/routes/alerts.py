@@ -45,7 +45,7 @@ async def inbox(request: Request) -> Response:
     limit, offset = page_params(request)
     config, filters = ctx.config(), _filters(request)
     page, topics = await ctx.run(lambda s: (
-        A.list_alerts(s, config, **filters, limit=limit, offset=offset), A.list_topics(s, config, ctx.now())))
+        A.list_inbox(s, config, **filters, limit=limit, offset=offset), A.list_topics(s, config, ctx.now())))
     older = None
     if page.offset + len(page.items) < page.total:
         older = str(request.url.include_query_params(offset=page.offset + page.limit).replace(scheme="", netloc=""))
@@ -61,11 +61,11 @@ async def feedback(request: Request) -> Response:
 
     def work(s):  # type: ignore[no-untyped-def]
         A.feedback_for_alert(s, alert_id, verdict, ctx.now())
-        return A.get_alert(s, config, alert_id)
+        return A.get_story_row(s, config, alert_id)
 
     row = await ctx.run(work)
     if request.headers.get("hx-request"):
-        return render(request, "_alert_row.html", a=row)
+        return render(request, "_story_row.html", story=row)
     return RedirectResponse(_back_to(request), status_code=303)
 
 
@@ -74,9 +74,13 @@ async def mute(request: Request) -> Response:
     form = await request.form()
     alert_id = int(request.path_params["id"])
     config, muted = ctx.config(), form.get("muted") != "0"
-    row = await ctx.run(lambda s: A.mute_story(s, config, alert_id, muted, ctx.now()))
+    def work(s):  # type: ignore[no-untyped-def]
+        A.mute_story(s, config, alert_id, muted, ctx.now())
+        return A.get_story_row(s, config, alert_id)
+
+    row = await ctx.run(work)
     if request.headers.get("hx-request"):
-        return render(request, "_alert_row.html", a=row)
+        return render(request, "_story_row.html", story=row)
     return RedirectResponse(_back_to(request), status_code=303)
 
 
@@ -100,6 +104,13 @@ async def api_alerts(request: Request) -> Response:
     limit, offset = page_params(request)
     config, filters = ctx.config(), _filters(request)
     return paged(request, await ctx.run(lambda s: A.list_alerts(s, config, **filters, limit=limit, offset=offset)))
+
+
+async def api_stories(request: Request) -> Response:
+    ctx = ctx_of(request)
+    limit, offset = page_params(request)
+    config, filters = ctx.config(), _filters(request)
+    return paged(request, await ctx.run(lambda s: A.list_inbox(s, config, **filters, limit=limit, offset=offset)))
 
 
 async def api_feedback(request: Request) -> Response:
@@ -135,6 +146,7 @@ routes = [
     Route("/articles/{id:int}", article),
     Route("/articles/{id:int}/explain", explain),
     Route("/api/v1/alerts", api_alerts),
+    Route("/api/v1/stories", api_stories),
     Route("/api/v1/alerts/{id:int}/feedback", api_feedback, methods=["POST"]),
     Route("/api/v1/alerts/{id:int}/mute", api_mute, methods=["POST"]),
     Route("/api/v1/articles/{id:int}", api_article),

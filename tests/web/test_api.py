@@ -269,6 +269,8 @@ def test_api_lists_on_postgresql(site: Site, postgres_url: str, tmp_path: Path) 
     assert len(alerts.json()) == 2 and int(alerts.headers["x-total-count"]) >= 4 and "next" in alerts.headers["link"]
     assert client.get("/api/v1/feeds", auth=AUTH).json()[0]["articles"] == 5
     assert len(client.get("/api/v1/topics", auth=AUTH).json()) >= 3
+    stories = client.get("/api/v1/stories", auth=AUTH)
+    assert 1 <= len(stories.json()) < int(alerts.headers["x-total-count"]) == sum(len(s["alerts"]) for s in stories.json())
     assert client.post("/api/v1/topics/backtest", json={"query": "Pyongyang", "days": 3}, auth=AUTH).json()["alerts"] >= 1
     found = client.get("/api/v1/search", params={"q": "kursk"}, auth=AUTH).json()
     assert found["total"] == 2 and all("«" in h["snippet"] for h in found["hits"])

@@ -1041,7 +1041,8 @@ class SearchResult:
 
 
 _TERM = re.compile(r"[^\W_]+\*?", re.UNICODE)
-PG_DOCUMENT = "to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(text, ''))"
+# the expression migration 0002 indexes (GIN), character for character
+PG_DOCUMENT = "to_tsvector('simple', left(coalesce(title, '') || ' ' || coalesce(text, ''), 200000))"
 
 
 def search_terms(q: str) -> list[str]:

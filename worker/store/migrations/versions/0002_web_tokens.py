@@ -75,7 +75,9 @@ def upgrade() -> None:
         op.execute(PG_FTS_INDEX)
 
 
-# the search document; the same expression is in worker/web/_actions.py (search_articles)
+# the search document; the same expression is in worker/web/_actions.py (search_articles).
+# Cut at 200,000 characters: a tsvector over 1 MB is an error, and an index error would
+# fail the pipeline's write of the article itself.
 SQLITE_FTS = [
     "CREATE VIRTUAL TABLE articles_fts USING fts5(title, text, content='articles', content_rowid='id', "
     "tokenize='unicode61 remove_diacritics 2')",
@@ -90,7 +92,7 @@ SQLITE_FTS = [
 ]
 PG_FTS_INDEX = (
     "CREATE INDEX ix_articles_fts ON articles USING gin "
-    "(to_tsvector('simple', coalesce(title, '') || ' ' || coalesce(text, '')))"
+    "(to_tsvector('simple', left(coalesce(title, '') || ' ' || coalesce(text, ''), 200000)))"
 )
 
 

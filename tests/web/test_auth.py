@@ -126,6 +126,8 @@ def test_login_rotates_the_session_and_logout_ends_it(app) -> None:
     before = client.cookies.get("newsradar_session")
     csrf = login(client)
     assert client.cookies.get("newsradar_session") != before
+    r = client.get("/login?next=/feeds", follow_redirects=False)  # logged in already: on to the page
+    assert r.status_code == 303 and r.headers["location"] == "/feeds" and client.get("/").status_code == 200
     client.post("/logout", data={"csrf_token": csrf})
     assert client.get("/", follow_redirects=False).status_code == 303
 

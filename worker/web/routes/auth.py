@@ -33,6 +33,8 @@ async def login_form(request: Request, error: str | None = None, status: int = 2
     # redirected here) must not invalidate the form already on screen
     sid = request.cookies.get(SESSION_COOKIE) or ""
     s = auth.sessions.get(sid)
+    if s is not None and s.user is not None and status == 200:
+        return RedirectResponse(_safe_next(request.query_params.get("next")), status_code=303)
     if s is None or s.user is not None:
         sid, s = auth.sessions.new(user=None)
     response = render(request, "login.html", code=status, error=error, login_csrf=s.csrf,

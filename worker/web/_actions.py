@@ -8,10 +8,13 @@ generated from them).
 
 These functions belong with the pipeline (one module per table's lifecycle): after the
 pipeline package lands they can move there, or point at its functions, one by one.
-State changes that already have a function elsewhere call it (``disable_channel`` is not
-needed here; ``retry_delivery``/``enable_channel`` follow ``newsradar alerts retry`` /
-``alerts enable``, whose logic lives inside the typer commands and is repeated here
-until it is lifted into the pipeline's deliveries module).
+Existing functions are called where they exist: ``worker.pipeline.network_policy`` (the
+runner's SSRF policy), ``worker.topics.backtest``/``parse_query``,
+``worker.sources.fetch``/``discover_feeds``/``parse_feed``, ``worker.clean.explain_page``,
+``worker.alerts.message.why_matched``. Retrying a delivery and re-enabling a channel live
+only inside the typer commands ``newsradar alerts retry``/``alerts enable`` (which print
+and exit), so ``retry_deliveries``/``enable_channel`` repeat their rules (``_requeue``)
+until that logic is lifted into the pipeline's deliveries module for both to call.
 """
 
 from __future__ import annotations

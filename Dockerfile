@@ -1,4 +1,4 @@
-# newsradar: one image for the worker, beat and the migration job.
+# newsradar: one image for the worker, beat, the migration job and the web console.
 # Build:  docker build -t newsradar .
 # Slim: a build stage makes the virtualenv (wheels only, no compiler needed); the
 # runtime stage copies it and runs as an unprivileged user.
@@ -26,5 +26,5 @@ COPY --from=build /opt/venv /opt/venv
 COPY config /app/config
 WORKDIR /app
 USER newsradar:newsradar
-EXPOSE 9808
+EXPOSE 9808 8080
 CMD ["newsradar", "worker"]

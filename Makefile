@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install install-dev run bench lint clean
+.PHONY: demo test install install-dev run web bench lint clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ run: install
 
 test: lint
 	$(BIN)/python -m pytest -q
+
+# the console on http://127.0.0.1:8080 (a password for the run is printed if none is set)
+web: install
+	$(BIN)/python -m worker.web --port 8080
 
 bench: install-dev
 	$(BIN)/python bench/cleaner.py

@@ -8,21 +8,26 @@ from worker.store.db import (
 )
 from worker.store.models import (
     Alert,
+    AlertFeedback,
+    ApiToken,
     Article,
     Base,
     ChannelState,
+    ConsoleFeed,
+    ConsoleTopic,
     Delivery,
     DeliveryAttempt,
     Digest,
     Feed,
     Match,
+    MutedStory,
     Story,
     utcnow,
 )
 from worker.store.queries import StoredArticle, iter_articles
 
 __all__ = [
-    "Alert", "Article", "Base", "ChannelState", "Delivery", "DeliveryAttempt", "Digest",
-    "Feed", "Match", "Story", "StoredArticle", "iter_articles", "make_engine", "make_sessionmaker", "session_scope",
+    "Alert", "AlertFeedback", "ApiToken", "Article", "ConsoleFeed", "ConsoleTopic", "Base", "ChannelState", "Delivery", "DeliveryAttempt", "Digest",
+    "Feed", "Match", "MutedStory", "Story", "StoredArticle", "iter_articles", "make_engine", "make_sessionmaker", "session_scope",
     "upgrade", "utcnow",
 ]

@@ -270,3 +270,74 @@ class Digest(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+# ---------------------------------------------------------------------------
+# The console (worker/web): API tokens, feeds and topics created in the console, and
+# per-(topic, article) feedback. Migration 0002_web_tokens.
+
+
+class ApiToken(Base):
+    """A bearer token for /api/v1: only its SHA-256 is stored; the token is shown once."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class ConsoleFeed(Base):
+    """A feed added in the console (config-defined feeds stay in the YAML). The runner
+    polls the union of both (``worker.web._actions.effective_config``)."""
+
+    __tablename__ = "console_feeds"
+
+    url: Mapped[str] = mapped_column(String(2048), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(300))
+    poll_interval_s: Mapped[float] = mapped_column(Float, default=900.0)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ConsoleTopic(Base):
+    """A watch topic created in the console; same fields as a config topic's core."""
+
+    __tablename__ = "console_topics"
+
+    id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    name: Mapped[str | None] = mapped_column(String(300))
+    query: Mapped[str] = mapped_column(Text)
+    min_score: Mapped[float] = mapped_column(Float, default=0.0)
+    channels: Mapped[list[str] | None] = mapped_column(JSON)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    # delivery policy (TopicConfig's): instant | digest, and a cap per hour
+    mode: Mapped[str] = mapped_column(String(20), default="instant")
+    max_per_hour: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class MutedStory(Base):
+    """A story muted in the console: its alerts leave the inbox (they stay in the database)."""
+
+    __tablename__ = "muted_stories"
+
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="CASCADE"), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class AlertFeedback(Base):
+    """Good/bad marks from the console, one per (topic, article). Kept apart so that it
+    can be folded into the relevance feedback store (issue 11) when that lands."""
+
+    __tablename__ = "alert_feedback"
+    __table_args__ = (UniqueConstraint("topic_id", "article_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    topic_id: Mapped[str] = mapped_column(String(200), index=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    verdict: Mapped[str] = mapped_column(String(10))  # good | bad
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

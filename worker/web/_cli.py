@@ -1,0 +1,87 @@
+"""Typer commands for the console, ready to mount (the lead wires them into the CLI):
+
+    app.add_typer(web_app, name="web")          newsradar web [--host H] [--port P]
+                                                newsradar web token create NAME
+    config_app.command("export")(config_export) newsradar config export [-o FILE]
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+web_app = typer.Typer(help="The web console and /api/v1 (docs/web.md).", invoke_without_command=True)
+token_app = typer.Typer(help="API tokens for /api/v1.", no_args_is_help=True)
+web_app.add_typer(token_app, name="token")
+
+
+def _settings(database_url: str | None, config: Path | None):  # type: ignore[no-untyped-def]
+    from worker.config import get_settings  # noqa: PLC0415
+
+    settings = get_settings()
+    update = {k: v for k, v in (("database_url", database_url), ("config", config)) if v}
+    return settings.model_copy(update=update) if update else settings
+
+
+DbOpt = Annotated[str | None, typer.Option("--database-url", help="Database URL (default: $NEWSRADAR_DATABASE_URL).")]
+ConfigOpt = Annotated[Path | None, typer.Option("--config", "-c", help="Config file (default: $NEWSRADAR_CONFIG).")]
+
+
+@web_app.callback()
+def web(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on (beyond loopback only with a password).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    database_url: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Serve the console (password: $NEWSRADAR_WEB_PASSWORD or $NEWSRADAR_WEB_PASSWORD_FILE)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from ._serve import WebConfigError, serve  # noqa: PLC0415
+
+    try:
+        serve(host, port, _settings(database_url, config))
+    except WebConfigError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@token_app.command("create")
+def token_create(
+    name: Annotated[str, typer.Argument(help="What the token is for (shown in Settings).")] = "api",
+    database_url: DbOpt = None,
+) -> None:
+    """Create an API token and print it (once: only its hash is stored)."""
+    from .__main__ import token_create as create  # noqa: PLC0415
+
+    typer.echo(create(name, _settings(database_url, None)))
+
+
+def config_export(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (default: stdout).")] = None,
+    database_url: DbOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Write the whole configuration (the config file plus the console's feeds and topics)
+    as one YAML file."""
+    from worker.config import load_config  # noqa: PLC0415
+    from worker.store import make_engine, make_sessionmaker, session_scope, upgrade  # noqa: PLC0415
+
+    from ._actions import export_config  # noqa: PLC0415
+
+    settings = _settings(database_url, config)
+    engine = make_engine(settings.database_url)
+    try:
+        upgrade(engine)
+        with session_scope(make_sessionmaker(engine)) as s:
+            text = export_config(load_config(settings.config), s)
+    finally:
+        engine.dispose()
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")

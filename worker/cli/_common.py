@@ -5,7 +5,6 @@ heavy: every command module imports this at ``newsradar --help`` time."""
 from __future__ import annotations
 
 import inspect
-import logging
 import os
 from collections.abc import Callable
 from datetime import datetime
@@ -35,6 +34,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def setup_logging(verbose: bool = False) -> None:
+    import logging
+
     from worker.redact import install_log_redaction
 
     level = os.environ.get("NEWSRADAR_LOG_LEVEL", "DEBUG" if verbose else "WARNING")

@@ -8,8 +8,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from worker.errors import FeedParseError, FetchError
-
 app = typer.Typer(help="Fetch and parse feeds as the poller would (nothing is stored).",
                   no_args_is_help=True)
 
@@ -32,6 +30,7 @@ def check(
     from rich.markup import escape
     from rich.table import Table
 
+    from worker.errors import FeedParseError, FetchError
     from worker.sources import FEED_ACCEPT, FetchLimits, NetworkPolicy, fetch, parse_feed
 
     console = Console()

@@ -16,9 +16,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from worker.cli._common import missing_config_hint
-from worker.errors import ConfigError, QueryError
 
 if TYPE_CHECKING:
+    from worker.errors import ConfigError
     from worker.topics import Document, Topic
 
 app = typer.Typer(help="Watch topics: check queries, try them on files, backtest them.",
@@ -63,6 +63,7 @@ def _fail_config(exc: ConfigError, config: Path | None = None) -> None:
 @app.command()
 def check(config: ConfigOpt = None) -> None:
     """Validate every topic of the config: each problem names the topic and the column."""
+    from worker.errors import ConfigError
     from worker.topics import validate_topics
 
     try:
@@ -129,6 +130,7 @@ def test_query(
                                           "and the score's parts.")] = False,
 ) -> None:
     """Show which files a query matches, with score and highlights (lists from the config)."""
+    from worker.errors import ConfigError, QueryError
     from worker.topics import Topic, TopicIndex
 
     lists: dict[str, list[str]] = {}
@@ -208,6 +210,7 @@ def backtest_cmd(
 
     Articles count by their published date; for a feed's older stories widen --days.
     """
+    from worker.errors import ConfigError, QueryError
     from worker.topics import Topic
     from worker.topics import backtest as run_backtest
 

@@ -31,6 +31,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from worker.allowlist import parse_allow_entry
 from worker.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("config/newsradar.yaml")
@@ -290,7 +291,10 @@ class FeedFileChannel(_Model):
 
     type: Literal["feedfile"]
     path: str
-    formats: list[Literal["atom", "json"]] = Field(default_factory=lambda: ["atom", "json"], min_length=1)
+    formats: list[Literal["atom", "json"]] = Field(
+        default_factory=lambda: ["atom", "json"],  # type: ignore[arg-type]
+        min_length=1,
+    )
     max_entries: int = Field(default=50, ge=1, le=1000)
     title: str = "newsradar"
 
@@ -310,8 +314,6 @@ class NetworkConfig(_Model):
     @field_validator("allowlist")
     @classmethod
     def _entries(cls, v: list[str]) -> list[str]:
-        from worker.sources._policy import parse_allow_entry  # lazy: only configs that have one
-
         for item in v:
             parse_allow_entry(item)  # ValueError names the entry and what is wrong
         return v
@@ -401,12 +403,24 @@ class Settings(BaseSettings):
                     f"{exc.strerror or exc}"
                 ) from None
         if password:
-            from sqlalchemy.engine import make_url  # lazy: settings load without SQLAlchemy
-
-            url = make_url(self.database_url).set(password=password)
-            self.database_url = url.render_as_string(hide_password=False)
+            self.database_url = url_with_password(self.database_url, password)
             self.database_password = password
         return self
+
+
+def url_with_password(url: str, password: str) -> str:
+    """``url`` (``dialect+driver://user@host/db``) with ``password`` percent-escaped into
+    it, the form SQLAlchemy and libpq read back whole whatever characters it holds."""
+    from urllib.parse import quote
+
+    scheme, sep, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    userinfo, at, hostport = authority.rpartition("@")
+    if not sep or not at or not userinfo:
+        raise ValueError("NEWSRADAR_DATABASE_PASSWORD is set, but NEWSRADAR_DATABASE_URL has no "
+                         "user name to attach it to (expected scheme://USER@host/db)")
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}://{user}:{quote(password, safe='')}@{hostport}{slash}{path}"
 
 
 def get_settings() -> Settings:

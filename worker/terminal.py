@@ -10,6 +10,7 @@ untrusted text still goes through ``safe_terminal_text`` and, for Rich, ``escape
 from __future__ import annotations
 
 import re
+from typing import Any
 
 __all__ = ["clean_title_text", "escape_markup", "rich_text", "safe_terminal_text",
            "strip_control"]
@@ -59,7 +60,7 @@ def escape_markup(text: object) -> str:
     return escape(safe)
 
 
-def rich_text(text: object):  # type: ignore[no-untyped-def]
+def rich_text(text: object) -> Any:
     """A ``rich.text.Text`` of untrusted text: never parsed as markup at all."""
     from rich.text import Text  # noqa: PLC0415
 

@@ -175,7 +175,7 @@ class AppriseChannel:
             if result:
                 accepted.append(key)
                 continue
-            results = list(result) or [result]
+            results: list[Any] = list(result) or [result]
             code, permanent, detail, status = _outcome(results[0])
             failures.append((code, permanent, f"{shown}: {detail}", status))
         with self._lock:

@@ -81,7 +81,7 @@ def build_chat_channel(name: str, cfg: object) -> Channel | None:
     from worker.redact import register_secret
 
     if isinstance(cfg, FeedFileCfg):
-        return FeedFileChannel(name, cfg.path, formats=cfg.formats, max_entries=cfg.max_entries,
+        return FeedFileChannel(name, cfg.path, formats=list(cfg.formats), max_entries=cfg.max_entries,
                                title=cfg.title)
     if isinstance(cfg, AppriseCfg):
         secret = read_secret(cfg.urls_env, cfg.urls_file, what=f"channels.{name}.urls")

@@ -103,7 +103,8 @@ def _unit(v: np.ndarray | None) -> np.ndarray | None:
 def _centroids(items: Sequence[Labelled], topic: PreparedTopic, skip: int | None = None
                ) -> tuple[np.ndarray | None, np.ndarray | None]:
     """Centroids of the good and bad labelled stories (and the topic's examples)."""
-    goods, bads = [], []
+    goods: list[np.ndarray] = []
+    bads: list[np.ndarray] = []
     for i, it in enumerate(items):
         if i == skip or it.story.vector is None:
             continue

@@ -32,7 +32,8 @@ _NEGATIVE_RE = re.compile(
 
 def split_description(description: str) -> tuple[str, str]:
     """(wanted, unwanted): the description's sentences, by whether they exclude."""
-    want, avoid = [], []
+    want: list[str] = []
+    avoid: list[str] = []
     for s in _SENT_RE.split(" ".join(description.split())):
         if s:
             (avoid if _NEGATIVE_RE.search(s) else want).append(s)

@@ -56,13 +56,14 @@ _TAG_FLAG = {"nav": F_NAV, "aside": F_ASIDE, "footer": F_FOOTER, "header": F_HEA
              "h1": F_HEAD, "h2": F_HEAD, "h3": F_HEAD, "h4": F_HEAD, "h5": F_HEAD,
              "h6": F_HEAD, "p": F_P, "time": F_TIME}
 _ROLES = frozenset({"navigation", "banner", "contentinfo", "complementary"})
-_NAME_CACHE: dict[str, tuple[int, ...]] = {}
+_NAME_CACHE: dict[tuple[str | None, str | None], tuple[int, ...]] = {}
 
 
-def _name_flags(names: str) -> tuple[int, ...]:
-    """The flags a class / id string gives (memoised: pages repeat their class names)."""
-    got = _NAME_CACHE.get(names)
+def _name_flags(key: tuple[str | None, str | None]) -> tuple[int, ...]:
+    """The flags a class / id pair gives (memoised: pages repeat their class names)."""
+    got = _NAME_CACHE.get(key)
     if got is None:
+        names = f"{key[0] or ''} {key[1] or ''}"
         f: list[int] = []
         if _BAD.search(names):
             f.append(F_BAD)
@@ -73,21 +74,20 @@ def _name_flags(names: str) -> tuple[int, ...]:
         got = tuple(f)
         if len(_NAME_CACHE) > 20000:
             _NAME_CACHE.clear()
-        _NAME_CACHE[names] = got
+        _NAME_CACHE[key] = got
     return got
 
 
 def _flags_of(el: etree._Element, tag: str) -> tuple[int, ...]:
     t = _TAG_FLAG.get(tag)
     f: tuple[int, ...] = (t,) if t is not None else ()
-    attrib = el.attrib
-    if attrib:
-        cls = attrib.get("class")
-        ident = attrib.get("id")
-        if cls or ident:
-            f += _name_flags(f"{cls or ''} {ident or ''}")
-        if attrib.get("role") in _ROLES:
-            f += (F_NAV,)
+    get = el.get
+    cls = get("class")
+    ident = get("id")
+    if cls or ident:
+        f += _name_flags((cls, ident))
+    if get("role") in _ROLES:
+        f += (F_NAV,)
     return f
 
 
@@ -105,7 +105,6 @@ def page_blocks(root: etree._Element) -> tuple[list[Block], dict[int, float]]:
     start_flags: tuple[int, ...] | None = None
     start_tag = "body"
     start_anc: tuple[int, ...] = ()
-    skipping = 0
     last_block_tag = "body"
 
     def flush() -> None:
@@ -133,18 +132,23 @@ def page_blocks(root: etree._Element) -> tuple[list[Block], dict[int, float]]:
         if in_link:
             link_chars += len(s.strip())
 
+    skip_el = None  # the hidden element whose subtree is being passed over
     for event, el in etree.iterwalk(top, events=("start", "end", "comment", "pi")):
+        if skip_el is not None:
+            if el is skip_el and event == "end":
+                skip_el = None
+                if el.tail and el is not top:
+                    add(el.tail)
+            continue
         if event in ("comment", "pi"):
-            if not skipping and el.tail:
+            if el.tail:
                 add(el.tail)
             continue
         tag = el.tag if isinstance(el.tag, str) else ""
-        hidden = tag in _SKIP or (tag != "" and el.get("hidden") is not None) \
-            or (el.get("aria-hidden") == "true" and tag not in _BLOCK)
         if event == "start":
-            if hidden:
-                skipping += 1
-            if skipping:
+            if tag in _SKIP or (tag and el.get("hidden") is not None) \
+                    or (el.get("aria-hidden") == "true" and tag not in _BLOCK):
+                skip_el = el
                 continue
             if tag in _BLOCK:
                 flush()
@@ -158,15 +162,6 @@ def page_blocks(root: etree._Element) -> tuple[list[Block], dict[int, float]]:
             if el.text and tag:
                 add(el.text)
         else:
-            if hidden:
-                skipping -= 1
-                if skipping or el is top:
-                    continue
-                if el.tail:
-                    add(el.tail)
-                continue
-            if skipping:
-                continue
             if stack:
                 _, fl, _ = stack.pop()
                 for f in fl:

@@ -15,6 +15,7 @@ import json
 import math
 import re
 from collections import Counter
+from operator import mul
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -172,7 +173,7 @@ def stage1_rows(blocks: list[Block], scores: dict[int, float], traf_text: str,
 
 
 def _dot(w: list[float], x: list[float]) -> float:
-    return sum(a * b for a, b in zip(w, x))
+    return sum(map(mul, w, x))
 
 
 def stage2_extra(z1: list[float]) -> list[list[float]]:

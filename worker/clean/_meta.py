@@ -133,7 +133,7 @@ def page_meta(root: etree._Element) -> PageMeta:
                         m.author = m.author[3:]
                     break
     if m.published is None:
-        for el in root.iterfind(".//*[@itemprop='datePublished']"):
+        for el in root.xpath(".//*[contains(@itemprop, 'datePublished')]"):
             m.published = parse_iso_like(_clean(el.get("content") or el.get("datetime")
                                                 or el.text_content()))
             if m.published is not None:

@@ -175,20 +175,13 @@ def evaluate(params: Params, pages: list[GoldPage]) -> tuple[float, float, float
     return aggregate(scores)
 
 
-def tune(seed_dirs: list[Path], half_dirs: list[Path]) -> tuple[Params, str]:
-    """Fit parameters on the given page sets; returns them and a printable report."""
-    pages: list[GoldPage] = []
-    sources: list[dict[str, object]] = []
-    for d in seed_dirs:
-        got = load_pages(Path(d))
-        pages += got
-        sources.append({"dir": str(d), "pages": len(got), "half": None})
-    for d in half_dirs:
-        got = load_pages(Path(d), half=True)
-        pages += got
-        sources.append({"dir": str(d), "pages": len(got), "half": "tune (in_tune_half)"})
-    if not pages:
-        raise TuneError("no pages to tune on")
+def tune_pages(pages: list[GoldPage]) -> Params:
+    """The fitted parameters for a list of pages (no provenance): what the bench's
+    cross-validation refits on each fold."""
+    return _fit_pages(pages)[0]
+
+
+def _fit_pages(pages: list[GoldPage]) -> tuple[Params, dict]:
     base = Params(weights=dict(DEFAULT_WEIGHTS))
     xs, ys, ws = _labelled_rows(pages, TextCleaner(base))
     if not xs or not any(ys) or all(ys):
@@ -213,6 +206,26 @@ def tune(seed_dirs: list[Path], half_dirs: list[Path]) -> tuple[Params, str]:
     assert best_idx is not None
     best = replace(fitted, **{k: GRID[k][i] for k, i in zip(keys, best_idx)})
     after = evaluate(best, pages)
+    return best, {"before": before, "after": after, "xs": xs, "weights": weights}
+
+
+def tune(seed_dirs: list[Path], half_dirs: list[Path]) -> tuple[Params, str]:
+    """Fit parameters on the given page sets; returns them and a printable report."""
+    pages: list[GoldPage] = []
+    sources: list[dict[str, object]] = []
+    for d in seed_dirs:
+        got = load_pages(Path(d))
+        pages += got
+        sources.append({"dir": str(d), "pages": len(got), "half": None})
+    for d in half_dirs:
+        got = load_pages(Path(d), half=True)
+        pages += got
+        sources.append({"dir": str(d), "pages": len(got), "half": "tune (in_tune_half)"})
+    if not pages:
+        raise TuneError("no pages to tune on")
+    best, info = _fit_pages(pages)
+    before, after, xs, weights, keys = (info["before"], info["after"], info["xs"],
+                                        info["weights"], list(GRID))
     ids = hashlib.sha1("\n".join(sorted(f"{p.source}/{p.page_id}" for p in pages))
                        .encode()).hexdigest()[:16]
     best = replace(best, version=FORMAT_VERSION, provenance={

@@ -43,6 +43,7 @@ class PageRows:
     weights: list[float]
     gold: str
     title: str | None
+    traf_text: str = ""
 
 
 def load_bench_pages(directory: Path) -> list[tuple[str, str, str]]:
@@ -63,7 +64,7 @@ def page_rows(page_id: str, html: str, gold: str) -> PageRows:
     labels = gold_labels(parts.blocks, gold)
     weights = [max(0.2, min(len(b.text), 400) / 100.0) for b in parts.blocks]
     return PageRows(page_id, [b.text for b in parts.blocks], rows, labels, weights, gold,
-                    parts.meta.title)
+                    parts.meta.title, parts.traf_text)
 
 
 def fold_of(page_id: str) -> int:
@@ -117,6 +118,8 @@ def _smooth(model: BlockModel, pages: list[PageRows], t: float) -> float:
 def predict(model: BlockModel, page: PageRows) -> str:
     probs = model.probabilities(page.rows1)
     text = "\n".join(s for s, p in zip(page.texts, probs) if p >= model.threshold)
+    if not text.strip():
+        text = page.traf_text  # as extract_html does when the model keeps nothing
     return filter_lines(text, page.title, [])
 
 

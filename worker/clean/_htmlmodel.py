@@ -106,7 +106,8 @@ def gold_labels(blocks: list[Block], gold: str) -> list[float]:
 
 
 def stage1_rows(blocks: list[Block], scores: dict[int, float], traf_text: str,
-                title: str | None) -> list[list[float]]:
+                title: str | None, cov: list[float] | None = None,
+                btoks: list[list[str]] | None = None) -> list[list[float]]:
     n = len(blocks)
     if not n:
         return []
@@ -117,8 +118,10 @@ def stage1_rows(blocks: list[Block], scores: dict[int, float], traf_text: str,
     for i in infos:
         i.count = seen[i.norm]
     text_rows = feature_rows(infos)
-    btoks = [tokens(b.text) for b in blocks]
-    cov = coverage(blocks, traf_text, btoks)
+    if btoks is None:
+        btoks = [tokens(b.text) for b in blocks]
+    if cov is None:
+        cov = coverage(blocks, traf_text, btoks)
     kept = [k for k, c in enumerate(cov) if c >= 0.5]
     lo, hi = (kept[0], kept[-1]) if kept else (n, -1)
     top = max(scores, key=scores.__getitem__) if scores else None

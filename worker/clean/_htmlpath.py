@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from ._dates import FoundDate, parse_iso_like
 from ._blocks import Block, page_blocks
 from ._features import LineInfo
-from ._htmlmodel import BlockModel, coverage, load_block_model, stage1_rows
+from ._htmlmodel import BlockModel, coverage, load_block_model, stage1_rows, tokens
+from ._dates import DATE_RE
+from ._textpath import _date_candidates
 from ._meta import PageMeta, page_meta
 from ._model import Dropped
 from ._rules import line_rule
@@ -64,6 +66,8 @@ class PageParts:
     traf_text: str
     meta: PageMeta
     root: object | None = None
+    traf_cov: list[float] | None = None  # per block, its share in traf_text (coverage)
+    tokens: list[list[str]] | None = None  # per block, its words
 
 
 def _parse(page: str):  # -> lxml.html element or None
@@ -98,7 +102,8 @@ def _link_only(b: Block) -> bool:
     return b.link_chars >= 0.9 * len(b.text) and b.text.count(" ") < 12
 
 
-def _fast_missed_story(blocks: list[Block], scores: dict[int, float], fast_text: str) -> bool:
+def _fast_missed_story(blocks: list[Block], scores: dict[int, float], fast_text: str,
+                       cov: list[float]) -> bool:
     """trafilatura's fast mode (no readability / jusText second opinion) fails now and
     then, all at once: it returns a fragment while the page's densest container holds
     prose it left out. Then, and only then, its full cascade is worth its cost."""
@@ -107,13 +112,12 @@ def _fast_missed_story(blocks: list[Block], scores: dict[int, float], fast_text:
     if not scores:
         return False
     top = max(scores, key=scores.__getitem__)
-    prose = [b for b in blocks if top in b.anc and b.text.count(" ") >= 14
-             and b.link_chars < 0.3 * len(b.text)]
-    if not prose:
-        return False
-    total = sum(len(b.text) for b in prose)
-    covered = sum(len(b.text) * c for b, c in zip(prose, coverage(prose, fast_text)))
-    return covered < FULL_CASCADE_BELOW * total
+    total = covered = 0.0
+    for b, c in zip(blocks, cov):
+        if top in b.anc and b.text.count(" ") >= 14 and b.link_chars < 0.3 * len(b.text):
+            total += len(b.text)
+            covered += len(b.text) * c
+    return bool(total) and covered < FULL_CASCADE_BELOW * total
 
 
 def page_parts(page: str, url: str | None = None) -> PageParts:
@@ -124,10 +128,29 @@ def page_parts(page: str, url: str | None = None) -> PageParts:
         return PageParts([], {}, _trafilatura_text(page, url), PageMeta())
     blocks, scores = page_blocks(root)
     blocks = [b for b in blocks if not _link_only(b)]
+    btoks = [tokens(b.text) for b in blocks]
     traf = _trafilatura_text(root, url, fast=True)  # trafilatura copies a tree it is given
-    if _fast_missed_story(blocks, scores, traf):
-        traf = _trafilatura_text(root, url, fast=False) or traf
-    return PageParts(blocks, scores, traf, page_meta(root), root)
+    cov = coverage(blocks, traf, btoks)
+    if _fast_missed_story(blocks, scores, traf, cov):
+        full = _trafilatura_text(root, url, fast=False)
+        if full:
+            traf, cov = full, coverage(blocks, full, btoks)
+    return PageParts(blocks, scores, traf, page_meta(root), root, cov, btoks)
+
+
+def _date_in_blocks(blocks: list[Block]) -> FoundDate | None:
+    """A date line near the top of the page ("Published: 19 Nov 2019 10:02"): a short
+    block, the first forty only; labelled dates first."""
+    best: tuple[int, FoundDate] | None = None
+    for b in blocks[:40]:
+        if len(b.text) > 80 or not DATE_RE.search(b.text):
+            continue
+        for prio, found in _date_candidates(b.text):
+            if best is None or prio < best[0]:
+                best = (prio, found)
+        if best is not None and best[0] == 0:
+            break
+    return best[1] if best else None
 
 
 def _full_metadata(root: object, url: str | None, res: HtmlResult) -> None:
@@ -150,7 +173,8 @@ def _full_metadata(root: object, url: str | None, res: HtmlResult) -> None:
 
 def select_blocks(parts: PageParts, model: BlockModel) -> str:
     """The blocks the model keeps, one paragraph each, in page order."""
-    rows = stage1_rows(parts.blocks, parts.scores, parts.traf_text, parts.meta.title)
+    rows = stage1_rows(parts.blocks, parts.scores, parts.traf_text, parts.meta.title,
+                       parts.traf_cov, parts.tokens)
     probs = model.probabilities(rows)
     return "\n".join(b.text for b, p in zip(parts.blocks, probs) if p >= model.threshold)
 
@@ -168,7 +192,9 @@ def extract_html(page: str, url: str | None = None) -> HtmlResult:
         picked = select_blocks(parts, model)
         if picked.strip():
             text = picked
-    if parts.root is not None and (m.title is None or m.published is None):
+    if res.published is None:
+        res.published = _date_in_blocks(parts.blocks)
+    if parts.root is not None and (res.title is None or res.published is None):
         _full_metadata(parts.root, url, res)  # last: it may prune the tree it reads
     res.text = filter_lines(text, res.title, res.dropped)
     return res

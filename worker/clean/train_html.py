@@ -60,7 +60,8 @@ def load_bench_pages(directory: Path) -> list[tuple[str, str, str]]:
 
 def page_rows(page_id: str, html: str, gold: str) -> PageRows:
     parts = page_parts(html)
-    rows = stage1_rows(parts.blocks, parts.scores, parts.traf_text, parts.meta.title)
+    rows = stage1_rows(parts.blocks, parts.scores, parts.traf_text, parts.meta.title,
+                       parts.traf_cov, parts.tokens)
     labels = gold_labels(parts.blocks, gold)
     weights = [max(0.2, min(len(b.text), 400) / 100.0) for b in parts.blocks]
     return PageRows(page_id, [b.text for b in parts.blocks], rows, labels, weights, gold,

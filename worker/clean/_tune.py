@@ -135,7 +135,14 @@ def _solve(a: list[list[float]], b: list[float]) -> list[float]:
 
 def fit_logistic(xs: list[list[float]], ys: list[float], ws: list[float],
                  iters: int = 12) -> list[float]:
-    """Weighted L2-penalised logistic regression by Newton's method (no bias penalty)."""
+    """Weighted L2-penalised logistic regression by Newton's method (no bias penalty).
+    With numpy installed (the dev extras) the same iterations run vectorised."""
+    try:
+        import numpy as np
+    except ImportError:
+        np = None
+    if np is not None:
+        return _fit_logistic_np(np, xs, ys, ws, iters)
     d = len(FEATURE_NAMES)
     beta = [DEFAULT_WEIGHTS.get(n, 0.0) * 0.0 for n in FEATURE_NAMES]
     for _ in range(iters):
@@ -167,6 +174,25 @@ def fit_logistic(xs: list[list[float]], ys: list[float], ws: list[float],
         if max(abs(s) for s in step) < 1e-6:
             break
     return beta
+
+
+def _fit_logistic_np(np, xs, ys, ws, iters: int) -> list[float]:  # noqa: ANN001
+    x = np.asarray(xs, dtype=float)
+    y = np.asarray(ys, dtype=float)
+    w = np.asarray(ws, dtype=float)
+    d = x.shape[1]
+    beta = np.zeros(d)
+    pen = np.full(d, L2)
+    pen[0] = 0.0  # leave the bias unpenalised
+    for _ in range(iters):
+        p = 1.0 / (1.0 + np.exp(-np.clip(x @ beta, -30.0, 30.0)))
+        grad = x.T @ (w * (p - y)) + pen * beta
+        hess = (x * (w * p * (1 - p))[:, None]).T @ x + np.diag(pen + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        beta = beta - step
+        if np.abs(step).max() < 1e-6:
+            break
+    return [float(b) for b in beta]
 
 
 def evaluate(params: Params, pages: list[GoldPage]) -> tuple[float, float, float]:

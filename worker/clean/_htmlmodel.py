@@ -15,14 +15,30 @@ import json
 import math
 import re
 from collections import Counter
-from operator import mul
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import mul
 from pathlib import Path
 from typing import Any
 
-from ._blocks import (F_ARTICLE, F_ASIDE, F_BAD, F_CAPTION, F_FIG, F_FOOTER, F_GOOD, F_HEAD,
-                      F_HEADER, F_LI, F_MAIN, F_NAV, F_QUOTE, F_TABLE, F_TIME, Block)
+from ._blocks import (
+    F_ARTICLE,
+    F_ASIDE,
+    F_BAD,
+    F_CAPTION,
+    F_FIG,
+    F_FOOTER,
+    F_GOOD,
+    F_HEAD,
+    F_HEADER,
+    F_LI,
+    F_MAIN,
+    F_NAV,
+    F_QUOTE,
+    F_TABLE,
+    F_TIME,
+    Block,
+)
 from ._features import LineInfo, feature_rows
 from ._rules import line_rule
 

@@ -8,15 +8,14 @@ import logging
 import re
 from dataclasses import dataclass, field
 
-from ._dates import FoundDate, parse_iso_like
 from ._blocks import Block, page_blocks
+from ._dates import DATE_RE, FoundDate, parse_iso_like
 from ._features import LineInfo
 from ._htmlmodel import BlockModel, coverage, load_block_model, stage1_rows, tokens
-from ._dates import DATE_RE
-from ._textpath import _date_candidates
 from ._meta import PageMeta, page_meta
 from ._model import Dropped
 from ._rules import line_rule
+from ._textpath import _date_candidates
 
 FULL_CASCADE_BELOW = 0.25  # fast-mode coverage of the top container's prose that sends
 # a page through trafilatura's full cascade

@@ -24,8 +24,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ._htmlmodel import (FEATURE_NAMES, STAGE1_NAMES, BlockModel, gold_labels, stage1_rows,
-                         stage2_extra)
+from ._htmlmodel import (
+    FEATURE_NAMES,
+    STAGE1_NAMES,
+    BlockModel,
+    gold_labels,
+    stage1_rows,
+    stage2_extra,
+)
 from ._htmlpath import filter_lines, page_parts
 from ._score import PageScore, aggregate, score_page
 

@@ -145,8 +145,11 @@ def main() -> None:
     tuned_dirs = {(ROOT / s["dir"]).resolve(): s.get("half") for s in tuned
                   if isinstance(s, dict) and "dir" in s}
     seeds_in_sample = SEEDS.resolve() in tuned_dirs or not tuned
-    bench_mode = tuned_dirs.get(BENCH.resolve(), "absent") if BENCH.resolve() in tuned_dirs \
-        else "absent"
+    # the tune command records directories as given (e.g. ../shared/bench/extraction from
+    # a checkout beside shared/); any directory ending in bench/extraction is this benchmark
+    bench_mode = next((h for d, h in tuned_dirs.items()
+                       if d == BENCH.resolve() or d.parts[-2:] == ("bench", "extraction")),
+                      "absent")
     print(f"parameters: worker/clean/params.json v{params.version}; "
           f"tuned by: {prov.get('command') or prov.get('source', 'unknown')}")
 

@@ -47,7 +47,7 @@ class Block:
     flags: tuple[int, ...]  # counts of F_* ancestors at the block's first text
     link_chars: int
     depth: int
-    anc: tuple[int, ...]  # ids of ancestor elements (for the container score)
+    anc: tuple[int, ...]  # numbers of its ancestor elements (for the container score)
 
 
 _TAG_FLAG = {"nav": F_NAV, "aside": F_ASIDE, "footer": F_FOOTER, "header": F_HEADER,
@@ -93,12 +93,13 @@ def _flags_of(el: etree._Element, tag: str) -> tuple[int, ...]:
 
 def page_blocks(root: etree._Element) -> tuple[list[Block], dict[int, float]]:
     """The page's text blocks in document order, and a readability-style score per
-    container element id (each paragraph adds to its parent, half to its grandparent)."""
+    container element, keyed by its number in page order (each paragraph adds to its
+    parent, half to its grandparent)."""
     body = root.find("body")
     top = body if body is not None else root
     blocks: list[Block] = []
     counts = [0] * N_FLAGS
-    stack: list[tuple[int, tuple[int, ...], str]] = []  # (element id, flags, tag)
+    stack: list[tuple[int, tuple[int, ...], str]] = []  # (element number, flags, tag)
     buf: list[str] = []
     link_chars = 0
     in_link = 0
@@ -133,6 +134,7 @@ def page_blocks(root: etree._Element) -> tuple[list[Block], dict[int, float]]:
             link_chars += len(s.strip())
 
     skip_el = None  # the hidden element whose subtree is being passed over
+    serial = 0  # each element's number in page order: the key of the container scores
     for event, el in etree.iterwalk(top, events=("start", "end", "comment", "pi")):
         if skip_el is not None:
             if el is skip_el and event == "end":
@@ -156,7 +158,8 @@ def page_blocks(root: etree._Element) -> tuple[list[Block], dict[int, float]]:
             fl = _flags_of(el, tag)
             for f in fl:
                 counts[f] += 1
-            stack.append((id(el), fl, tag))
+            serial += 1  # not id(el): lxml's element proxies die and their ids are reused
+            stack.append((serial, fl, tag))
             if tag == "a":
                 in_link += 1
             if el.text and tag:

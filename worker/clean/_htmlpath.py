@@ -170,12 +170,32 @@ def _full_metadata(root: object, url: str | None, res: HtmlResult) -> None:
         res.published = _published(doc.date)
 
 
-def select_blocks(parts: PageParts, model: BlockModel) -> str:
+def select_blocks(parts: PageParts, model: BlockModel,
+                  dropped: list[Dropped] | None = None) -> str:
     """The blocks the model keeps, one paragraph each, in page order."""
     rows = stage1_rows(parts.blocks, parts.scores, parts.traf_text, parts.meta.title,
                        parts.traf_cov, parts.tokens)
-    probs = model.probabilities(rows)
-    return "\n".join(b.text for b, p in zip(parts.blocks, probs) if p >= model.threshold)
+    return choose_blocks([b.text for b in parts.blocks], model.probabilities(rows),
+                         model.threshold, dropped)
+
+
+def choose_blocks(texts: list[str], probs: list[float], threshold: float,
+                  dropped: list[Dropped] | None = None) -> str:
+    """The blocks at or above the threshold. A kept caption whose next block repeats it
+    with a credit ("X" then "X | Photo: AP") goes too. Dropped blocks are recorded with
+    the rule their line matches, else "block_model"."""
+    keep = [p >= threshold for p in probs]
+    why: list[str | None] = [None] * len(texts)
+    for k in range(len(texts) - 1):
+        a, b = texts[k], texts[k + 1]
+        if keep[k] and len(a) > 15 and len(b) > len(a) and b.lower().startswith(a.lower()) \
+                and line_rule(b) == "caption":
+            keep[k], why[k] = False, "caption_dup"
+    if dropped is not None:
+        for k, t in enumerate(texts):
+            if not keep[k] and t.count(" ") < 60:
+                dropped.append(Dropped(None, t, why[k] or line_rule(t) or "block_model"))
+    return "\n".join(t for t, k in zip(texts, keep) if k)
 
 
 def extract_html(page: str, url: str | None = None) -> HtmlResult:
@@ -188,9 +208,11 @@ def extract_html(page: str, url: str | None = None) -> HtmlResult:
     model = load_block_model()
     text = parts.traf_text
     if model is not None and parts.blocks:
-        picked = select_blocks(parts, model)
+        by_model: list[Dropped] = []
+        picked = select_blocks(parts, model, by_model)
         if picked.strip():
             text = picked
+            res.dropped.extend(by_model)
     if res.published is None:
         res.published = _date_in_blocks(parts.blocks)
     if parts.root is not None and (res.title is None or res.published is None):

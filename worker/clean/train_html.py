@@ -32,7 +32,7 @@ from ._htmlmodel import (
     stage1_rows,
     stage2_extra,
 )
-from ._htmlpath import filter_lines, page_parts
+from ._htmlpath import choose_blocks, filter_lines, page_parts
 from ._score import PageScore, aggregate, score_page
 
 L2 = 1.0
@@ -123,8 +123,7 @@ def _smooth(model: BlockModel, pages: list[PageRows], t: float) -> float:
 
 
 def predict(model: BlockModel, page: PageRows) -> str:
-    probs = model.probabilities(page.rows1)
-    text = "\n".join(s for s, p in zip(page.texts, probs) if p >= model.threshold)
+    text = choose_blocks(page.texts, model.probabilities(page.rows1), model.threshold)
     if not text.strip():
         text = page.traf_text  # as extract_html does when the model keeps nothing
     return filter_lines(text, page.title, [])

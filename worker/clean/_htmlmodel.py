@@ -60,6 +60,9 @@ STAGE1_NAMES = _TEXT_NAMES + _DOM_NAMES + _TRAF_NAMES
 STAGE2_NAMES = ("z_prev", "z_next", "z_win", "z_win_wide")
 FEATURE_NAMES = STAGE1_NAMES + STAGE2_NAMES
 
+# the rule a block's line matches; memoised, as selection asks again for dropped blocks
+rule_of = lru_cache(maxsize=4096)(line_rule)
+
 _HEADS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _RULES = frozenset({"also_read", "byline", "date", "caption", "credit", "ai_disclaimer",
                     "advert", "subscribe", "share", "copyright", "contact", "link_row",
@@ -164,7 +167,7 @@ def stage1_rows(blocks: list[Block], scores: dict[int, float], traf_text: str,
                 if scores.get(a, 0.0) >= half_top:
                     in_top_parent = 1.0
                     break
-        rule = line_rule(info.text) if info.n_words < 30 else None
+        rule = rule_of(info.text) if info.n_words < 30 else None
         wlo, whi = max(0, k - 3), min(n, k + 4)
         dom = [
             ld, 1.0 if ld > 0.9 else 0.0,

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from ._blocks import Block, page_blocks
 from ._dates import DATE_RE, FoundDate, parse_iso_like
 from ._features import LineInfo
-from ._htmlmodel import BlockModel, coverage, load_block_model, stage1_rows, tokens
+from ._htmlmodel import BlockModel, coverage, load_block_model, rule_of, stage1_rows, tokens
 from ._meta import PageMeta, page_meta
 from ._model import Dropped
 from ._rules import line_rule
@@ -193,8 +193,8 @@ def choose_blocks(texts: list[str], probs: list[float], threshold: float,
             keep[k], why[k] = False, "caption_dup"
     if dropped is not None:
         for k, t in enumerate(texts):
-            if not keep[k] and t.count(" ") < 60:
-                dropped.append(Dropped(None, t, why[k] or line_rule(t) or "block_model"))
+            if not keep[k] and t.count(" ") < 30:
+                dropped.append(Dropped(None, t, why[k] or rule_of(t) or "block_model"))
     return "\n".join(t for t, k in zip(texts, keep) if k)
 
 

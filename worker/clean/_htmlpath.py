@@ -8,12 +8,18 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+from ._blocks import Block, page_blocks
 from ._bounds import bound_text
-from ._dates import FoundDate, parse_iso_like
+from ._dates import DATE_RE, FoundDate, parse_iso_like
 from ._features import LineInfo
+from ._htmlmodel import BlockModel, coverage, load_block_model, rule_of, stage1_rows, tokens
+from ._meta import PageMeta, page_meta
 from ._model import Dropped
 from ._rules import line_rule
+from ._textpath import _date_candidates
 
+FULL_CASCADE_BELOW = 0.25  # fast-mode coverage of the top container's prose that sends
+# a page through trafilatura's full cascade
 MIN_BODY_CHARS = 250  # less than this from trafilatura is "no or too little body"
 
 # rules that hold for trafilatura output too; ui words and rank numbers are left out
@@ -50,26 +56,169 @@ class HtmlResult:
     dropped: list[Dropped] = field(default_factory=list)
 
 
-def extract_html(page: str, url: str | None = None) -> HtmlResult:
-    """trafilatura with precision settings; then our rules drop noise lines it kept."""
+@dataclass
+class PageParts:
+    """What the block model reads from one page: its blocks, their container scores,
+    trafilatura's text and the page's own metadata."""
+
+    blocks: list[Block]
+    scores: dict[int, float]
+    traf_text: str
+    meta: PageMeta
+    root: object | None = None
+    traf_cov: list[float] | None = None  # per block, its share in traf_text (coverage)
+    tokens: list[list[str]] | None = None  # per block, its words
+
+
+def _parse(page: str):  # -> lxml.html element or None
+    """The tree trafilatura would build (its parser settings), parsed once: our blocks and
+    metadata read it, and trafilatura works on a copy of it instead of parsing again."""
+    from lxml import etree
+    from lxml import html as lxml_html
+    from trafilatura.utils import HTML_PARSER
+
+    try:
+        root = lxml_html.document_fromstring(page, parser=HTML_PARSER)
+    except (etree.ParserError, ValueError, TypeError):
+        return None
+    return root if isinstance(root, lxml_html.HtmlElement) else None
+
+
+def _trafilatura_text(page: object, url: str | None, fast: bool = False) -> str:
     import trafilatura
 
-    res = HtmlResult()
     try:
         doc = trafilatura.bare_extraction(
-            page, url=url, favor_precision=True, include_comments=False, with_metadata=True,
-            include_tables=True, deduplicate=False, date_extraction_params=_DATE_PARAMS)
-    except Exception:  # trafilatura/lxml failures on hostile markup: fall back
-        doc = None
-    if doc is None:
-        return res
-    res.title = doc.title or None
-    res.author = doc.author or None
-    res.site_name = doc.sitename or None
-    res.language = doc.language or None
-    res.description = doc.description or None
-    res.published = _published(doc.date)
-    body = bound_text(doc.text or "")  # hostile input: the rules cost ~60 us a line
+            page, url=url, favor_precision=True, include_comments=False, with_metadata=False,
+            include_tables=True, deduplicate=False, fast=fast)
+    except Exception:  # trafilatura/lxml failures on hostile markup: no candidate
+        return ""
+    return (doc.text or "") if doc is not None else ""
+
+
+def _link_only(b: Block) -> bool:
+    """A short block that is all link text (a menu entry, a teaser headline): never the
+    story, and two thirds of a page's blocks, so the model does not see them."""
+    return b.link_chars >= 0.9 * len(b.text) and b.text.count(" ") < 12
+
+
+def _fast_missed_story(blocks: list[Block], scores: dict[int, float], fast_text: str,
+                       cov: list[float]) -> bool:
+    """trafilatura's fast mode (no readability / jusText second opinion) fails now and
+    then, all at once: it returns a fragment while the page's densest container holds
+    prose it left out. Then, and only then, its full cascade is worth its cost."""
+    if len(fast_text) < 250:
+        return True
+    if not scores:
+        return False
+    top = max(scores, key=scores.__getitem__)
+    total = covered = 0.0
+    for b, c in zip(blocks, cov):
+        if top in b.anc and b.text.count(" ") >= 14 and b.link_chars < 0.3 * len(b.text):
+            total += len(b.text)
+            covered += len(b.text) * c
+    return bool(total) and covered < FULL_CASCADE_BELOW * total
+
+
+def page_parts(page: str, url: str | None = None) -> PageParts:
+    """One parse for our blocks and metadata; trafilatura (metadata off, fast mode, its
+    full cascade only when fast mode missed the story) beside it."""
+    root = _parse(page)
+    if root is None:
+        return PageParts([], {}, _trafilatura_text(page, url), PageMeta())
+    blocks, scores = page_blocks(root)
+    blocks = [b for b in blocks if not _link_only(b)]
+    btoks = [tokens(b.text) for b in blocks]
+    traf = _trafilatura_text(root, url, fast=True)  # trafilatura copies a tree it is given
+    cov = coverage(blocks, traf, btoks)
+    if _fast_missed_story(blocks, scores, traf, cov):
+        full = _trafilatura_text(root, url, fast=False)
+        if full:
+            traf, cov = full, coverage(blocks, full, btoks)
+    return PageParts(blocks, scores, traf, page_meta(root), root, cov, btoks)
+
+
+def _date_in_blocks(blocks: list[Block]) -> FoundDate | None:
+    """A date line near the top of the page ("Published: 19 Nov 2019 10:02"): a short
+    block, the first forty only; labelled dates first."""
+    best: tuple[int, FoundDate] | None = None
+    for b in blocks[:40]:
+        if len(b.text) > 80 or not DATE_RE.search(b.text):
+            continue
+        for prio, found in _date_candidates(b.text):
+            if best is None or prio < best[0]:
+                best = (prio, found)
+        if best is not None and best[0] == 0:
+            break
+    return best[1] if best else None
+
+
+def _full_metadata(root: object, url: str | None, res: HtmlResult) -> None:
+    """trafilatura's metadata pass (htmldate and all), for what the page's own tags left
+    unsaid: its cost is paid only on such pages."""
+    from trafilatura.metadata import extract_metadata
+
+    try:
+        doc = extract_metadata(root, url, _DATE_PARAMS)
+    except Exception:  # a metadata failure must not lose the body
+        return
+    res.title = res.title or doc.title or None
+    res.author = res.author or doc.author or None
+    res.site_name = res.site_name or doc.sitename or None
+    res.language = res.language or doc.language or None
+    res.description = res.description or doc.description or None
+    if res.published is None:
+        res.published = _published(doc.date)
+
+
+def select_blocks(parts: PageParts, model: BlockModel,
+                  dropped: list[Dropped] | None = None) -> str:
+    """The blocks the model keeps, one paragraph each, in page order."""
+    rows = stage1_rows(parts.blocks, parts.scores, parts.traf_text, parts.meta.title,
+                       parts.traf_cov, parts.tokens)
+    return choose_blocks([b.text for b in parts.blocks], model.probabilities(rows),
+                         model.threshold, dropped)
+
+
+def choose_blocks(texts: list[str], probs: list[float], threshold: float,
+                  dropped: list[Dropped] | None = None) -> str:
+    """The blocks at or above the threshold. A kept caption whose next block repeats it
+    with a credit ("X" then "X | Photo: AP") goes too. Dropped blocks are recorded with
+    the rule their line matches, else "block_model"."""
+    keep = [p >= threshold for p in probs]
+    why: list[str | None] = [None] * len(texts)
+    for k in range(len(texts) - 1):
+        a, b = texts[k], texts[k + 1]
+        if keep[k] and len(a) > 15 and len(b) > len(a) and b.lower().startswith(a.lower()) \
+                and line_rule(b) == "caption":
+            keep[k], why[k] = False, "caption_dup"
+    if dropped is not None:
+        for k, t in enumerate(texts):
+            if not keep[k] and t.count(" ") < 30:
+                dropped.append(Dropped(None, t, why[k] or rule_of(t) or "block_model"))
+    return "\n".join(t for t, k in zip(texts, keep) if k)
+
+
+def extract_html(page: str, url: str | None = None) -> HtmlResult:
+    """Blocks chosen by the block model over our DOM features and trafilatura's pick;
+    then our rules drop noise lines; metadata from the page's own tags first."""
+    parts = page_parts(page, url)
+    m = parts.meta
+    res = HtmlResult(title=m.title, published=m.published, author=m.author,
+                     site_name=m.site_name, language=m.language, description=m.description)
+    model = load_block_model()
+    text = parts.traf_text
+    if model is not None and parts.blocks:
+        by_model: list[Dropped] = []
+        picked = select_blocks(parts, model, by_model)
+        if picked.strip():
+            text = picked
+            res.dropped.extend(by_model)
+    if res.published is None:
+        res.published = _date_in_blocks(parts.blocks)
+    if parts.root is not None and (res.title is None or res.published is None):
+        _full_metadata(parts.root, url, res)  # last: it may prune the tree it reads
+    body = bound_text(text)  # hostile input: the line rules cost ~60 us a line
     res.dropped.extend(body.notes)
     res.text = filter_lines(body.text, res.title, res.dropped)
     return res

@@ -135,7 +135,14 @@ def _solve(a: list[list[float]], b: list[float]) -> list[float]:
 
 def fit_logistic(xs: list[list[float]], ys: list[float], ws: list[float],
                  iters: int = 12) -> list[float]:
-    """Weighted L2-penalised logistic regression by Newton's method (no bias penalty)."""
+    """Weighted L2-penalised logistic regression by Newton's method (no bias penalty).
+    With numpy installed (the dev extras) the same iterations run vectorised."""
+    try:
+        import numpy as np
+    except ImportError:
+        np = None
+    if np is not None:
+        return _fit_logistic_np(np, xs, ys, ws, iters)
     d = len(FEATURE_NAMES)
     beta = [DEFAULT_WEIGHTS.get(n, 0.0) * 0.0 for n in FEATURE_NAMES]
     for _ in range(iters):
@@ -169,26 +176,38 @@ def fit_logistic(xs: list[list[float]], ys: list[float], ws: list[float],
     return beta
 
 
+def _fit_logistic_np(np, xs, ys, ws, iters: int) -> list[float]:  # noqa: ANN001
+    x = np.asarray(xs, dtype=float)
+    y = np.asarray(ys, dtype=float)
+    w = np.asarray(ws, dtype=float)
+    d = x.shape[1]
+    beta = np.zeros(d)
+    pen = np.full(d, L2)
+    pen[0] = 0.0  # leave the bias unpenalised
+    for _ in range(iters):
+        p = 1.0 / (1.0 + np.exp(-np.clip(x @ beta, -30.0, 30.0)))
+        grad = x.T @ (w * (p - y)) + pen * beta
+        hess = (x * (w * p * (1 - p))[:, None]).T @ x + np.diag(pen + 1e-9)
+        step = np.linalg.solve(hess, grad)
+        beta = beta - step
+        if np.abs(step).max() < 1e-6:
+            break
+    return [float(b) for b in beta]
+
+
 def evaluate(params: Params, pages: list[GoldPage]) -> tuple[float, float, float]:
     cleaner = TextCleaner(params)
     scores = [score_page(cleaner.clean(p.text).text, p.body) for p in pages]
     return aggregate(scores)
 
 
-def tune(seed_dirs: list[Path], half_dirs: list[Path]) -> tuple[Params, str]:
-    """Fit parameters on the given page sets; returns them and a printable report."""
-    pages: list[GoldPage] = []
-    sources: list[dict[str, object]] = []
-    for d in seed_dirs:
-        got = load_pages(Path(d))
-        pages += got
-        sources.append({"dir": str(d), "pages": len(got), "half": None})
-    for d in half_dirs:
-        got = load_pages(Path(d), half=True)
-        pages += got
-        sources.append({"dir": str(d), "pages": len(got), "half": "tune (in_tune_half)"})
-    if not pages:
-        raise TuneError("no pages to tune on")
+def tune_pages(pages: list[GoldPage]) -> Params:
+    """The fitted parameters for a list of pages (no provenance): what the bench's
+    cross-validation refits on each fold."""
+    return _fit_pages(pages)[0]
+
+
+def _fit_pages(pages: list[GoldPage]) -> tuple[Params, dict]:
     base = Params(weights=dict(DEFAULT_WEIGHTS))
     xs, ys, ws = _labelled_rows(pages, TextCleaner(base))
     if not xs or not any(ys) or all(ys):
@@ -213,6 +232,26 @@ def tune(seed_dirs: list[Path], half_dirs: list[Path]) -> tuple[Params, str]:
     assert best_idx is not None
     best = replace(fitted, **{k: GRID[k][i] for k, i in zip(keys, best_idx)})
     after = evaluate(best, pages)
+    return best, {"before": before, "after": after, "xs": xs, "weights": weights}
+
+
+def tune(seed_dirs: list[Path], half_dirs: list[Path]) -> tuple[Params, str]:
+    """Fit parameters on the given page sets; returns them and a printable report."""
+    pages: list[GoldPage] = []
+    sources: list[dict[str, object]] = []
+    for d in seed_dirs:
+        got = load_pages(Path(d))
+        pages += got
+        sources.append({"dir": str(d), "pages": len(got), "half": None})
+    for d in half_dirs:
+        got = load_pages(Path(d), half=True)
+        pages += got
+        sources.append({"dir": str(d), "pages": len(got), "half": "tune (in_tune_half)"})
+    if not pages:
+        raise TuneError("no pages to tune on")
+    best, info = _fit_pages(pages)
+    before, after, xs, weights, keys = (info["before"], info["after"], info["xs"],
+                                        info["weights"], list(GRID))
     ids = hashlib.sha1("\n".join(sorted(f"{p.source}/{p.page_id}" for p in pages))
                        .encode()).hexdigest()[:16]
     best = replace(best, version=FORMAT_VERSION, provenance={

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 import pytest
 from sqlalchemy import select
 
+from tests.pipeline.test_deliveries import Clock, add_alert, make_ctx, story_text
 from worker import pipeline
 from worker.alerts import AppriseChannel, build_channels, send_test
 from worker.alerts._apprise import apprise_target
@@ -25,7 +26,6 @@ from worker.redact import redact
 from worker.store import Delivery, DeliveryAttempt
 
 from .samples import alert_message, digest_message
-from tests.pipeline.test_deliveries import Clock, add_alert, make_ctx, story_text
 
 
 @dataclass

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import feedparser
 import pytest
 
+from tests.pipeline.test_deliveries import Clock, add_alert, make_ctx, story_text
 from worker import pipeline
 from worker.alerts import FeedFileChannel, build_channels, send_test
 from worker.config import parse_config
@@ -16,7 +17,6 @@ from worker.errors import DeliveryError
 from worker.sources import parse_feed
 
 from .samples import alert_message, digest_message, system_message
-from tests.pipeline.test_deliveries import Clock, add_alert, make_ctx, story_text
 
 
 def _parse(path):

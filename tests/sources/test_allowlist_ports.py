@@ -15,7 +15,6 @@ from tests.helpers.httpserver import LocalServer, Route
 from tests.sources.conftest import FAST
 from worker.config import parse_config
 from worker.errors import ConfigError, FetchError
-
 from worker.sources import NetworkPolicy, fetch
 from worker.sources._policy import check_address, parse_allow_entry
 

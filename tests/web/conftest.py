@@ -88,25 +88,17 @@ def write_config(directory: Path, *, feeds: list[dict] | None = None) -> Path:
 
 
 def run_pass(settings: Settings) -> object:
-    """One pass of the embedded runner over the config file plus the console's feeds
-    and topics (as `newsradar run --once` does once it is wired to effective_config)."""
-    from worker.pipeline import build_context, run_once  # noqa: PLC0415
-    from worker.web._actions import effective_config  # noqa: PLC0415
+    """One pass of the embedded runner as `newsradar run --once` makes it: a context from
+    the config file, seen through ``with_console`` (the console's feeds and topics)."""
+    from worker.pipeline import build_context, run_once, with_console  # noqa: PLC0415
 
-    engine = make_engine(settings.database_url)
+    config = load_config(settings.config)
+    base = build_context(config, settings)
     try:
-        from worker.store import upgrade  # noqa: PLC0415
-
-        upgrade(engine)
-        with session_scope(make_sessionmaker(engine)) as s:
-            config = effective_config(load_config(settings.config), s)
-    finally:
-        engine.dispose()
-    ctx = build_context(config, settings)
-    try:
+        ctx, _ = with_console(base, config, None)
         return run_once(ctx)
     finally:
-        ctx.close()
+        base.close()
 
 
 def settings_for(database_url: str, config: Path) -> Settings:

@@ -85,6 +85,7 @@ def run(
     """
     from rich.markup import escape
 
+    from worker.pipeline.console import with_console
     from worker.pipeline.context import build_context
     from worker.pipeline.runner import Progress, run_once
     from worker.redact import redact
@@ -99,9 +100,12 @@ def run(
                   f"{escape(redact(db_message(exc)))}", markup=True, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
     show = not quiet and sys.stderr.isatty()
+    base, version = ctx, None
     try:
         while True:
             started = time.monotonic()
+            # the config file plus the console's feeds and topics, rebuilt when those change
+            ctx, version = with_console(base, cfg, version)
             if show:
                 with _RichProgress(err) as bars:
                     summary = run_once(ctx, bars)
@@ -122,4 +126,4 @@ def run(
     except KeyboardInterrupt:
         return
     finally:
-        ctx.close()
+        base.close()

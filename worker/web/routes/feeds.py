@@ -10,7 +10,7 @@ from starlette.routing import Route
 
 from .. import _actions as A
 from .._api import FeedEnabledIn, FeedIn, body, json_out, page_params, paged
-from .._app import ctx_of, render
+from .._context import ctx_of, render
 
 
 def _back(notice: str = "", error: str = "") -> RedirectResponse:

@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from .. import _actions as A
 from .._api import BacktestIn, QueryIn, TopicIn, body, json_out, page_params
-from .._app import ctx_of, render
+from .._context import ctx_of, render
 
 
 def _float(value: object, default: float = 0.0) -> float:
@@ -168,7 +168,7 @@ routes = [
     Route("/topics/new", editor),
     Route("/topics/preview", preview, methods=["POST"]),
     Route("/topics/backtest", backtest, methods=["POST"]),
-    Route("/topics/{id}", editor),
+    Route("/topics/{id}", editor, name="topic_editor"),
     Route("/topics/{id}/delete", delete, methods=["POST"]),
     Route("/api/v1/topics", api_list, methods=["GET"]),
     Route("/api/v1/topics", api_create, methods=["POST"]),

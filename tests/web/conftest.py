@@ -29,7 +29,7 @@ from tests.conftest import free_port
 from tests.helpers.httpserver import LocalServer, Route
 from tests.seedsite import ROOT, page_html, seed_pages
 from worker.config import Settings, load_config
-from worker.store import make_engine, make_sessionmaker, session_scope
+from worker.store import make_engine, make_sessionmaker
 from worker.web import WebSettings, create_app
 
 PASSWORD = "correct horse battery staple"

@@ -30,6 +30,7 @@ from typing import Any, Generic, TypeVar
 from xml.sax.saxutils import quoteattr
 
 import yaml
+from pydantic import ValidationError
 from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
@@ -487,9 +488,9 @@ def _feed_row(session: Session, config: Config, f: Feed, counts: dict[int, int] 
 def list_feeds(session: Session, config: Config, *, limit: int = 100, offset: int = 0) -> Page[FeedRow]:
     total = session.scalar(select(func.count()).select_from(Feed)) or 0
     feeds = list(session.scalars(select(Feed).order_by(Feed.id).limit(limit).offset(offset)))
-    counts = dict(session.execute(
+    counts = {feed_id: n for feed_id, n in session.execute(
         select(Article.feed_id, func.count()).where(Article.feed_id.in_([f.id for f in feeds]))
-        .group_by(Article.feed_id)).all())
+        .group_by(Article.feed_id)) if feed_id is not None}
     return Page([_feed_row(session, config, f, counts) for f in feeds], total, limit, offset)
 
 
@@ -969,10 +970,10 @@ def save_topic(session: Session, config: Config, *, topic_id: str, query: str,
                           f"topic {topic_id} is defined in config: change it in the YAML file", field="id")
     try:
         tc = TopicConfig(id=topic_id, name=name or None, query=query, min_score=min_score,
-                         channels=channels or [], enabled=enabled, mode=mode,  # type: ignore[arg-type]
+                         channels=channels or [], enabled=enabled, mode=mode,
                          max_per_hour=max_per_hour)
     except ValueError as exc:
-        errors = getattr(exc, "errors", lambda: [])()
+        errors = exc.errors() if isinstance(exc, ValidationError) else []
         loc = str(errors[0]["loc"][0]) if errors else "id"
         msg = errors[0]["msg"].removeprefix("Value error, ") if errors else str(exc)
         raise _invalid(msg, loc) from exc

@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, quote
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SESSION_COOKIE = "newsradar_session"
 CSRF_FIELD = "csrf_token"
@@ -256,7 +256,7 @@ class AuthMiddleware:
 
             sent = False
 
-            async def replay() -> dict[str, Any]:
+            async def replay() -> Message:
                 nonlocal sent
                 if not sent:
                     sent = True
@@ -299,7 +299,8 @@ class AuthMiddleware:
         if token is None:
             ctype = request.headers.get("content-type", "")
             if ctype.startswith("application/x-www-form-urlencoded"):
-                token = (parse_qs(body.decode("latin-1")).get(CSRF_FIELD) or [None])[0]
+                values = parse_qs(body.decode("latin-1")).get(CSRF_FIELD)
+                token = values[0] if values else None
             elif ctype.startswith("multipart/form-data"):
                 token = _multipart_field(body, ctype, CSRF_FIELD)
         return bool(token) and hmac.compare_digest(str(token), s.csrf)

@@ -73,7 +73,8 @@ class WebContext:
 
 
 def ctx_of(request: Request) -> WebContext:
-    return request.app.state.ctx  # type: ignore[no-any-return]
+    ctx: WebContext = request.app.state.ctx
+    return ctx
 
 
 def render(request: Request, name: str, *, code: int = 200, **values: Any) -> HTMLResponse:

@@ -14,6 +14,12 @@ runner's SSRF policy), ``worker.topics.backtest``/``parse_query``,
 ``worker.alerts.message.why_matched``; retrying a delivery and re-enabling a channel call
 ``worker.pipeline.deliveries.retry_delivery``/``enable_channel``, as ``newsradar alerts
 retry``/``enable`` do.
+
+Two kinds of state change still happen here, each in one clearly named function, until
+the pipeline has them: the ``feeds`` table (``_feeds_table_add``/``_remove``/
+``_set_enabled``/``_refresh``, for ``pipeline/feeds.py``) and ``alert_feedback``
+(``_record_feedback``, for the relevance feedback in the pipeline). What the runner sees
+of the console (``effective_config``, ``console_version``) is ``worker.pipeline.console``.
 """
 
 from __future__ import annotations
@@ -312,14 +318,22 @@ def set_feedback(session: Session, topic_id: str, article_id: int, verdict: str,
         raise _invalid(f"expected good or bad (got {verdict!r})", "verdict")
     if session.get(Article, article_id) is None:
         raise _not_found("article", article_id)
+    _record_feedback(session, topic_id, article_id, verdict, now)
+    session.flush()
+    return FeedbackRow(topic_id, article_id, verdict, now)
+
+
+def _record_feedback(session: Session, topic_id: str, article_id: int, verdict: str,
+                     now: datetime) -> None:
+    """The one write of ``alert_feedback``: until the relevance feedback lands in the
+    pipeline (the relint branch adds pipeline feedback and held-back functions); then this
+    becomes a call to it."""
     row = session.scalar(select(AlertFeedback).where(AlertFeedback.topic_id == topic_id,
                                                      AlertFeedback.article_id == article_id))
     if row is None:
         row = AlertFeedback(topic_id=topic_id, article_id=article_id)
         session.add(row)
     row.verdict, row.at = verdict, now
-    session.flush()
-    return FeedbackRow(topic_id, article_id, verdict, now)
 
 
 def feedback_for_alert(session: Session, alert_id: int, verdict: str, now: datetime) -> FeedbackRow:
@@ -545,13 +559,8 @@ def add_feed(session: Session, config: Config, url: str, *, name: str | None = N
         raise ActionError(409, "Already added", f"{url} is already a feed", field="url")
     session.add(ConsoleFeed(url=url, name=name or title, poll_interval_s=poll_interval,
                             enabled=True, created_at=now))
-    feed = session.scalar(select(Feed).where(Feed.url == url))
-    if feed is None:
-        feed = Feed(url=url, created_at=now, status="new", consecutive_errors=0)
-        session.add(feed)
-    feed.name, feed.enabled, feed.poll_interval_s = name or title, True, poll_interval
-    feed.title = feed.title or title
-    feed.next_poll_at = now
+    feed = _feeds_table_add(session, url, name=name or title, title=title,
+                            poll_interval=poll_interval, now=now)
     session.flush()
     return _feed_row(session, config, feed)
 
@@ -573,18 +582,15 @@ def remove_feed(session: Session, config: Config, feed_id: int) -> None:
     """Remove a console feed; its articles and alerts stay (their feed becomes empty)."""
     feed, cf = _console_feed(session, config, feed_id)
     session.delete(cf)
-    session.delete(feed)
+    _feeds_table_remove(session, feed)
     session.flush()
 
 
 def set_feed_enabled(session: Session, config: Config, feed_id: int, enabled: bool,
                      now: datetime) -> FeedRow:
     feed, cf = _console_feed(session, config, feed_id)
-    cf.enabled = feed.enabled = enabled
-    if enabled:
-        feed.next_poll_at = now
-        if feed.status == "disabled":
-            feed.status = "new"
+    cf.enabled = enabled
+    _feeds_table_set_enabled(feed, enabled, now)
     session.flush()
     return _feed_row(session, config, feed)
 
@@ -595,13 +601,48 @@ def refresh_feed(session: Session, config: Config, feed_id: int, now: datetime) 
     feed = session.get(Feed, feed_id)
     if feed is None:
         raise _not_found("feed", feed_id)
+    _feeds_table_refresh(feed, now)
+    session.flush()
+    return _feed_row(session, config, feed)
+
+
+# The only writes to the ``feeds`` table in worker.web, until pipeline/feeds.py (the one
+# module that owns that table) has them: the firsthour2 branch is moving feed state changes
+# there; then these four become calls to it. (``console_feeds`` is the console's own table.)
+
+
+def _feeds_table_add(session: Session, url: str, *, name: str | None, title: str | None,
+                     poll_interval: float, now: datetime) -> Feed:
+    """The feeds row of a console feed: created (status new) or re-enabled, due now."""
+    feed = session.scalar(select(Feed).where(Feed.url == url))
+    if feed is None:
+        feed = Feed(url=url, created_at=now, status="new", consecutive_errors=0)
+        session.add(feed)
+    feed.name, feed.enabled, feed.poll_interval_s = name, True, poll_interval
+    feed.title = feed.title or title
+    feed.next_poll_at = now
+    return feed
+
+
+def _feeds_table_remove(session: Session, feed: Feed) -> None:
+    session.delete(feed)
+
+
+def _feeds_table_set_enabled(feed: Feed, enabled: bool, now: datetime) -> None:
+    feed.enabled = enabled
+    if enabled:
+        feed.next_poll_at = now
+        if feed.status == "disabled":
+            feed.status = "new"
+
+
+def _feeds_table_refresh(feed: Feed, now: datetime) -> None:
+    """Due now, backoff cleared (error streak back to 0); a gone feed is tried again."""
     feed.next_poll_at = now
     feed.consecutive_errors = 0
     feed.claimed_until = None
     if feed.status == "gone":
         feed.status = "error"  # polled again; a second 410 marks it gone again
-    session.flush()
-    return _feed_row(session, config, feed)
 
 
 def export_opml(session: Session, config: Config) -> str:

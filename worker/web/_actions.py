@@ -17,8 +17,9 @@ retry``/``enable`` do.
 
 Two kinds of state change still happen here, each in one clearly named function, until
 the pipeline has them: the ``feeds`` table (``_feeds_table_add``/``_remove``/
-``_set_enabled``/``_refresh``, for ``pipeline/feeds.py``) and ``alert_feedback``
-(``_record_feedback``, for the relevance feedback in the pipeline). What the runner sees
+``_set_enabled``/``_refresh``, for ``pipeline/feeds.py``) and ``alert_feedback`` (the
+body of ``set_feedback``, left as it is because the relint branch replaces exactly those
+lines with ``worker.pipeline.feedback.record_feedback``). What the runner sees
 of the console (``effective_config``, ``console_version``) is ``worker.pipeline.console``.
 """
 
@@ -318,22 +319,14 @@ def set_feedback(session: Session, topic_id: str, article_id: int, verdict: str,
         raise _invalid(f"expected good or bad (got {verdict!r})", "verdict")
     if session.get(Article, article_id) is None:
         raise _not_found("article", article_id)
-    _record_feedback(session, topic_id, article_id, verdict, now)
-    session.flush()
-    return FeedbackRow(topic_id, article_id, verdict, now)
-
-
-def _record_feedback(session: Session, topic_id: str, article_id: int, verdict: str,
-                     now: datetime) -> None:
-    """The one write of ``alert_feedback``: until the relevance feedback lands in the
-    pipeline (the relint branch adds pipeline feedback and held-back functions); then this
-    becomes a call to it."""
     row = session.scalar(select(AlertFeedback).where(AlertFeedback.topic_id == topic_id,
                                                      AlertFeedback.article_id == article_id))
     if row is None:
         row = AlertFeedback(topic_id=topic_id, article_id=article_id)
         session.add(row)
     row.verdict, row.at = verdict, now
+    session.flush()
+    return FeedbackRow(topic_id, article_id, verdict, now)
 
 
 def feedback_for_alert(session: Session, alert_id: int, verdict: str, now: datetime) -> FeedbackRow:

@@ -74,6 +74,11 @@ def test_a_running_context_is_rebuilt_only_when_the_console_changes(site: Site, 
         pipeline.sync_feeds(base)
         with ctx.session() as s:
             assert s.scalar(select(Feed.enabled).where(Feed.url == site.feed)) is True
+
+        # `newsradar run` between passes: the same context pointed at the console's items
+        assert base.config.topic("kursk") is None
+        assert pipeline.apply_console(base, config) == moved
+        assert base.config.topic("kursk") is not None and "kursk" in base.index
     finally:
         base.close()
 

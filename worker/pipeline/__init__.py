@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 # and the command line's --help must not pay for the stages, the store and httpx.
 _EXPORTS = {
     "articles": ("ARTICLE_RETRY", "ProcessResult", "due_articles", "process_article"),
-    "console": ("console_version", "effective_config", "with_console"),
+    "console": ("apply_console", "console_version", "effective_config", "with_console"),
     "context": ("Context", "build_context", "build_index", "network_policy"),
     "deliveries": ("DeliveryResult", "deliver", "due_deliveries", "enable_channel",
                    "retry_delivery"),
@@ -57,7 +57,12 @@ if TYPE_CHECKING:
         due_articles,
         process_article,
     )
-    from worker.pipeline.console import console_version, effective_config, with_console
+    from worker.pipeline.console import (
+        apply_console,
+        console_version,
+        effective_config,
+        with_console,
+    )
     from worker.pipeline.context import Context, build_context, build_index, network_policy
     from worker.pipeline.deliveries import (
         DeliveryResult,
@@ -93,6 +98,7 @@ __all__ = [
     "Progress",
     "Reporter",
     "RunSummary",
+    "apply_console",
     "assign_story",
     "build_context",
     "build_index",

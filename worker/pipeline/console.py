@@ -5,7 +5,13 @@ them).
 
     effective_config(config, session)    the config file plus the console's feeds and topics
     console_version(session)             changes whenever a console feed or topic does
-    with_console(ctx, base, version)     ctx again, or ctx rebuilt on the console's changes
+    apply_console(ctx, base)             point ctx at them (in place); returns the version
+    with_console(ctx, base, version)     ctx again, or a new ctx with them when they changed
+
+The firsthour2 branch grows this module (console feed changes for ``newsradar feeds add``
+and the console); ``effective_config``, ``console_version``, ``topic_config`` and
+``apply_console`` are written as there, so the two merge by taking that side's file plus
+``with_console`` and ``console_feed_urls``.
 """
 
 from __future__ import annotations
@@ -20,7 +26,8 @@ from worker.config import Config, FeedConfig, TopicConfig
 from worker.pipeline.context import Context, build_index
 from worker.store import ConsoleFeed, ConsoleTopic
 
-__all__ = ["console_feed_urls", "console_version", "effective_config", "topic_config", "with_console"]
+__all__ = ["apply_console", "console_feed_urls", "console_version", "effective_config", "topic_config",
+           "with_console"]
 
 
 def topic_config(t: ConsoleTopic) -> TopicConfig:
@@ -62,12 +69,23 @@ def console_version(session: Session) -> tuple[Any, ...]:
     return (*feeds, *topics)
 
 
+def apply_console(ctx: Context, base: Config) -> tuple[Any, ...]:
+    """Point ``ctx`` at ``base`` plus the console's feeds and topics (the topic index is
+    rebuilt); returns the ``console_version`` it reflects, for the next comparison."""
+    with ctx.session() as s:
+        ctx.config = effective_config(base, s)
+        version = console_version(s)
+    ctx.index = build_index(ctx.config)
+    return version
+
+
 def with_console(ctx: Context, base: Config,
                  version: tuple[Any, ...] | None) -> tuple[Context, tuple[Any, ...]]:
     """``(ctx, version)`` unchanged while ``console_version`` is ``version``; otherwise a
     Context with ``effective_config(base)`` and its topic index, sharing ctx's engine,
     client, channels and gate (the console adds feeds and topics, not channels or network
-    settings), and the new version. Old and new contexts may be used side by side."""
+    settings), and the new version. Old and new contexts may be used side by side, so the
+    service's worker threads never see a context half changed."""
     with ctx.session() as s:
         now_version = console_version(s)
         if now_version == version:

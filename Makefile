@@ -29,7 +29,7 @@ test: lint
 
 # the console on http://127.0.0.1:8080 (a password for the run is printed if none is set)
 web: install
-	$(BIN)/python -m worker.web --port 8080
+	$(BIN)/newsradar web --port 8080
 
 # the console's pictures in docs/screenshots/ (docs/web.md), from the browser test in
 # headless Chromium; a plain test run writes its screenshots to a temporary directory

@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: demo test install install-dev run web bench lint clean
+.PHONY: demo test install install-dev run web bench lint clean screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,7 +29,12 @@ test: lint
 
 # the console on http://127.0.0.1:8080 (a password for the run is printed if none is set)
 web: install
-	$(BIN)/python -m worker.web --port 8080
+	$(BIN)/newsradar web --port 8080
+
+# the console's pictures in docs/screenshots/ (docs/web.md), from the browser test in
+# headless Chromium; a plain test run writes its screenshots to a temporary directory
+screenshots: install-dev
+	NEWSRADAR_SCREENSHOTS=docs/screenshots $(BIN)/python -m pytest -q tests/web/test_browser.py
 
 bench: install-dev
 	$(BIN)/python bench/cleaner.py

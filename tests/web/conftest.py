@@ -29,7 +29,7 @@ from tests.conftest import free_port
 from tests.helpers.httpserver import LocalServer, Route
 from tests.seedsite import ROOT, page_html, seed_pages
 from worker.config import Settings, load_config
-from worker.store import make_engine, make_sessionmaker, session_scope
+from worker.store import make_engine, make_sessionmaker
 from worker.web import WebSettings, create_app
 
 PASSWORD = "correct horse battery staple"
@@ -88,25 +88,17 @@ def write_config(directory: Path, *, feeds: list[dict] | None = None) -> Path:
 
 
 def run_pass(settings: Settings) -> object:
-    """One pass of the embedded runner over the config file plus the console's feeds
-    and topics (as `newsradar run --once` does once it is wired to effective_config)."""
-    from worker.pipeline import build_context, run_once  # noqa: PLC0415
-    from worker.web._actions import effective_config  # noqa: PLC0415
+    """One pass of the embedded runner as `newsradar run --once` makes it: a context from
+    the config file, seen through ``with_console`` (the console's feeds and topics)."""
+    from worker.pipeline import build_context, run_once, with_console  # noqa: PLC0415
 
-    engine = make_engine(settings.database_url)
+    config = load_config(settings.config)
+    base = build_context(config, settings)
     try:
-        from worker.store import upgrade  # noqa: PLC0415
-
-        upgrade(engine)
-        with session_scope(make_sessionmaker(engine)) as s:
-            config = effective_config(load_config(settings.config), s)
-    finally:
-        engine.dispose()
-    ctx = build_context(config, settings)
-    try:
+        ctx, _ = with_console(base, config, None)
         return run_once(ctx)
     finally:
-        ctx.close()
+        base.close()
 
 
 def settings_for(database_url: str, config: Path) -> Settings:

@@ -9,6 +9,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from worker.config import load_config, parse_config
+from worker.pipeline import console_version, effective_config
 from worker.store import Alert, Feed, make_engine, make_sessionmaker, session_scope, upgrade, utcnow
 from worker.web import _actions as A
 
@@ -24,7 +25,7 @@ def test_console_feeds_and_topics_reach_the_runner_and_export(site: Site, tmp_pa
     sessions = make_sessionmaker(engine)
     now = utcnow()
     with session_scope(sessions) as s:
-        before = A.console_version(s)
+        before = console_version(s)
         A.add_feed(s, config, site.feed, name="Seed News", now=now, discover=False)
         A.save_topic(s, config, topic_id="kursk", name="Kursk", query="Kursk", min_score=1,
                      channels=["jsonl"], now=now, create=True)
@@ -36,8 +37,8 @@ def test_console_feeds_and_topics_reach_the_runner_and_export(site: Site, tmp_pa
         else:
             raise AssertionError("a config topic was overwritten")
     with session_scope(sessions) as s:
-        assert A.console_version(s) != before
-        merged = A.effective_config(config, s)
+        assert console_version(s) != before
+        merged = effective_config(config, s)
         assert [f.url for f in merged.feeds] == [site.feed]
         assert [t.id for t in merged.topics][-1] == "kursk" and merged.topic("armistice") == config.topic("armistice")
         exported = A.export_config(config, s)
@@ -50,10 +51,10 @@ def test_console_feeds_and_topics_reach_the_runner_and_export(site: Site, tmp_pa
         assert len(kursk) >= 1
         feed = s.scalar(select(Feed))
         assert feed.enabled and feed.status == "ok"  # the pass kept the console feed on
-        version = A.console_version(s)
+        version = console_version(s)
         A.set_feed_enabled(s, config, feed.id, False, utcnow())
         s.flush()
-        assert A.console_version(s) != version  # disabling a feed is a change too
+        assert console_version(s) != version  # disabling a feed is a change too
     run_pass(settings)
     with session_scope(sessions) as s:
         assert s.scalar(select(Feed)).enabled is False  # and a disabled one off

@@ -1,9 +1,15 @@
 """The console in a real browser (headless Chromium), as a person uses it: log in, add a
 feed from its site's address, run a pass, see the alert in the inbox, mark it bad, read
 the article, edit a topic and watch the live preview change, run a backtest and see its
-chart. Each page's screenshot is saved under docs/screenshots/ for docs/web.md."""
+chart. Each page's screenshot is saved: under $NEWSRADAR_SCREENSHOTS when set (`make
+screenshots` sets it to docs/screenshots, the pictures of docs/web.md), else in a
+temporary directory, so that a test run leaves the checkout as it was."""
 
 from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
 
 from sqlalchemy import select
 
@@ -12,7 +18,16 @@ from worker.store import AlertFeedback
 
 from .conftest import PASSWORD, Console, Site, run_pass, session_for
 
-SHOTS = ROOT / "docs" / "screenshots"
+
+def _shots_dir() -> Path:
+    chosen = os.environ.get("NEWSRADAR_SCREENSHOTS")
+    if chosen:
+        path = Path(chosen)
+        return path if path.is_absolute() else ROOT / path
+    return Path(tempfile.mkdtemp(prefix="newsradar-screenshots-"))
+
+
+SHOTS = _shots_dir()
 
 
 def wait(driver, condition, timeout: float = 20.0):  # type: ignore[no-untyped-def]

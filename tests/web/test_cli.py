@@ -8,8 +8,8 @@ from pathlib import Path
 import typer
 from typer.testing import CliRunner
 
+from worker.cli.web import config_export, web_app
 from worker.config import parse_config
-from worker.web._cli import config_export, web_app
 
 from .conftest import write_config
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from worker.cli import alerts, clean, db, feeds, run, scan, service, sources, topics
+from worker.cli import alerts, channels, clean, db, feeds, run, scan, service, sources, topics, web
 
 app = typer.Typer(
     name="newsradar",
@@ -28,6 +28,9 @@ app.add_typer(clean.app, name="clean")
 app.add_typer(topics.app, name="topics")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(sources.app, name="sources")
+app.add_typer(channels.app, name="channels")
+app.add_typer(web.web_app, name="web")
+app.add_typer(web.config_app, name="config")
 
 
 def main() -> None:

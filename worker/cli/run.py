@@ -85,6 +85,7 @@ def run(
     """
     from rich.markup import escape
 
+    from worker.pipeline.console import apply_console, console_version
     from worker.pipeline.context import build_context
     from worker.pipeline.runner import Progress, run_once
     from worker.redact import redact
@@ -94,6 +95,7 @@ def run(
     cfg_settings = settings(database_url)
     try:
         ctx = build_context(cfg, cfg_settings)
+        version = apply_console(ctx, cfg)
     except Exception as exc:
         err.print(f"[red]error:[/] cannot open the database {redact(cfg_settings.database_url)}: "
                   f"{escape(redact(db_message(exc)))}", markup=True, highlight=False, soft_wrap=True)
@@ -119,6 +121,11 @@ def run(
             if once:
                 return
             time.sleep(max(1.0, cfg.run.interval - (time.monotonic() - started)))
+            # between passes: a console change (feeds, topics) re-reads them
+            with ctx.session() as s:
+                changed = console_version(s) != version
+            if changed:
+                version = apply_console(ctx, cfg)
     except KeyboardInterrupt:
         return
     finally:

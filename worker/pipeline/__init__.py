@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 # and the command line's --help must not pay for the stages, the store and httpx.
 _EXPORTS = {
     "articles": ("ARTICLE_RETRY", "ProcessResult", "due_articles", "process_article"),
+    "console": ("apply_console", "console_version", "effective_config", "with_console"),
     "context": ("Context", "build_context", "build_index", "network_policy"),
     "deliveries": ("DeliveryResult", "deliver", "due_deliveries", "enable_channel",
                    "retry_delivery"),
@@ -55,6 +56,12 @@ if TYPE_CHECKING:
         ProcessResult,
         due_articles,
         process_article,
+    )
+    from worker.pipeline.console import (
+        apply_console,
+        console_version,
+        effective_config,
+        with_console,
     )
     from worker.pipeline.context import Context, build_context, build_index, network_policy
     from worker.pipeline.deliveries import (
@@ -91,15 +98,18 @@ __all__ = [
     "Progress",
     "Reporter",
     "RunSummary",
+    "apply_console",
     "assign_story",
     "build_context",
     "build_index",
     "check_feed_health",
+    "console_version",
     "create_alert",
     "deliver",
     "due_articles",
     "due_deliveries",
     "due_feeds",
+    "effective_config",
     "enable_channel",
     "network_policy",
     "poll_feed",
@@ -108,4 +118,5 @@ __all__ = [
     "run_once",
     "send_digests",
     "sync_feeds",
+    "with_console",
 ]

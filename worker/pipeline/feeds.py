@@ -24,6 +24,7 @@ from worker.errors import (
 )
 from worker.pipeline import articles
 from worker.pipeline._common import INFRA_ERRORS, fetch_via, storable
+from worker.pipeline.console import console_feed_urls
 from worker.pipeline.context import Context
 from worker.pipeline.states import FeedStatus, move
 from worker.retry import feed_backoff
@@ -36,11 +37,13 @@ log = logging.getLogger(__name__)
 
 def sync_feeds(ctx: Context) -> None:
     """Make the feeds table reflect the config: new feeds are due now; feeds no longer
-    configured stop being polled (their articles and alerts stay)."""
+    configured stop being polled (their articles and alerts stay). Feeds created in the
+    web console are left as they are even when ``ctx.config`` is the bare config file
+    (a context built without ``effective_config``): the console enables and disables them."""
     now = ctx.now()
     with ctx.session() as s:
         existing = {f.url: f for f in s.scalars(select(Feed))}
-        configured = set()
+        configured = console_feed_urls(s)
         for fc in ctx.config.feeds:
             configured.add(fc.url)
             feed = existing.get(fc.url)

@@ -3,7 +3,10 @@
 Built on first use in the process that runs tasks (a prefork child builds its own:
 database pools and sockets must never cross a fork), with the Redis host gate wired in.
 It is rebuilt when the config file changes, so a feed or topic added to the YAML file is
-picked up without restarting anything; the next tick then syncs the feeds table.
+picked up without restarting anything; the next tick then syncs the feeds table. Feeds and
+topics created in the web console are added (``pipeline.effective_config``): every few
+seconds ``pipeline.console_version`` is read and, when it moved, the context is rebuilt
+with them and the feeds table synced again.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ import threading
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from worker import pipeline
-from worker.config import get_settings, load_config
+from worker.config import Config, get_settings, load_config
 from worker.errors import ConfigError
 from worker.service._limiter import RedisHostGate
 from worker.service._redis import redis_client
@@ -46,16 +50,42 @@ class ContextHolder:
         self._mtime: float | None = None
         self._checked = 0.0
         self._needs_sync = False
+        self._base: pipeline.Context | None = None  # built from the config file alone
+        self._config: Config | None = None
+        self._version: tuple[Any, ...] | None = None  # console_version of self._ctx
+        self._console_checked = 0.0
 
     def get(self) -> pipeline.Context:
         ctx = self._ctx
         if ctx is not None and self._pid == os.getpid() and not self._config_changed():
-            return ctx
+            return self._with_console(ctx)
         with self._lock:
             if self._ctx is None or self._pid != os.getpid() or self._config_changed(force=True):
                 self._build()
+                self._console_checked = 0.0
             assert self._ctx is not None
-            return self._ctx
+            ctx = self._ctx
+        return self._with_console(ctx)
+
+    def _with_console(self, ctx: pipeline.Context) -> pipeline.Context:
+        """ctx, or ctx rebuilt with the console's feeds and topics when they changed
+        (checked at most every _CHECK_EVERY seconds)."""
+        now = time.monotonic()
+        if self._base is None or self._config is None or now - self._console_checked < _CHECK_EVERY:
+            return ctx
+        self._console_checked = now
+        try:
+            new, version = pipeline.with_console(self._base, self._config, self._version)
+        except Exception:  # noqa: BLE001 - a database hiccup: keep the context, try next tick
+            log.warning("could not read the console's feeds and topics", exc_info=True)
+            return ctx
+        if version == self._version:
+            return ctx
+        with self._lock:
+            if self._base is not None and new.engine is self._base.engine:
+                self._ctx, self._version, self._needs_sync = new, version, True
+                log.info("console feeds or topics changed: context rebuilt")
+            return self._ctx or new
 
     def _config_changed(self, force: bool = False) -> bool:
         now = time.monotonic()
@@ -93,6 +123,7 @@ class ContextHolder:
         # the service's time limits decide how long a dead worker's claim must last
         ctx.claim_lease = timedelta(seconds=service.row_claim_lease)
         self._ctx, self._pid, self._path, self._mtime = ctx, os.getpid(), path, mtime
+        self._base, self._config, self._version = ctx, config, None
         self._checked = time.monotonic()
         self._needs_sync = True
         if old is not None:
@@ -119,6 +150,7 @@ class ContextHolder:
                 self._ctx.engine.dispose(close=False)
             self._ctx = None
             self._pid = None
+            self._base = self._config = self._version = None
 
 
 holder = ContextHolder()

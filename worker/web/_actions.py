@@ -11,10 +11,16 @@ pipeline package lands they can move there, or point at its functions, one by on
 Existing functions are called where they exist: ``worker.pipeline.network_policy`` (the
 runner's SSRF policy), ``worker.topics.backtest``/``parse_query``,
 ``worker.sources.fetch``/``discover_feeds``/``parse_feed``, ``worker.clean.explain_page``,
-``worker.alerts.message.why_matched``. Retrying a delivery and re-enabling a channel live
-only inside the typer commands ``newsradar alerts retry``/``alerts enable`` (which print
-and exit), so ``retry_deliveries``/``enable_channel`` repeat their rules (``_requeue``)
-until that logic is lifted into the pipeline's deliveries module for both to call.
+``worker.alerts.message.why_matched``; retrying a delivery and re-enabling a channel call
+``worker.pipeline.deliveries.retry_delivery``/``enable_channel``, as ``newsradar alerts
+retry``/``enable`` do.
+
+Two kinds of state change still happen here, each in one clearly named function, until
+the pipeline has them: the ``feeds`` table (``_feeds_table_add``/``_remove``/
+``_set_enabled``/``_refresh``, for ``pipeline/feeds.py``) and ``alert_feedback`` (the
+body of ``set_feedback``, left as it is because the relint branch replaces exactly those
+lines with ``worker.pipeline.feedback.record_feedback``). What the runner sees
+of the console (``effective_config``, ``console_version``) is ``worker.pipeline.console``.
 """
 
 from __future__ import annotations
@@ -31,14 +37,20 @@ from typing import Any, Generic, TypeVar
 from xml.sax.saxutils import quoteattr
 
 import yaml
-from sqlalchemy import Integer as Integer_
-from sqlalchemy import cast, func, or_, select, text
+from pydantic import ValidationError
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
+from worker.alerts import TopicFeed, entry_for
 from worker.alerts.message import why_matched
 from worker.config import Config, FeedConfig, TopicConfig
-from worker.errors import FeedParseError, FetchError, QueryError
-from worker.pipeline import network_policy  # the runner's SSRF policy, from the same config keys
+from worker.errors import DeliveryError, FeedParseError, FetchError, QueryError
+from worker.pipeline import (
+    deliveries,
+    network_policy,  # the runner's SSRF policy, from the same config keys
+)
+from worker.pipeline.console import effective_config, topic_config
+from worker.pipeline.messages import alert_message
 from worker.sources import (
     FEED_ACCEPT,
     FetchLimits,
@@ -109,41 +121,6 @@ def _aware(d: datetime | None) -> datetime | None:
 
 # ---------------------------------------------------------------------------
 # configuration: what the YAML defines, plus what the console created
-
-
-def effective_config(config: Config, session: Session) -> Config:
-    """``config`` with the feeds and topics created in the console added. The runner and
-    the service build their context from this, so console changes are picked up on the
-    next pass without a restart (config-defined items win on a clash)."""
-    urls = {f.url for f in config.feeds}
-    ids = {t.id for t in config.topics}
-    feeds = list(config.feeds) + [
-        FeedConfig(url=f.url, name=f.name, poll_interval=f.poll_interval_s, enabled=f.enabled)
-        for f in session.scalars(select(ConsoleFeed).order_by(ConsoleFeed.created_at))
-        if f.url not in urls
-    ]
-    topics = list(config.topics) + [
-        _topic_config(t) for t in session.scalars(select(ConsoleTopic).order_by(ConsoleTopic.id))
-        if t.id not in ids
-    ]
-    return config.model_copy(update={"feeds": feeds, "topics": topics})
-
-
-def console_version(session: Session) -> tuple[Any, ...]:
-    """Changes whenever a console feed or topic is added, changed or removed: a long-running
-    runner or service compares it each tick and rebuilds its context (topic index, feeds)
-    from ``effective_config`` only when it moved. One cheap query."""
-    feeds = session.execute(select(func.count(), func.max(ConsoleFeed.created_at),
-                                   func.sum(cast(ConsoleFeed.enabled, Integer_)))).one()
-    topics = session.execute(select(func.count(), func.max(ConsoleTopic.updated_at))
-                             .select_from(ConsoleTopic)).one()
-    return (*feeds, *topics)
-
-
-def _topic_config(t: ConsoleTopic) -> TopicConfig:
-    return TopicConfig(id=t.id, name=t.name, query=t.query, min_score=t.min_score,
-                       channels=list(t.channels or []), enabled=t.enabled, mode=t.mode or "instant",
-                       max_per_hour=t.max_per_hour)
 
 
 def export_config(config: Config, session: Session) -> str:
@@ -518,9 +495,9 @@ def _feed_row(session: Session, config: Config, f: Feed, counts: dict[int, int] 
 def list_feeds(session: Session, config: Config, *, limit: int = 100, offset: int = 0) -> Page[FeedRow]:
     total = session.scalar(select(func.count()).select_from(Feed)) or 0
     feeds = list(session.scalars(select(Feed).order_by(Feed.id).limit(limit).offset(offset)))
-    counts = dict(session.execute(
+    counts = {feed_id: n for feed_id, n in session.execute(
         select(Article.feed_id, func.count()).where(Article.feed_id.in_([f.id for f in feeds]))
-        .group_by(Article.feed_id)).all())
+        .group_by(Article.feed_id)) if feed_id is not None}
     return Page([_feed_row(session, config, f, counts) for f in feeds], total, limit, offset)
 
 
@@ -575,13 +552,8 @@ def add_feed(session: Session, config: Config, url: str, *, name: str | None = N
         raise ActionError(409, "Already added", f"{url} is already a feed", field="url")
     session.add(ConsoleFeed(url=url, name=name or title, poll_interval_s=poll_interval,
                             enabled=True, created_at=now))
-    feed = session.scalar(select(Feed).where(Feed.url == url))
-    if feed is None:
-        feed = Feed(url=url, created_at=now, status="new", consecutive_errors=0)
-        session.add(feed)
-    feed.name, feed.enabled, feed.poll_interval_s = name or title, True, poll_interval
-    feed.title = feed.title or title
-    feed.next_poll_at = now
+    feed = _feeds_table_add(session, url, name=name or title, title=title,
+                            poll_interval=poll_interval, now=now)
     session.flush()
     return _feed_row(session, config, feed)
 
@@ -603,18 +575,15 @@ def remove_feed(session: Session, config: Config, feed_id: int) -> None:
     """Remove a console feed; its articles and alerts stay (their feed becomes empty)."""
     feed, cf = _console_feed(session, config, feed_id)
     session.delete(cf)
-    session.delete(feed)
+    _feeds_table_remove(session, feed)
     session.flush()
 
 
 def set_feed_enabled(session: Session, config: Config, feed_id: int, enabled: bool,
                      now: datetime) -> FeedRow:
     feed, cf = _console_feed(session, config, feed_id)
-    cf.enabled = feed.enabled = enabled
-    if enabled:
-        feed.next_poll_at = now
-        if feed.status == "disabled":
-            feed.status = "new"
+    cf.enabled = enabled
+    _feeds_table_set_enabled(feed, enabled, now)
     session.flush()
     return _feed_row(session, config, feed)
 
@@ -625,13 +594,48 @@ def refresh_feed(session: Session, config: Config, feed_id: int, now: datetime) 
     feed = session.get(Feed, feed_id)
     if feed is None:
         raise _not_found("feed", feed_id)
+    _feeds_table_refresh(feed, now)
+    session.flush()
+    return _feed_row(session, config, feed)
+
+
+# The only writes to the ``feeds`` table in worker.web, until pipeline/feeds.py (the one
+# module that owns that table) has them: the firsthour2 branch is moving feed state changes
+# there; then these four become calls to it. (``console_feeds`` is the console's own table.)
+
+
+def _feeds_table_add(session: Session, url: str, *, name: str | None, title: str | None,
+                     poll_interval: float, now: datetime) -> Feed:
+    """The feeds row of a console feed: created (status new) or re-enabled, due now."""
+    feed = session.scalar(select(Feed).where(Feed.url == url))
+    if feed is None:
+        feed = Feed(url=url, created_at=now, status="new", consecutive_errors=0)
+        session.add(feed)
+    feed.name, feed.enabled, feed.poll_interval_s = name, True, poll_interval
+    feed.title = feed.title or title
+    feed.next_poll_at = now
+    return feed
+
+
+def _feeds_table_remove(session: Session, feed: Feed) -> None:
+    session.delete(feed)
+
+
+def _feeds_table_set_enabled(feed: Feed, enabled: bool, now: datetime) -> None:
+    feed.enabled = enabled
+    if enabled:
+        feed.next_poll_at = now
+        if feed.status == "disabled":
+            feed.status = "new"
+
+
+def _feeds_table_refresh(feed: Feed, now: datetime) -> None:
+    """Due now, backoff cleared (error streak back to 0); a gone feed is tried again."""
     feed.next_poll_at = now
     feed.consecutive_errors = 0
     feed.claimed_until = None
     if feed.status == "gone":
         feed.status = "error"  # polled again; a second 410 marks it gone again
-    session.flush()
-    return _feed_row(session, config, feed)
 
 
 def export_opml(session: Session, config: Config) -> str:
@@ -753,34 +757,22 @@ class RetryResult:
     skipped: list[str] = field(default_factory=list)
 
 
-def _requeue(d: Delivery, now: datetime) -> None:
-    # as `newsradar alerts retry`: attempts start over; a digest delivery goes back to
-    # the next digest gathering
-    if d.digest_id is not None:
-        d.status, d.hold_reason, d.digest_id = "held", d.hold_reason or "digest", None
-    else:
-        d.status = "pending"
-    d.attempts, d.next_attempt_at, d.claimed_until = 0, now, None
-
-
 def retry_deliveries(session: Session, delivery_ids: Iterable[int], now: datetime) -> RetryResult:
-    """Queue deliveries for another try now (the runner or the service sends them).
-    Same rules as ``newsradar alerts retry``: sent ones and disabled channels are skipped."""
+    """Queue deliveries for another try now (the runner or the service sends them), through
+    ``pipeline.deliveries.retry_delivery`` (the rules of ``newsradar alerts retry``: sent
+    ones and disabled channels are skipped)."""
     result = RetryResult()
     for did in delivery_ids:
-        d = session.get(Delivery, did)
-        if d is None:
+        outcome = deliveries.retry_delivery(session, did, now)
+        if outcome.why_not == "missing":
             raise _not_found("delivery", did)
-        if d.status in ("sent", "digested"):
+        if outcome.queued:
+            result.queued.append(did)
+        elif outcome.why_not == "sent":
             result.skipped.append(f"delivery {did} was already sent")
-            continue
-        state = session.get(ChannelState, d.channel)
-        if state is not None and state.disabled:
-            result.skipped.append(f"delivery {did}: channel {d.channel} is disabled "
-                                  f"({state.disabled_reason}); enable it first")
-            continue
-        _requeue(d, now)
-        result.queued.append(did)
+        else:
+            result.skipped.append(f"delivery {did}: channel {outcome.channel} is disabled "
+                                  f"({outcome.disabled_reason}); enable it first")
     session.flush()
     return result
 
@@ -793,20 +785,49 @@ def retry_all_failed(session: Session, now: datetime) -> RetryResult:
 
 
 def enable_channel(session: Session, channel: str, now: datetime, *, resend: bool = True) -> int:
-    """Re-enable a channel disabled by a 410 (as ``newsradar alerts enable``); with
-    ``resend`` the deliveries it skipped are queued. Returns how many."""
-    state = session.get(ChannelState, channel)
-    if state is None or not state.disabled:
+    """Re-enable a channel disabled by a 410 through ``pipeline.deliveries.enable_channel``
+    (as ``newsradar alerts enable``); with ``resend`` the deliveries it skipped are queued.
+    Returns how many."""
+    n = deliveries.enable_channel(session, channel, now, resend=resend)
+    if n is None:
         raise ActionError(409, "Not disabled", f"channel {channel} is not disabled", field="channel")
-    state.disabled, state.disabled_reason, state.disabled_at = False, None, None
-    n = 0
-    if resend:
-        for d in session.scalars(select(Delivery).where(Delivery.channel == channel,
-                                                        Delivery.status == "disabled")):
-            _requeue(d, now)
-            n += 1
     session.flush()
     return n
+
+
+# ---------------------------------------------------------------------------
+# a feed of alerts per topic (issue 16): the documents of the feedfile channel, from the rows
+
+
+def topic_feed(session: Session, config: Config, topic_id: str, now: datetime, *,
+               limit: int = 50, home_url: str | None = None, feed_url: str | None = None) -> TopicFeed:
+    """The newest ``limit`` alerts of a topic as a ``TopicFeed`` (``worker.alerts.atom_feed``
+    / ``json_feed`` write it), each entry the message a channel would get; muted stories
+    left out, as in the inbox."""
+    topic = config.topic(topic_id) or _console_topic_config(session, topic_id)
+    known = topic is not None or session.scalar(
+        select(Alert.id).where(Alert.topic_id == topic_id).limit(1)) is not None
+    if not known:
+        raise _not_found("topic", topic_id)
+    alerts = session.scalars(
+        select(Alert).where(Alert.topic_id == topic_id, Alert.kind == "article",
+                            or_(Alert.story_id.is_(None),
+                                Alert.story_id.not_in(select(MutedStory.story_id))))
+        .order_by(Alert.created_at.desc(), Alert.id.desc()).limit(limit))
+    entries = []
+    for a in alerts:
+        try:
+            entries.append(entry_for(alert_message(session, config, a, "feed", 0), now=now))
+        except DeliveryError:  # its article is gone
+            continue
+    title = f"newsradar: {topic.display_name if topic else topic_id}"
+    return TopicFeed(topic_id=topic_id, title=title, entries=entries, home_url=home_url,
+                     feed_url=feed_url)
+
+
+def _console_topic_config(session: Session, topic_id: str) -> TopicConfig | None:
+    t = session.get(ConsoleTopic, topic_id)
+    return topic_config(t) if t is not None else None
 
 
 # ---------------------------------------------------------------------------
@@ -832,7 +853,7 @@ class TopicRow:
 def _all_topics(session: Session, config: Config) -> list[tuple[TopicConfig, str]]:
     ids = {t.id for t in config.topics}
     return [(t, "config") for t in config.topics] + [
-        (_topic_config(t), "console")
+        (topic_config(t), "console")
         for t in session.scalars(select(ConsoleTopic).order_by(ConsoleTopic.id)) if t.id not in ids
     ]
 
@@ -983,10 +1004,10 @@ def save_topic(session: Session, config: Config, *, topic_id: str, query: str,
                           f"topic {topic_id} is defined in config: change it in the YAML file", field="id")
     try:
         tc = TopicConfig(id=topic_id, name=name or None, query=query, min_score=min_score,
-                         channels=channels or [], enabled=enabled, mode=mode,  # type: ignore[arg-type]
+                         channels=channels or [], enabled=enabled, mode=mode,
                          max_per_hour=max_per_hour)
     except ValueError as exc:
-        errors = getattr(exc, "errors", lambda: [])()
+        errors = exc.errors() if isinstance(exc, ValidationError) else []
         loc = str(errors[0]["loc"][0]) if errors else "id"
         msg = errors[0]["msg"].removeprefix("Value error, ") if errors else str(exc)
         raise _invalid(msg, loc) from exc

@@ -31,12 +31,14 @@ from urllib.parse import parse_qs, quote
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 SESSION_COOKIE = "newsradar_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 PUBLIC_PATHS = ("/healthz", "/login")
+# a feed reader cannot log in: these GETs also accept an API token as ?token=
+TOKEN_IN_URL_PREFIX = "/feeds/topics/"
 UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
 
 
@@ -223,7 +225,8 @@ class AuthMiddleware:
         if path in PUBLIC_PATHS or path.startswith("/static/"):
             await self.app(scope, receive, send)
             return
-        api = path.startswith("/api/")
+        # a feed reader gets a 401, not a redirect to a login page it cannot use
+        api = path.startswith(("/api/", TOKEN_IN_URL_PREFIX))
         scope.setdefault("state", {})
         user, via = await self._identify(request, api)
         if isinstance(user, Response):
@@ -253,7 +256,7 @@ class AuthMiddleware:
 
             sent = False
 
-            async def replay() -> dict[str, Any]:
+            async def replay() -> Message:
                 nonlocal sent
                 if not sent:
                     sent = True
@@ -266,6 +269,10 @@ class AuthMiddleware:
         await self.app(scope, receive, send)
 
     async def _identify(self, request: Request, api: bool) -> tuple[Any, str | None]:
+        if request.url.path.startswith(TOKEN_IN_URL_PREFIX) and request.method == "GET":
+            token = request.query_params.get("token")
+            if token:
+                return ("token", "token") if self.auth.check_token(token.strip()) else (None, None)
         authz = request.headers.get("authorization", "")
         scheme, _, value = authz.partition(" ")
         if api and scheme.lower() == "bearer" and value:
@@ -292,7 +299,8 @@ class AuthMiddleware:
         if token is None:
             ctype = request.headers.get("content-type", "")
             if ctype.startswith("application/x-www-form-urlencoded"):
-                token = (parse_qs(body.decode("latin-1")).get(CSRF_FIELD) or [None])[0]
+                values = parse_qs(body.decode("latin-1")).get(CSRF_FIELD)
+                token = values[0] if values else None
             elif ctype.startswith("multipart/form-data"):
                 token = _multipart_field(body, ctype, CSRF_FIELD)
         return bool(token) and hmac.compare_digest(str(token), s.csrf)

@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
+from sqlalchemy.orm import Session
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import _actions as A
 from .._api import FeedbackIn, MuteIn, body, json_out, page_params, paged
-from .._app import ctx_of, render
+from .._context import ctx_of, render
 
 
 def _date(request: Request, name: str) -> datetime | None:
@@ -59,7 +60,7 @@ async def feedback(request: Request) -> Response:
     alert_id = int(request.path_params["id"])
     config, verdict = ctx.config(), str(form.get("verdict") or "")
 
-    def work(s):  # type: ignore[no-untyped-def]
+    def work(s: Session) -> A.StoryRow:
         A.feedback_for_alert(s, alert_id, verdict, ctx.now())
         return A.get_story_row(s, config, alert_id)
 
@@ -74,7 +75,7 @@ async def mute(request: Request) -> Response:
     form = await request.form()
     alert_id = int(request.path_params["id"])
     config, muted = ctx.config(), form.get("muted") != "0"
-    def work(s):  # type: ignore[no-untyped-def]
+    def work(s: Session) -> A.StoryRow:
         A.mute_story(s, config, alert_id, muted, ctx.now())
         return A.get_story_row(s, config, alert_id)
 

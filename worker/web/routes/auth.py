@@ -9,8 +9,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from .._app import ctx_of, render
 from .._auth import CSRF_FIELD, SESSION_COOKIE, client_addr
+from .._context import ctx_of, render
 
 
 def _cookie(request: Request, response: Response, sid: str) -> None:

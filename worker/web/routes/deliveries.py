@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from .. import _actions as A
 from .._api import RetryIn, body, json_out, page_params, paged
-from .._app import ctx_of, render
+from .._context import ctx_of, render
 
 
 def _back(request: Request, notice: str) -> RedirectResponse:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import _actions as A
 from .._api import FeedEnabledIn, FeedIn, body, json_out, page_params, paged
-from .._app import ctx_of, render
+from .._context import ctx_of, render
 
 
 def _back(notice: str = "", error: str = "") -> RedirectResponse:
@@ -63,7 +64,7 @@ async def opml_import(request: Request) -> Response:
     ctx = ctx_of(request)
     form = await request.form()
     upload = form.get("file")
-    data = await upload.read() if hasattr(upload, "read") else str(upload or "").encode()
+    data = await upload.read() if isinstance(upload, UploadFile) else str(upload or "").encode()
     try:
         with ctx.session() as s:
             res = A.import_opml(s, ctx.config(), data, ctx.now())

@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from .. import _actions as A
 from .._api import TokenIn, TokenOut, body, json_out, openapi
-from .._app import ctx_of, render
+from .._context import ctx_of, render
 
 
 async def openapi_json(request: Request) -> Response:

@@ -8,7 +8,7 @@ from starlette.routing import Route
 
 from .. import _actions as A
 from .._api import json_out, page_params
-from .._app import ctx_of, render
+from .._context import ctx_of, render
 
 
 async def page(request: Request) -> Response:

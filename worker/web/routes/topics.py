@@ -3,6 +3,7 @@ against stored articles (htmx, as you type) and a backtest over N days with a ch
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from urllib.parse import quote
 
 from starlette.requests import Request
@@ -11,7 +12,7 @@ from starlette.routing import Route
 
 from .. import _actions as A
 from .._api import BacktestIn, QueryIn, TopicIn, body, json_out, page_params
-from .._app import ctx_of, render
+from .._context import ctx_of, render
 
 
 def _float(value: object, default: float = 0.0) -> float:
@@ -44,27 +45,43 @@ async def editor(request: Request) -> Response:
                   notice=request.query_params.get("notice"), error=None)
 
 
+@dataclass
+class TopicForm:
+    """The topic editor's form, typed (and shown again as it was sent when it has an error)."""
+
+    id: str
+    name: str
+    query: str
+    min_score: float
+    channels: list[str]
+    enabled: bool
+    mode: str
+    max_per_hour: int | None
+
+
 async def save(request: Request) -> Response:
     ctx = ctx_of(request)
     form = await request.form()
     config = ctx.config()
     create = form.get("save_as") == "create"
-    values = {"id": str(form.get("id") or "").strip(), "name": str(form.get("name") or "").strip(),
-              "query": str(form.get("query") or ""), "min_score": _float(form.get("min_score")),
-              "channels": [str(c) for c in form.getlist("channels")], "enabled": form.get("enabled") == "on",
-              "mode": str(form.get("mode") or "instant"),
-              "max_per_hour": int(str(form.get("max_per_hour"))) if str(form.get("max_per_hour") or "").isdigit() else None}
+    max_per_hour = str(form.get("max_per_hour") or "")
+    topic = TopicForm(
+        id=str(form.get("id") or "").strip(), name=str(form.get("name") or "").strip(),
+        query=str(form.get("query") or ""), min_score=_float(form.get("min_score")),
+        channels=[str(c) for c in form.getlist("channels")], enabled=form.get("enabled") == "on",
+        mode=str(form.get("mode") or "instant"),
+        max_per_hour=int(max_per_hour) if max_per_hour.isdigit() else None,
+    )
     try:
         with ctx.session() as s:
-            A.save_topic(s, config, topic_id=values["id"], query=values["query"], name=values["name"],
-                         min_score=values["min_score"], channels=values["channels"],
-                         enabled=values["enabled"], mode=values["mode"], max_per_hour=values["max_per_hour"],
-                         now=ctx.now(), create=create)
+            A.save_topic(s, config, topic_id=topic.id, query=topic.query, name=topic.name,
+                         min_score=topic.min_score, channels=topic.channels, enabled=topic.enabled,
+                         mode=topic.mode, max_per_hour=topic.max_per_hour, now=ctx.now(), create=create)
     except A.ActionError as exc:
-        values["origin"] = "new" if create else "console"
+        values = {**asdict(topic), "origin": "new" if create else "console"}
         return render(request, "topic_edit.html", code=exc.status, t=values,
                       channels=sorted(config.channels), error=exc, notice=None)
-    return RedirectResponse(f"/topics/{quote(values['id'])}?notice=saved", status_code=303)
+    return RedirectResponse(f"/topics/{quote(topic.id)}?notice=saved", status_code=303)
 
 
 async def delete(request: Request) -> Response:
@@ -168,7 +185,7 @@ routes = [
     Route("/topics/new", editor),
     Route("/topics/preview", preview, methods=["POST"]),
     Route("/topics/backtest", backtest, methods=["POST"]),
-    Route("/topics/{id}", editor),
+    Route("/topics/{id}", editor, name="topic_editor"),
     Route("/topics/{id}/delete", delete, methods=["POST"]),
     Route("/api/v1/topics", api_list, methods=["GET"]),
     Route("/api/v1/topics", api_create, methods=["POST"]),

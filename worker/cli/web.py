@@ -1,24 +1,32 @@
-"""Typer commands for the console, ready to mount (the lead wires them into the CLI):
+"""``newsradar web`` and ``newsradar config``: the console, its API tokens, and the whole
+configuration as one YAML file.
 
-    app.add_typer(web_app, name="web")          newsradar web [--host H] [--port P]
-                                                newsradar web token create NAME
-    config_app.command("export")(config_export) newsradar config export [-o FILE]
+    newsradar web [--host H] [--port P]     serve the console and /api/v1 (docs/web.md)
+    newsradar web token create NAME         an API token, printed once
+    newsradar config export [-o FILE]       config file + console feeds and topics, one YAML
+
+Only typer is imported at ``newsradar --help`` time; the console (Starlette, Jinja2,
+uvicorn) and the store are imported inside the commands.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from worker.config import Settings
 
 web_app = typer.Typer(help="The web console and /api/v1 (docs/web.md).", invoke_without_command=True)
 token_app = typer.Typer(help="API tokens for /api/v1.", no_args_is_help=True)
 web_app.add_typer(token_app, name="token")
+config_app = typer.Typer(help="The whole configuration: export it as one YAML file.", no_args_is_help=True)
 
 
-def _settings(database_url: str | None, config: Path | None):  # type: ignore[no-untyped-def]
+def _settings(database_url: str | None, config: Path | None) -> Settings:
     from worker.config import get_settings  # noqa: PLC0415
 
     settings = get_settings()
@@ -41,7 +49,7 @@ def web(
     """Serve the console (password: $NEWSRADAR_WEB_PASSWORD or $NEWSRADAR_WEB_PASSWORD_FILE)."""
     if ctx.invoked_subcommand is not None:
         return
-    from ._serve import WebConfigError, serve  # noqa: PLC0415
+    from worker.web._serve import WebConfigError, serve  # noqa: PLC0415
 
     try:
         serve(host, port, _settings(database_url, config))
@@ -56,11 +64,12 @@ def token_create(
     database_url: DbOpt = None,
 ) -> None:
     """Create an API token and print it (once: only its hash is stored)."""
-    from .__main__ import token_create as create  # noqa: PLC0415
+    from worker.web.__main__ import token_create as create  # noqa: PLC0415
 
     typer.echo(create(name, _settings(database_url, None)))
 
 
+@config_app.command("export")
 def config_export(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write here (default: stdout).")] = None,
     database_url: DbOpt = None,
@@ -70,8 +79,7 @@ def config_export(
     as one YAML file."""
     from worker.config import load_config  # noqa: PLC0415
     from worker.store import make_engine, make_sessionmaker, session_scope, upgrade  # noqa: PLC0415
-
-    from ._actions import export_config  # noqa: PLC0415
+    from worker.web._actions import export_config  # noqa: PLC0415
 
     settings = _settings(database_url, config)
     engine = make_engine(settings.database_url)

@@ -137,11 +137,11 @@ def fit_logistic(xs: list[list[float]], ys: list[float], ws: list[float],
                  iters: int = 12) -> list[float]:
     """Weighted L2-penalised logistic regression by Newton's method (no bias penalty).
     With numpy installed (the dev extras) the same iterations run vectorised."""
-    try:
+    import importlib.util
+
+    if importlib.util.find_spec("numpy") is not None:
         import numpy as np
-    except ImportError:
-        np = None
-    if np is not None:
+
         return _fit_logistic_np(np, xs, ys, ws, iters)
     d = len(FEATURE_NAMES)
     beta = [DEFAULT_WEIGHTS.get(n, 0.0) * 0.0 for n in FEATURE_NAMES]

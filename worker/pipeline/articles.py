@@ -36,7 +36,7 @@ from worker.pipeline.states import ArticleStatus, DeliveryStatus, move
 from worker.retry import RetryPolicy, should_retry
 from worker.sources import PAGE_ACCEPT, PAGE_TYPES
 from worker.store import Alert, Article, Delivery, Match
-from worker.store.rows import claim, insert_or_skip
+from worker.store.rows import claim_row, insert_or_skip
 from worker.topics import Document
 from worker.urls import canonical_url, host_of
 
@@ -155,21 +155,22 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
     own text or marks the article ``failed`` with the error."""
     now = ctx.now()
     with ctx.session() as s:
-        art = s.get(Article, article_id)
-        if art is None:
-            return ProcessResult(article_id, "missing", error="no such article")
-        if art.status in (_A.DONE, _A.FAILED):
-            return ProcessResult(article_id, art.status, pending_deliveries(s, article_id))
-        if art.status == _A.RETRY and art.next_attempt_at is not None and art.next_attempt_at > now:
-            # a duplicate message: the page is not asked again before its retry time
-            return ProcessResult(article_id, _A.RETRY, error=art.error,
-                                 retry_after=(art.next_attempt_at - now).total_seconds())
-        if not claim(s, Article, article_id, now, ctx.claim_lease,
-                     or_(Article.status.in_((_A.NEW, _A.PROCESSING)),
-                         and_(Article.status == _A.RETRY,
-                              or_(Article.next_attempt_at.is_(None), Article.next_attempt_at <= now)))):
+        # One round trip on the common path: the claim hands back the row as claimed.
+        art = claim_row(s, Article, article_id, now, ctx.claim_lease,
+                        or_(Article.status.in_((_A.NEW, _A.PROCESSING)),
+                            and_(Article.status == _A.RETRY,
+                                 or_(Article.next_attempt_at.is_(None), Article.next_attempt_at <= now))))
+        if art is None:  # why not: read it
+            art = s.get(Article, article_id)
+            if art is None:
+                return ProcessResult(article_id, "missing", error="no such article")
+            if art.status in (_A.DONE, _A.FAILED):
+                return ProcessResult(article_id, art.status, pending_deliveries(s, article_id))
+            if art.status == _A.RETRY and art.next_attempt_at is not None and art.next_attempt_at > now:
+                # a duplicate message: the page is not asked again before its retry time
+                return ProcessResult(article_id, _A.RETRY, error=art.error,
+                                     retry_after=(art.next_attempt_at - now).total_seconds())
             return ProcessResult(article_id, "claimed")
-        s.refresh(art)  # as claimed: another worker may have moved it since it was read
         if art.status == _A.PROCESSING and art.attempts >= ARTICLE_RETRY.max_attempts:
             # Still 'processing' with its claim expired: each earlier attempt ended with
             # its worker (a hard time limit, memory). Give up instead of looping.

@@ -243,6 +243,8 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("alert_id", "channel"),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
+        # the hourly throttle counts a channel's releases of the last hour
+        Index("ix_deliveries_channel_released", "channel", "released_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

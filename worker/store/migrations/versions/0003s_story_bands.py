@@ -1,4 +1,4 @@
-"""story_bands: the indexed near-duplicate lookup (SimHash LSH buckets)
+"""story_bands: the indexed near-duplicate lookup (SimHash LSH buckets); the throttle index
 
 Story assignment no longer scans recent articles under a fleet-wide lock; it reads the
 rows sharing one of the new article's buckets (see worker/pipeline/stories.py).
@@ -27,6 +27,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('bucket', 'article_id', name=op.f('pk_story_bands'))
     )
     op.create_index(op.f('ix_story_bands_story_id'), 'story_bands', ['story_id'], unique=False)
+    op.create_index('ix_deliveries_channel_released', 'deliveries', ['channel', 'released_at'], unique=False)
     # Band what is already stored, so old stories are still found.
     from worker.store.models import band_keys  # noqa: PLC0415 - migration-time only
 
@@ -48,5 +49,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_deliveries_channel_released', table_name='deliveries')
     op.drop_index(op.f('ix_story_bands_story_id'), table_name='story_bands')
     op.drop_table('story_bands')

@@ -197,6 +197,10 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
             fallback_title=fallback_title,
         )
     except FetchError as exc:
+        if exc.code == ErrorCode.RATE_LIMITED and exc.status_code is None and exc.retry_after is not None:
+            # our own politeness gate: the host is busy, the page was not asked. Try again
+            # when the host's next slot opens, without spending one of the article's attempts.
+            return _article_retry(ctx, article_id, exc, timedelta(seconds=exc.retry_after), refund=True)
         delay = should_retry(exc, attempts, policy=ARTICLE_RETRY)
         if delay is not None:
             return _article_retry(ctx, article_id, exc, timedelta(seconds=delay))
@@ -298,12 +302,16 @@ def _store_result(
         )
 
 
-def _article_retry(ctx: Context, article_id: int, exc: FetchError, delay: timedelta) -> ProcessResult:
+def _article_retry(
+    ctx: Context, article_id: int, exc: FetchError, delay: timedelta, *, refund: bool = False
+) -> ProcessResult:
     now = ctx.now()
     with ctx.session() as s:
         art = s.get(Article, article_id)
         assert art is not None
         move(art, _A.RETRY)
+        if refund:
+            art.attempts = max(0, art.attempts - 1)
         art.error = short_message(exc)
         art.error_code = error_code(exc).value
         art.next_attempt_at = now + delay

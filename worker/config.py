@@ -328,6 +328,23 @@ class RunConfig(_Model):
         return parse_duration(v)
 
 
+class RetentionConfig(_Model):
+    """How long stored articles are kept. ``text_after``: an article's page text
+    (text, description, feed summary) is removed this long after it was stored;
+    ``article_after``: the article itself is removed, unless an alert was raised for it
+    (alerts, stories and their fingerprints stay). Unset: kept for ever. Applied in
+    batches of ``batch`` rows by the periodic work (``newsradar db prune --dry-run``)."""
+
+    text_after: float | None = None
+    article_after: float | None = None
+    batch: int = Field(500, ge=1, le=100_000)
+
+    @field_validator("text_after", "article_after", mode="before")
+    @classmethod
+    def _duration(cls, v: Any) -> float | None:
+        return None if v is None else parse_duration(v)
+
+
 class Config(_Model):
     feeds: list[FeedConfig] = Field(default_factory=list)
     lists: dict[str, list[str]] = Field(default_factory=dict)
@@ -336,6 +353,7 @@ class Config(_Model):
     network: NetworkConfig = NetworkConfig()
     run: RunConfig = RunConfig()
     feed_health: FeedHealthConfig = FeedHealthConfig()
+    retention: RetentionConfig = RetentionConfig()
 
     def topic(self, topic_id: str) -> TopicConfig | None:
         return next((t for t in self.topics if t.id == topic_id), None)

@@ -36,7 +36,8 @@ from typing import TYPE_CHECKING, Any
 # The public names, by module. Imported on first use (PEP 562): `worker.pipeline.states`
 # and the command line's --help must not pay for the stages, the store and httpx.
 _EXPORTS = {
-    "articles": ("ARTICLE_RETRY", "ProcessResult", "due_articles", "process_article"),
+    "articles": ("ARTICLE_RETRY", "ProcessResult", "PruneResult", "due_articles", "process_article",
+                 "prune_articles"),
     "context": ("Context", "build_context", "build_index", "network_policy"),
     "deliveries": ("DeliveryResult", "deliver", "due_deliveries", "enable_channel",
                    "retry_delivery"),
@@ -53,8 +54,10 @@ if TYPE_CHECKING:
     from worker.pipeline.articles import (
         ARTICLE_RETRY,
         ProcessResult,
+        PruneResult,
         due_articles,
         process_article,
+        prune_articles,
     )
     from worker.pipeline.context import Context, build_context, build_index, network_policy
     from worker.pipeline.deliveries import (
@@ -89,6 +92,7 @@ __all__ = [
     "PollResult",
     "ProcessResult",
     "Progress",
+    "PruneResult",
     "Reporter",
     "RunSummary",
     "assign_story",
@@ -104,6 +108,7 @@ __all__ = [
     "network_policy",
     "poll_feed",
     "process_article",
+    "prune_articles",
     "retry_delivery",
     "run_once",
     "send_digests",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from worker.clean import CleanPage, clean_page
@@ -329,3 +329,53 @@ def pending_deliveries(session: Session, article_id: int) -> list[int]:
                    Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.FAILED)))
         )
     )
+
+
+@dataclass
+class PruneResult:
+    """Rows the retention policy changed (or, dry run, would change)."""
+
+    texts_removed: int = 0
+    articles_removed: int = 0
+
+
+def prune_articles(ctx: Context, *, dry_run: bool = False, batch: int | None = None) -> PruneResult:
+    """Apply ``config.retention``: clear the page text of articles stored longer than
+    ``text_after``, then delete finished articles stored longer than ``article_after``
+    that no alert points to (their matches go with them; stories and their bucket rows
+    stay). At most ``batch`` rows of each per call, so the periodic work stays short;
+    a dry run counts everything that would go."""
+    ret = ctx.config.retention
+    size = batch or ret.batch
+    now = ctx.now()
+    result = PruneResult()
+    with ctx.session() as s:
+        if ret.text_after is not None:
+            cutoff = now - timedelta(seconds=ret.text_after)
+            old_text = and_(Article.created_at < cutoff,
+                            or_(Article.text.is_not(None), Article.entry_summary.is_not(None),
+                                Article.description.is_not(None)))
+            if dry_run:
+                result.texts_removed = s.scalar(select(func.count(Article.id)).where(old_text)) or 0
+            else:
+                ids = list(s.scalars(select(Article.id).where(old_text).limit(size)))
+                if ids:
+                    s.execute(update(Article).where(Article.id.in_(ids))
+                              .values(text=None, entry_summary=None, description=None))
+                result.texts_removed = len(ids)
+        if ret.article_after is not None:
+            cutoff = now - timedelta(seconds=ret.article_after)
+            removable = and_(Article.created_at < cutoff,
+                             Article.status.in_((_A.DONE, _A.FAILED)),
+                             ~select(Alert.id).where(Alert.article_id == Article.id).exists())
+            if dry_run:
+                result.articles_removed = s.scalar(select(func.count(Article.id)).where(removable)) or 0
+            else:
+                ids = list(s.scalars(select(Article.id).where(removable).limit(size)))
+                if ids:
+                    s.execute(delete(Match).where(Match.article_id.in_(ids)))
+                    s.execute(delete(Article).where(Article.id.in_(ids)))
+                result.articles_removed = len(ids)
+        if dry_run:
+            s.rollback()
+    return result

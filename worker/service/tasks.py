@@ -190,6 +190,11 @@ def _tick() -> dict[str, int] | str:
             pipeline.check_feed_health(ctx)
         except Exception:  # noqa: BLE001 - never stops the sweep; tried again next period
             log.exception("check_feed_health failed")
+    if RedisLock(client, key("periodic", "retention"), ttl=PERIODIC_EVERY).acquire():
+        try:
+            pipeline.prune_articles(ctx)  # one small batch per period
+        except Exception:  # noqa: BLE001 - never stops the sweep; tried again next period
+            log.exception("prune_articles failed")
     digests = 0
     if RedisLock(client, key("periodic", "digests"), ttl=PERIODIC_EVERY).acquire():
         try:

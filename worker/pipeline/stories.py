@@ -74,9 +74,14 @@ def assign_story(session: Session, article: Article, now: datetime | None = None
 def _choose(conn: Connection, article_id: int, fp: int, now: datetime, *, lock: bool) -> int:
     keys = sorted(band_keys(fp))
     if lock:
-        # One statement, buckets in ascending order: two choices never deadlock.
+        # One statement, buckets in ascending order: two choices never deadlock. The
+        # choice commits without waiting for its WAL flush (synchronous_commit off, this
+        # transaction only): the caller's durable commit, which follows and refers to
+        # the story, flushes the WAL up to and including it, so a crash loses both or
+        # neither, and the locks are released without an fsync wait.
         conn.execute(
-            select(func.pg_advisory_xact_lock(literal_column("k"))).select_from(
+            select(func.pg_advisory_xact_lock(literal_column("k")),
+                   func.set_config("synchronous_commit", "off", True)).select_from(
                 func.unnest(bindparam("keys", type_=ARRAY(BIGINT))).alias("k")
             ),
             {"keys": [_LOCK_BASE | k for k in keys]},

@@ -22,8 +22,8 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, literal_column, select
-from sqlalchemy.dialects.postgresql import ARRAY, BIGINT
+from sqlalchemy import Connection, Engine, bindparam, func, insert, literal_column, select, text
+from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, INTEGER
 from sqlalchemy.orm import Session
 
 from worker.alerts import STORY_THRESHOLD, hamming, simhash, to_signed, to_unsigned
@@ -32,6 +32,14 @@ from worker.store import Article, Story, StoryBand, band_keys
 # Advisory-lock key space for the buckets (high bits: "nrST"), so they never collide
 # with another lock of the application.
 _LOCK_BASE = 0x6E72_5354 << 32
+
+
+_NEW_STORY_PG = text(
+    "WITH s AS (INSERT INTO stories (first_article_id, simhash, created_at) "
+    "VALUES (:article_id, :fp, :now) RETURNING id) "
+    "INSERT INTO story_bands (bucket, article_id, story_id, simhash) "
+    "SELECT k, :article_id, s.id, :fp FROM s, unnest(:keys) AS k RETURNING story_id"
+).bindparams(bindparam("keys", type_=ARRAY(INTEGER)), bindparam("now", type_=Story.__table__.c.created_at.type))
 
 
 class ChoiceTimer:
@@ -92,6 +100,13 @@ def _choose(conn: Connection, article_id: int, fp: int, now: datetime, *, lock: 
         )
     ).all()
     story_id = _closest(article_id, fp, rows)
+    if story_id is None and lock:
+        # PostgreSQL: the new story and its bucket rows in one statement (one round trip)
+        new_id = conn.execute(_NEW_STORY_PG, {
+            "article_id": article_id, "fp": to_signed(fp), "now": now, "keys": keys,
+        }).scalars().first()
+        assert new_id is not None  # 32 bucket rows were inserted
+        return int(new_id)
     if story_id is None:
         story_id = conn.execute(
             insert(Story)
@@ -101,11 +116,10 @@ def _choose(conn: Connection, article_id: int, fp: int, now: datetime, *, lock: 
     elif any(r[0] == article_id for r in rows):
         return story_id  # a retry: this article's rows are already there
     signed = to_signed(fp)
+    # executemany: SQLAlchemy sends it as one multi-row INSERT with a cached compile
     conn.execute(
-        insert(StoryBand).values(
-            [{"bucket": k, "article_id": article_id, "story_id": story_id, "simhash": signed}
-             for k in keys]
-        )
+        insert(StoryBand),
+        [{"bucket": k, "article_id": article_id, "story_id": story_id, "simhash": signed} for k in keys],
     )
     return story_id
 

@@ -9,7 +9,7 @@ seed pages are all about Korea). Prints the distance distributions and the chose
 threshold: the largest distance with no different-story pair at or under it, halved
 towards the same-story side for margin.
 
-    .venv/bin/python bench/dedup.py
+    .venv/bin/python bench/dedup.py [--scale]   (--scale: lookup time at 1,000 vs 100,000 stored)
 """
 
 from __future__ import annotations
@@ -22,9 +22,13 @@ from itertools import combinations
 from pathlib import Path
 
 from worker.alerts._simhash import MIN_TOKENS, STORY_THRESHOLD, hamming, simhash, tokens
+from worker.store import band_keys
 
 ROOT = Path(__file__).resolve().parent.parent
-GOLD_DIRS = [ROOT.parent / "shared" / "bench" / "extraction" / "gold", ROOT / "seeds" / "gold"]
+# ../shared from the repository root; a worktree under /work/wt/ looks one level further up.
+_SHARED = next((p for p in (ROOT.parent / "shared", ROOT.parent.parent / "shared") if p.is_dir()),
+               ROOT.parent / "shared")
+GOLD_DIRS = [_SHARED / "bench" / "extraction" / "gold", ROOT / "seeds" / "gold"]
 
 INTROS = [
     "SEOUL (Reuters) - Officials said on Tuesday that the situation was being closely watched.",
@@ -105,6 +109,7 @@ def main() -> None:
     print(f"{len(texts)} gold texts of at least {MIN_TOKENS} words")
     hashes = {name: simhash(text) for name, text in texts}
     same_by_kind: dict[str, list[int]] = {}
+    same_pairs: list[tuple[int, int]] = []
     for name, text in texts:
         base = hashes[name]
         vs = variants(text, rng)
@@ -112,9 +117,11 @@ def main() -> None:
         for kind, h in vh.items():
             if h is not None and base is not None:
                 same_by_kind.setdefault(kind, []).append(hamming(base, h))
+                same_pairs.append((base, h))
         # two outlets' copies against each other (intro vs agency line + boilerplate)
         if vh["intro"] is not None and vh["all_together"] is not None:
             same_by_kind.setdefault("copy_vs_copy", []).append(hamming(vh["intro"], vh["all_together"]))
+            same_pairs.append((vh["intro"], vh["all_together"]))
     diff = [hamming(hashes[a], hashes[b]) for (a, _), (b, _) in combinations(texts, 2)]
     same = [d for ds in same_by_kind.values() for d in ds]
 
@@ -139,6 +146,70 @@ def main() -> None:
     print(f"unrelated pair under {STORY_THRESHOLD} bits by chance: {tail:.1e}; "
           f"against 5000 recent articles: {tail * 5000:.1e} false merges per article")
     print(f"\nchosen STORY_THRESHOLD = {STORY_THRESHOLD} (worker/alerts/_simhash.py)")
+
+    # The indexed lookup (LSH buckets) against the exact scan it replaces: of the
+    # same-story pairs the exact scan finds (within the threshold), how many share a bucket.
+    pairs = [p for p in same_pairs if hamming(*p) <= STORY_THRESHOLD]
+    found = sum(bool(set(band_keys(a)) & set(band_keys(b))) for a, b in pairs)
+    print(f"\nLSH lookup recall vs exact scan: {found}/{len(pairs)} = {found / len(pairs):.1%} "
+          f"({len(band_keys(0))} buckets per fingerprint)")
+    by_d = Counter(hamming(a, b) for a, b in pairs)
+    miss = Counter(hamming(a, b) for a, b in pairs if not set(band_keys(a)) & set(band_keys(b)))
+    print("  missed by distance: " + ", ".join(f"{d} bits {miss[d]}/{by_d[d]}" for d in sorted(miss)))
+    diff_shared = sum(bool(set(band_keys(hashes[a])) & set(band_keys(hashes[b])))
+                      for (a, _), (b, _) in combinations(texts, 2))
+    print(f"  different-story pairs sharing a bucket (verified by distance, then dropped): "
+          f"{diff_shared}/{len(diff)}")
+    if "--scale" in sys.argv:
+        lookup_scale()
+
+
+def lookup_scale() -> None:
+    """Lookup time with 1,000 vs 100,000 stored fingerprints (a database from
+    NEWSRADAR_BENCH_PG, e.g. postgresql+psycopg://postgres@127.0.0.1/bench, else SQLite)."""
+    import os
+    import tempfile
+    import time
+
+    from sqlalchemy import insert, select
+
+    from worker.alerts import to_signed
+    from worker.store import StoryBand, make_engine, upgrade
+
+    url = os.environ.get("NEWSRADAR_BENCH_PG") or f"sqlite:///{tempfile.mkdtemp()}/dedup.db"
+    engine = make_engine(url)
+    upgrade(engine)
+    rng = random.Random(5)
+    probes = [rng.getrandbits(64) for _ in range(300)]
+    stored = 0
+    print(f"\nnear-duplicate lookup ({engine.dialect.name}), {len(probes)} probes each:")
+    base = None
+    for target in (1_000, 100_000):
+        with engine.begin() as conn:
+            while stored < target:
+                n = min(5_000, target - stored)
+                rows = []
+                for i in range(n):
+                    fp = rng.getrandbits(64)
+                    rows += [{"bucket": k, "article_id": stored + i + 1, "story_id": stored + i + 1,
+                              "simhash": to_signed(fp)} for k in band_keys(fp)]
+                conn.execute(insert(StoryBand), rows)
+                stored += n
+        with engine.connect() as conn:
+            if engine.dialect.name == "postgresql":
+                conn.exec_driver_sql("ANALYZE story_bands")
+            for fp in probes[:30]:  # warm
+                conn.execute(select(StoryBand.story_id).where(StoryBand.bucket.in_(band_keys(fp)))).all()
+            t0 = time.perf_counter()
+            cands = 0
+            for fp in probes:
+                cands += len(conn.execute(select(StoryBand.article_id, StoryBand.story_id, StoryBand.simhash)
+                                          .where(StoryBand.bucket.in_(sorted(band_keys(fp))))).all())
+            ms = (time.perf_counter() - t0) * 1000 / len(probes)
+        base = base or ms
+        print(f"  {target:7,d} stored: {ms:.3f} ms per lookup, {cands / len(probes):.2f} candidates "
+              f"({ms / base:.2f}x the 1,000 figure)")
+    engine.dispose()
 
 
 if __name__ == "__main__":

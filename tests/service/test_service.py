@@ -267,3 +267,59 @@ def test_two_beats_each_feed_polled_once_per_interval(tmp_path: Path, private_re
             for b in beats:
                 b.stop()
             worker.stop()
+
+
+def test_a_busy_host_defers_articles_instead_of_holding_a_process(
+    tmp_path: Path, private_redis: PrivateRedis, pg_db: TempDatabase
+) -> None:
+    # One request at a time to the one host, 0.3 s apart: the second process finds the
+    # host busy, gives its article back with a countdown (no attempt spent) and takes
+    # other work; everything is still fetched once and alerted once.
+    with NewsSite(2, 6) as site:
+        jsonl = tmp_path / "alerts.jsonl"
+        cfg = write_config(tmp_path / "newsradar.yaml", site.corpus, jsonl=jsonl)
+        env = service_env(pg_db.url, private_redis.url, cfg,
+                          NEWSRADAR_HOST_CONCURRENCY="1", NEWSRADAR_HOST_MIN_DELAY="0.3")
+        worker = start_worker(env, tmp_path)
+        beat = start_beat(env, tmp_path)
+        try:
+            wait_settled(pg_db.url, site.corpus, [worker, beat], SETTLE, "all pages processed politely")
+            wait_until(lambda: len(jsonl_urls(jsonl)) >= len(site.corpus.positive_urls), 10, "jsonl lines")
+        finally:
+            beat.stop()
+            worker.stop()
+        assert_exactly_once(pg_db, site, jsonl_urls(jsonl))
+        assert set(site.page_hits().values()) == {1}
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(pg_db.url)
+        with engine.connect() as c:
+            attempts = [n for (n,) in c.execute(text("SELECT attempts FROM articles"))]
+        engine.dispose()
+        assert attempts and set(attempts) == {1}, attempts  # deferrals are not attempts
+
+
+def test_three_nodes_in_the_documented_layout_one_killed(
+    tmp_path: Path, private_redis: PrivateRedis, pg_db: TempDatabase
+) -> None:
+    # docs/service.md's layout: poll+deliver on a threads pool, process on prefork, each
+    # node named on its own. One process node is SIGKILLed mid-run: the other nodes
+    # finish its work and every expected alert is delivered exactly once.
+    with NewsSite(5, 8, page_delay=0.2) as site:
+        jsonl = tmp_path / "alerts.jsonl"
+        cfg = write_config(tmp_path / "newsradar.yaml", site.corpus, jsonl=jsonl)
+        env = service_env(pg_db.url, private_redis.url, cfg)
+        io = start_worker(env, tmp_path, "io1", queues="poll,deliver", pool="threads", concurrency=8)
+        cpu1 = start_worker(env, tmp_path, "cpu1", queues="process", pool="prefork", concurrency=2)
+        cpu2 = start_worker(env, tmp_path, "cpu2", queues="process", pool="prefork", concurrency=1)
+        beat = start_beat(env, tmp_path)
+        try:
+            wait_until(lambda: _processing_started(pg_db), 60, "processing under way")
+            cpu1.kill_group()
+            wait_settled(pg_db.url, site.corpus, [io, cpu1, cpu2, beat], SETTLE, "recovery on the other nodes")
+            wait_until(lambda: len(jsonl_urls(jsonl)) >= len(site.corpus.positive_urls), 10, "jsonl lines")
+        finally:
+            beat.stop()
+            cpu2.stop()
+            io.stop()
+        assert_exactly_once(pg_db, site, jsonl_urls(jsonl))

@@ -21,8 +21,8 @@ def compose() -> dict:
 
 def test_services_and_their_order(compose: dict) -> None:
     services = compose["services"]
-    assert {"redis", "postgres", "migrate", "worker", "beat", "mailpit"} <= set(services)
-    for name in ("worker", "beat"):
+    assert {"redis", "postgres", "migrate", "worker-io", "worker-cpu", "beat", "mailpit"} <= set(services)
+    for name in ("worker-io", "worker-cpu", "beat"):
         deps = services[name]["depends_on"]
         assert deps["redis"]["condition"] == "service_healthy"
         assert deps["postgres"]["condition"] == "service_healthy"
@@ -31,10 +31,19 @@ def test_services_and_their_order(compose: dict) -> None:
     assert services["migrate"]["command"] == ["newsradar", "db", "upgrade"]
     assert services["migrate"]["restart"] == "no"
     # scalable: no fixed container name, no fixed host port
-    assert "container_name" not in services["worker"]
-    assert all(":" not in str(p) for p in services["worker"].get("ports", []))
+    for name in ("worker-io", "worker-cpu"):
+        assert "container_name" not in services[name]
+        assert all(":" not in str(p) for p in services[name].get("ports", []))
     for name in ("redis", "postgres", "mailpit"):
         assert "healthcheck" in services[name]
+
+
+def test_queue_layout_io_on_threads_process_on_prefork(compose: dict) -> None:
+    # docs/service.md, "Queue layout": each kind of work on its own scalable service
+    io = " ".join(compose["services"]["worker-io"]["command"])
+    cpu = " ".join(compose["services"]["worker-cpu"]["command"])
+    assert "--queues poll,deliver" in io and "--pool threads" in io
+    assert "--queues process" in cpu and "--pool prefork" in cpu
 
 
 def test_redis_keeps_and_never_evicts_tasks(compose: dict) -> None:

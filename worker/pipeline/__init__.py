@@ -36,7 +36,8 @@ from typing import TYPE_CHECKING, Any
 # The public names, by module. Imported on first use (PEP 562): `worker.pipeline.states`
 # and the command line's --help must not pay for the stages, the store and httpx.
 _EXPORTS = {
-    "articles": ("ARTICLE_RETRY", "ProcessResult", "due_articles", "process_article"),
+    "articles": ("ARTICLE_RETRY", "ProcessResult", "PruneResult", "due_articles", "process_article",
+                 "prune_articles"),
     "console": ("apply_console", "console_version", "effective_config", "with_console"),
     "context": ("Context", "build_context", "build_index", "network_policy"),
     "deliveries": ("DeliveryResult", "deliver", "due_deliveries", "enable_channel",
@@ -54,8 +55,10 @@ if TYPE_CHECKING:
     from worker.pipeline.articles import (
         ARTICLE_RETRY,
         ProcessResult,
+        PruneResult,
         due_articles,
         process_article,
+        prune_articles,
     )
     from worker.pipeline.console import (
         apply_console,
@@ -96,6 +99,7 @@ __all__ = [
     "PollResult",
     "ProcessResult",
     "Progress",
+    "PruneResult",
     "Reporter",
     "RunSummary",
     "apply_console",
@@ -114,6 +118,7 @@ __all__ = [
     "network_policy",
     "poll_feed",
     "process_article",
+    "prune_articles",
     "retry_delivery",
     "run_once",
     "send_digests",

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from worker.clean import CleanPage, clean_page
@@ -36,7 +36,7 @@ from worker.pipeline.states import ArticleStatus, DeliveryStatus, move
 from worker.retry import RetryPolicy, should_retry
 from worker.sources import PAGE_ACCEPT, PAGE_TYPES
 from worker.store import Alert, Article, Delivery, Match
-from worker.store.rows import claim, insert_or_skip
+from worker.store.rows import claim_row, insert_or_skip
 from worker.topics import Document
 from worker.urls import canonical_url, host_of
 
@@ -155,21 +155,22 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
     own text or marks the article ``failed`` with the error."""
     now = ctx.now()
     with ctx.session() as s:
-        art = s.get(Article, article_id)
-        if art is None:
-            return ProcessResult(article_id, "missing", error="no such article")
-        if art.status in (_A.DONE, _A.FAILED):
-            return ProcessResult(article_id, art.status, pending_deliveries(s, article_id))
-        if art.status == _A.RETRY and art.next_attempt_at is not None and art.next_attempt_at > now:
-            # a duplicate message: the page is not asked again before its retry time
-            return ProcessResult(article_id, _A.RETRY, error=art.error,
-                                 retry_after=(art.next_attempt_at - now).total_seconds())
-        if not claim(s, Article, article_id, now, ctx.claim_lease,
-                     or_(Article.status.in_((_A.NEW, _A.PROCESSING)),
-                         and_(Article.status == _A.RETRY,
-                              or_(Article.next_attempt_at.is_(None), Article.next_attempt_at <= now)))):
+        # One round trip on the common path: the claim hands back the row as claimed.
+        art = claim_row(s, Article, article_id, now, ctx.claim_lease,
+                        or_(Article.status.in_((_A.NEW, _A.PROCESSING)),
+                            and_(Article.status == _A.RETRY,
+                                 or_(Article.next_attempt_at.is_(None), Article.next_attempt_at <= now))))
+        if art is None:  # why not: read it
+            art = s.get(Article, article_id)
+            if art is None:
+                return ProcessResult(article_id, "missing", error="no such article")
+            if art.status in (_A.DONE, _A.FAILED):
+                return ProcessResult(article_id, art.status, pending_deliveries(s, article_id))
+            if art.status == _A.RETRY and art.next_attempt_at is not None and art.next_attempt_at > now:
+                # a duplicate message: the page is not asked again before its retry time
+                return ProcessResult(article_id, _A.RETRY, error=art.error,
+                                     retry_after=(art.next_attempt_at - now).total_seconds())
             return ProcessResult(article_id, "claimed")
-        s.refresh(art)  # as claimed: another worker may have moved it since it was read
         if art.status == _A.PROCESSING and art.attempts >= ARTICLE_RETRY.max_attempts:
             # Still 'processing' with its claim expired: each earlier attempt ended with
             # its worker (a hard time limit, memory). Give up instead of looping.
@@ -196,6 +197,10 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
             fallback_title=fallback_title,
         )
     except FetchError as exc:
+        if exc.code == ErrorCode.RATE_LIMITED and exc.status_code is None and exc.retry_after is not None:
+            # our own politeness gate: the host is busy, the page was not asked. Try again
+            # when the host's next slot opens, without spending one of the article's attempts.
+            return _article_retry(ctx, article_id, exc, timedelta(seconds=exc.retry_after), refund=True)
         delay = should_retry(exc, attempts, policy=ARTICLE_RETRY)
         if delay is not None:
             return _article_retry(ctx, article_id, exc, timedelta(seconds=delay))
@@ -297,12 +302,16 @@ def _store_result(
         )
 
 
-def _article_retry(ctx: Context, article_id: int, exc: FetchError, delay: timedelta) -> ProcessResult:
+def _article_retry(
+    ctx: Context, article_id: int, exc: FetchError, delay: timedelta, *, refund: bool = False
+) -> ProcessResult:
     now = ctx.now()
     with ctx.session() as s:
         art = s.get(Article, article_id)
         assert art is not None
         move(art, _A.RETRY)
+        if refund:
+            art.attempts = max(0, art.attempts - 1)
         art.error = short_message(exc)
         art.error_code = error_code(exc).value
         art.next_attempt_at = now + delay
@@ -320,3 +329,53 @@ def pending_deliveries(session: Session, article_id: int) -> list[int]:
                    Delivery.status.in_((DeliveryStatus.PENDING, DeliveryStatus.FAILED)))
         )
     )
+
+
+@dataclass
+class PruneResult:
+    """Rows the retention policy changed (or, dry run, would change)."""
+
+    texts_removed: int = 0
+    articles_removed: int = 0
+
+
+def prune_articles(ctx: Context, *, dry_run: bool = False, batch: int | None = None) -> PruneResult:
+    """Apply ``config.retention``: clear the page text of articles stored longer than
+    ``text_after``, then delete finished articles stored longer than ``article_after``
+    that no alert points to (their matches go with them; stories and their bucket rows
+    stay). At most ``batch`` rows of each per call, so the periodic work stays short;
+    a dry run counts everything that would go."""
+    ret = ctx.config.retention
+    size = batch or ret.batch
+    now = ctx.now()
+    result = PruneResult()
+    with ctx.session() as s:
+        if ret.text_after is not None:
+            cutoff = now - timedelta(seconds=ret.text_after)
+            old_text = and_(Article.created_at < cutoff,
+                            or_(Article.text.is_not(None), Article.entry_summary.is_not(None),
+                                Article.description.is_not(None)))
+            if dry_run:
+                result.texts_removed = s.scalar(select(func.count(Article.id)).where(old_text)) or 0
+            else:
+                ids = list(s.scalars(select(Article.id).where(old_text).limit(size)))
+                if ids:
+                    s.execute(update(Article).where(Article.id.in_(ids))
+                              .values(text=None, entry_summary=None, description=None))
+                result.texts_removed = len(ids)
+        if ret.article_after is not None:
+            cutoff = now - timedelta(seconds=ret.article_after)
+            removable = and_(Article.created_at < cutoff,
+                             Article.status.in_((_A.DONE, _A.FAILED)),
+                             ~select(Alert.id).where(Alert.article_id == Article.id).exists())
+            if dry_run:
+                result.articles_removed = s.scalar(select(func.count(Article.id)).where(removable)) or 0
+            else:
+                ids = list(s.scalars(select(Article.id).where(removable).limit(size)))
+                if ids:
+                    s.execute(delete(Match).where(Match.article_id.in_(ids)))
+                    s.execute(delete(Article).where(Article.id.in_(ids)))
+                result.articles_removed = len(ids)
+        if dry_run:
+            s.rollback()
+    return result

@@ -26,7 +26,7 @@ from worker.pipeline.context import Context
 from worker.pipeline.messages import build_message
 from worker.pipeline.states import DeliveryStatus, HoldReason, move
 from worker.store import Alert, Delivery, DeliveryAttempt
-from worker.store.rows import claim, with_db_retries
+from worker.store.rows import claim_row, with_db_retries
 
 log = logging.getLogger(__name__)
 
@@ -93,12 +93,11 @@ def deliver(ctx: Context, delivery_id: int) -> DeliveryResult:
     list`` shows it)."""
     now = ctx.now()
     with ctx.session() as s:
-        if not claim(s, Delivery, delivery_id, now, ctx.claim_lease, _deliverable(now)):
+        delivery = claim_row(s, Delivery, delivery_id, now, ctx.claim_lease, _deliverable(now))
+        if delivery is None:
             d = s.get(Delivery, delivery_id)
             return DeliveryResult(delivery_id, d.status if d else "missing",
                                   d.next_attempt_at if d else None, skipped=True)
-        delivery = s.get(Delivery, delivery_id)
-        assert delivery is not None
         if delivery.status == _D.SENDING and retry_delay(delivery.attempts) is None:
             # Still 'sending' with its claim expired: each earlier try ended with its
             # worker (a hard time limit, memory). Give up, visibly, instead of looping.
@@ -118,10 +117,12 @@ def deliver(ctx: Context, delivery_id: int) -> DeliveryResult:
             return DeliveryResult(delivery_id, _D.DISABLED, error=delivery.last_error)
         alert = delivery.alert
         if alert.kind != "system" and delivery.released_at is None:
+            policy = effective_policy(ctx.config.topic(alert.topic_id), delivery.channel)
             decision = decide(
-                effective_policy(ctx.config.topic(alert.topic_id), delivery.channel),
-                now=now, score=alert.score,
-                released_last_hour=_released_last_hour(s, alert.topic_id, delivery.channel, now),
+                policy, now=now, score=alert.score,
+                # counted only where a throttle is set (ix_deliveries_channel_released)
+                released_last_hour=(_released_last_hour(s, alert.topic_id, delivery.channel, now)
+                                    if policy.max_per_hour is not None else 0),
             )
             if decision.action != "send":
                 move(delivery, _D.HELD)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from worker.pipeline.articles import ProcessResult, due_articles, process_article
+from worker.pipeline.articles import ProcessResult, due_articles, process_article, prune_articles
 from worker.pipeline.context import Context
 from worker.pipeline.deliveries import DeliveryResult, deliver, due_deliveries
 from worker.pipeline.digests import send_digests
@@ -85,6 +85,7 @@ def run_once(ctx: Context, progress: Reporter | None = None) -> RunSummary:
         summary.deliveries_failed += dres.status in (DeliveryStatus.FAILED, DeliveryStatus.DEAD)
         progress.delivery(delivery_id, dres)
     summary.digests_sent = len(send_digests(ctx))
+    prune_articles(ctx)  # retention, one batch per pass
     with ctx.session() as s:
         summary.alerts = s.query(Alert).count()
     return summary

@@ -26,15 +26,31 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 import redis
 
 from worker.errors import ErrorCode, FetchError
 from worker.service._redis import key
 
-__all__ = ["RedisHostGate"]
+__all__ = ["RedisHostGate", "wait_at_most"]
 
 log = logging.getLogger(__name__)
+
+# A task may ask the gate to wait less than its max_wait (a page fetch: not at all, in
+# effect): the row is then re-enqueued with a short countdown instead of a process
+# sleeping while it holds a pool slot.
+_WAIT_CAP: ContextVar[float | None] = ContextVar("newsradar_host_wait_cap", default=None)
+
+
+@contextmanager
+def wait_at_most(seconds: float) -> Iterator[None]:
+    """Within this block, the host gate waits at most ``seconds`` for a slot."""
+    token = _WAIT_CAP.set(seconds)
+    try:
+        yield
+    finally:
+        _WAIT_CAP.reset(token)
 
 # KEYS: slots (zset token -> lease end ms), next start (ms), blocked until (ms)
 # ARGV: token, max_concurrent, min_delay_ms, lease_ms
@@ -104,7 +120,8 @@ class RedisHostGate:
         """Take a slot for ``host``; returns its token (None if Redis is unreachable)."""
         token = uuid.uuid4().hex
         keys = self._keys(host)
-        deadline = time.monotonic() + self.max_wait
+        cap = _WAIT_CAP.get()
+        deadline = time.monotonic() + (self.max_wait if cap is None else min(cap, self.max_wait))
         while True:
             try:
                 wait_ms = int(

@@ -40,6 +40,7 @@ from worker.pipeline.states import ArticleStatus, DeliveryStatus
 from worker.retry import RetryPolicy, should_retry
 from worker.service._context import holder
 from worker.service._health import LAST_TICK_KEY
+from worker.service._limiter import wait_at_most
 from worker.service._locks import QueuedMarks, RedisLock
 from worker.service._metrics import record
 from worker.service._redis import key, redis_client
@@ -189,6 +190,11 @@ def _tick() -> dict[str, int] | str:
             pipeline.check_feed_health(ctx)
         except Exception:  # noqa: BLE001 - never stops the sweep; tried again next period
             log.exception("check_feed_health failed")
+    if RedisLock(client, key("periodic", "retention"), ttl=PERIODIC_EVERY).acquire():
+        try:
+            pipeline.prune_articles(ctx)  # one small batch per period
+        except Exception:  # noqa: BLE001 - never stops the sweep; tried again next period
+            log.exception("prune_articles failed")
     digests = 0
     if RedisLock(client, key("periodic", "digests"), ttl=PERIODIC_EVERY).acquire():
         try:
@@ -220,7 +226,8 @@ def poll_feed(self: Task, feed_id: int) -> dict[str, Any]:
 @app.task(name="newsradar.process_article", **_opts, **_limits("process"))
 def process_article(self: Task, article_id: int) -> dict[str, Any]:
     with _stage(self, "article", article_id) as stage:
-        result = pipeline.process_article(holder.get(), article_id)
+        with wait_at_most(_service.page_max_wait):
+            result = pipeline.process_article(holder.get(), article_id)
         if result.status == ArticleStatus.RETRY and result.retry_after is not None:
             due = datetime.now(UTC) + timedelta(seconds=result.retry_after)
             stage.keep_mark = _requeue_soon(process_article, "article", article_id, due)

@@ -22,12 +22,14 @@ from worker.store.models import (
     Match,
     MutedStory,
     Story,
+    StoryBand,
+    band_keys,
     utcnow,
 )
 from worker.store.queries import StoredArticle, iter_articles
 
 __all__ = [
     "Alert", "AlertFeedback", "ApiToken", "Article", "ConsoleFeed", "ConsoleTopic", "Base", "ChannelState", "Delivery", "DeliveryAttempt", "Digest",
-    "Feed", "Match", "MutedStory", "Story", "StoredArticle", "iter_articles", "make_engine", "make_sessionmaker", "session_scope",
+    "Feed", "Match", "MutedStory", "Story", "StoryBand", "StoredArticle", "band_keys", "iter_articles", "make_engine", "make_sessionmaker", "session_scope",
     "upgrade", "utcnow",
 ]

@@ -46,7 +46,11 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,  # a dropped connection is replaced, not raised into a task
+        # No pre-ping: a SELECT 1 on every checkout was a round trip per transaction. A
+        # dropped connection raises once (OperationalError), SQLAlchemy invalidates the
+        # pool, and the caller retries on a fresh connection: the service's tasks retry
+        # infrastructure errors, and writes after a side effect use with_db_retries.
+        pool_pre_ping=False,
         pool_recycle=1800,
     )
 

@@ -15,6 +15,7 @@ Times are stored as aware UTC datetimes (``UtcDateTime`` normalises SQLite's nai
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, datetime
 from typing import Any
 
@@ -120,6 +121,47 @@ class Story(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
+# The near-duplicate lookup's LSH: 8 bit selections (the identity and 7 fixed random
+# permutations of the 64 bits), each cut into 4 bands of 16 bits = 32 buckets per
+# fingerprint. Two fingerprints within STORY_THRESHOLD (12) bits share a bucket for
+# 97 % of bench/dedup.py's same-story pairs (100 % at distance <= 3, pigeonhole); an
+# unrelated one shares one with odds 32/65,536. Changing this needs a re-band migration.
+_BAND_BITS = 16
+_BAND_PERMS: tuple[tuple[int, ...], ...] = (tuple(range(64)),) + tuple(
+    tuple(random.Random(0x6E72 + i).sample(range(64), 64)) for i in range(7)
+)
+
+
+def band_keys(fp: int) -> list[int]:
+    """The LSH bucket keys of an unsigned 64-bit SimHash (distinct ints < 2**21)."""
+    keys = []
+    per = 64 // _BAND_BITS
+    for pi, perm in enumerate(_BAND_PERMS):
+        for j in range(per):
+            v = 0
+            for k, bit in enumerate(perm[j * _BAND_BITS:(j + 1) * _BAND_BITS]):
+                v |= ((fp >> bit) & 1) << k
+            keys.append(((pi * per + j) << _BAND_BITS) | v)
+    return keys
+
+
+class StoryBand(Base):
+    """One LSH bucket of a fingerprinted article: the near-duplicate lookup's index.
+
+    ``bucket`` packs (band number, 16 bits of the SimHash under that band's bit
+    selection); an article has one row per band. Lookup reads the rows sharing any of
+    the new article's buckets through the ``bucket`` index, so its cost depends on the
+    bucket occupancy (archive / 65,536 per band), not on a time window. Rows stay when
+    an article is pruned: the story keeps its fingerprints."""
+
+    __tablename__ = "story_bands"
+
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    story_id: Mapped[int] = mapped_column(Integer, index=True)
+    simhash: Mapped[int] = mapped_column(BigInteger)
+
+
 class Article(Base):
     __tablename__ = "articles"
     __table_args__ = (
@@ -201,6 +243,8 @@ class Delivery(Base):
     __table_args__ = (
         UniqueConstraint("alert_id", "channel"),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
+        # the hourly throttle counts a channel's releases of the last hour
+        Index("ix_deliveries_channel_released", "channel", "released_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

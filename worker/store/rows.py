@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
+M = TypeVar("M")
+
 # How long a claimed row stays claimed if its worker dies. Longer than any stage's hard
 # time limit, so that a live worker never loses its claim; the service sets its own.
 DEFAULT_CLAIM_LEASE = timedelta(minutes=10)
@@ -47,6 +49,25 @@ def claim(
     return rowcount(session.execute(stmt)) == 1
 
 
+def claim_row(
+    session: Session, model: type[M], row_id: int, now: datetime, lease: timedelta, *conditions: Any
+) -> M | None:
+    """``claim`` in one round trip: an ``UPDATE ... RETURNING`` that hands back the row
+    as claimed (loaded into the session afresh), or None if another worker holds it or
+    the conditions no longer hold."""
+    stmt = (
+        update(model)
+        .where(
+            model.id == row_id,  # type: ignore[attr-defined]
+            or_(model.claimed_until.is_(None), model.claimed_until < now),  # type: ignore[attr-defined]
+            *conditions,
+        )
+        .values(claimed_until=now + lease)
+        .returning(model)
+    )
+    return session.scalars(stmt, execution_options={"populate_existing": True}).first()
+
+
 def rowcount(result: Result[Any]) -> int:
     """The rows an UPDATE or DELETE matched (SQLAlchemy types ``execute`` as a plain
     ``Result``; for these statements it is a ``CursorResult``)."""
@@ -61,8 +82,8 @@ _DB_RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 2.5)
 def with_db_retries(write: Callable[[], T], *, what: str) -> T:
     """Run ``write`` (a whole transaction) again when the database connection fails
     under it. For the writes after a side effect (an alert sent): losing them means
-    sending again, so a dropped connection is retried on a fresh one (the pool
-    pre-pings) before the error is allowed through. ``write`` must be a transaction of
+    sending again, so a dropped connection is retried on a fresh one (a disconnect
+    invalidates the pool's connections, so the next checkout opens a new one) before the error is allowed through. ``write`` must be a transaction of
     its own, so a failed try left nothing behind."""
     for delay in _DB_RETRY_DELAYS:
         try:

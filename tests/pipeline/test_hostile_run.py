@@ -240,3 +240,34 @@ def test_an_article_over_budget_is_failed_with_its_figures_and_the_run_goes_on(
             again = s.get(Article, heavy.id)
             assert again is not None and (again.status, again.attempts) == ("failed", 1)
         ctx.close()
+
+
+# ---- a GUID reused for another story across polls ------------------------------------
+
+
+def test_a_guid_reused_with_another_link_is_stored_under_guid_and_link(tmp_path: Path) -> None:
+    from worker.pipeline import articles
+    from worker.sources import FeedEntry
+
+    ctx = _context(tmp_path, [{"url": "http://hostile.test/feed.xml", "name": "f"}], [])
+    from worker.pipeline.feeds import sync_feeds
+
+    sync_feeds(ctx)
+    with ctx.session() as s:
+        feed_id = s.scalars(select(Feed.id)).one()
+    now = datetime.now(UTC)
+
+    def entry(link: str) -> FeedEntry:
+        return FeedEntry(guid="same-guid", link=link, title="t", published=None,
+                         summary="s", content=None, author=None)
+
+    first = articles.store_entries(ctx, feed_id, [entry("http://hostile.test/a")], 10, now)
+    # the next poll: the same GUID, another story
+    second = articles.store_entries(ctx, feed_id, [entry("http://hostile.test/b")], 10, now)
+    # the same story again (tracking parameters only): still one row
+    third = articles.store_entries(ctx, feed_id, [entry("http://hostile.test/a?utm_source=x")], 10, now)
+    assert len(first.article_ids) == 1 and len(second.article_ids) == 1 and third.article_ids == []
+    with ctx.session() as s:
+        guids = sorted(s.scalars(select(Article.guid).where(Article.feed_id == feed_id)))
+    assert guids == ["same-guid", "same-guid http://hostile.test/b"]
+    ctx.close()

@@ -152,7 +152,7 @@ def run_with_cpu_limit(fn: Callable[..., T], *args: Any, seconds: float,
     if data:
         ok, value = pickle.loads(data)
         if ok:
-            return value  # type: ignore[no-any-return]
+            return value
         if isinstance(value, MemoryError):
             raise BudgetExceeded(f"{what}: over its memory budget ({memory_mb} MB)",
                                  cpu_s=cpu, limit_s=float(seconds), peak_rss_mb=rss)

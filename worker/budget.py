@@ -55,7 +55,7 @@ class Usage:
     enforced: bool = False  # True when a timer could stop the block early
 
 
-def _cpu() -> float:
+def _process_cpu() -> float:
     return time.process_time()
 
 
@@ -73,8 +73,10 @@ def cpu_budget(seconds: float, *, what: str = "work", stage: str | None = None
                ) -> Iterator[Usage]:
     """Raise ``BudgetExceeded`` in the block when it uses more than ``seconds`` of CPU."""
     usage = Usage(limit_s=float(seconds))
-    start = _cpu()
     main = threading.current_thread() is threading.main_thread()
+    # off the main thread (a threads pool) only this thread's CPU is this block's
+    _cpu = _process_cpu if main else time.thread_time
+    start = _cpu()
     previous_handler: Any = None
     previous_timer = (0.0, 0.0)
 

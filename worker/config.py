@@ -323,6 +323,9 @@ class RunConfig(_Model):
     interval: float = 60.0
     max_entries_per_poll: int = 200
     fetch_concurrency: int = 4
+    # CPU seconds one article may use to be cleaned and matched (issue 12); over it, the
+    # article fails with over_budget and the run goes on. 0 turns the budget off.
+    article_cpu_seconds: float = Field(default=10.0, ge=0)
 
     @field_validator("interval", mode="before")
     @classmethod

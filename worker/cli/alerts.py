@@ -103,7 +103,9 @@ def list_cmd(
     from rich.text import Text
     from sqlalchemy import select
 
+    from worker.redact import redact
     from worker.store import Alert, ChannelState, Delivery
+    from worker.terminal import escape_markup, safe_terminal_text
 
     console = Console()
     with _sessions(database_url)() as s:
@@ -118,18 +120,20 @@ def list_cmd(
         if as_json:
             for ch in disabled:
                 typer.echo(json.dumps({"channel": ch.channel, "disabled": True,
-                                       "reason": ch.disabled_reason, "at": _when(ch.disabled_at)}))
+                                       "reason": ch.disabled_reason and redact(ch.disabled_reason), "at": _when(ch.disabled_at)}))
             for d, a in rows:
                 typer.echo(json.dumps({
                     "id": d.id, "alert_id": a.id, "topic": a.topic_id, "channel": d.channel,
                     "status": d.status, "hold_reason": d.hold_reason, "attempts": d.attempts,
                     "next_attempt_at": _when(d.next_attempt_at), "sent_at": _when(d.sent_at),
-                    "last_error": d.last_error, "headline": _headline(s, a, d.payload),
+                    # stored redacted; redacted again for rows stored before that was so
+                    "last_error": d.last_error and redact(d.last_error),
+                    "headline": redact(_headline(s, a, d.payload)),
                 }, ensure_ascii=False))
             return
         for ch in disabled:
-            console.print(f"[bold red]channel {ch.channel} is DISABLED[/] since {_when(ch.disabled_at)}: "
-                          f"{ch.disabled_reason}\n  re-enable with: newsradar alerts enable {ch.channel}",
+            console.print(f"[bold red]channel {escape_markup(ch.channel)} is DISABLED[/] since "
+                          f"{_when(ch.disabled_at)}: {escape_markup(redact(ch.disabled_reason or ''))}\n  re-enable with: newsradar alerts enable {ch.channel}",
                           highlight=False, soft_wrap=True)
         if not rows:
             console.print("no deliveries" + (f" with status {status}" if status else "")
@@ -151,9 +155,10 @@ def list_cmd(
                 state += f", {d.attempts} tries"
             when = _ago(d.sent_at, now) if d.sent_at else _due(d.next_attempt_at, now)
             if d.last_error and d.status not in (DeliveryStatus.SENT, DeliveryStatus.DIGESTED):
-                text = Text(d.last_error[:300], style="red", overflow="fold")
+                text = Text(safe_terminal_text(redact(d.last_error))[:300], style="red", overflow="fold")
             else:
-                text = Text(_headline(s, a, d.payload), no_wrap=True, overflow="ellipsis")
+                text = Text(safe_terminal_text(redact(_headline(s, a, d.payload))), no_wrap=True,
+                            overflow="ellipsis")
             table.add_row(str(d.id), a.topic_id, d.channel, state, when, text)
         console.print(table)
 
@@ -167,7 +172,9 @@ def show(
     from sqlalchemy import select
 
     from worker.pipeline.channels import disabled_reason
+    from worker.redact import redact
     from worker.store import Article, ChannelState, Delivery, Digest, Feed
+    from worker.terminal import safe_terminal_text
 
     with _sessions(database_url)() as s:
         d = s.get(Delivery, delivery_id)
@@ -215,7 +222,8 @@ def show(
                        + (f"  {at.error}" if at.error else ""))
         out.append("payload:")
         out.append(_compact_json(d.payload) if d.payload else "  (not built yet)")
-        typer.echo("\n".join(out))
+        # titles, URLs and errors come from outside: no credentials, no escape sequences
+        typer.echo(safe_terminal_text(redact("\n".join(out)), keep_newlines=True))
 
 
 def _why(payload: dict[str, Any] | None) -> list[str]:

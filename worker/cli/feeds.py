@@ -20,11 +20,12 @@ def feeds_list(
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines.")] = False,
 ) -> None:
     """Feeds with their status, last poll, next poll and errors."""
-    from rich.markup import escape
     from rich.table import Table
     from sqlalchemy import select
 
+    from worker.redact import redact
     from worker.store import Feed, make_engine, make_sessionmaker, upgrade
+    from worker.terminal import escape_markup, safe_terminal_text
 
     cfg_settings = settings(database_url)
     engine = make_engine(cfg_settings.database_url)
@@ -35,10 +36,11 @@ def feeds_list(
     if as_json:
         for f in feeds:
             sys.stdout.write(json.dumps({
-                "id": f.id, "url": f.url, "name": f.name, "enabled": f.enabled, "status": f.status,
+                "id": f.id, "url": redact(f.url), "name": f.name and redact(f.name), "enabled": f.enabled, "status": f.status,
                 "last_polled_at": iso(f.last_polled_at), "next_poll_at": iso(f.next_poll_at),
                 "consecutive_errors": f.consecutive_errors, "last_error_code": f.last_error_code,
-                "last_error": f.last_error, "problems": f.last_problems or [],
+                "last_error": f.last_error and redact(f.last_error),
+                "problems": [redact(p) for p in f.last_problems or []],
             }) + "\n")
         return
     if not feeds:
@@ -58,12 +60,12 @@ def feeds_list(
         status = f.status if f.enabled else f"{f.status} (disabled)"
         code = f.last_error_code or ("problems" if f.last_error or f.last_problems else "-")
         table.add_row(
-            str(f.id), escape(f.name or f.url), status, ago(f.last_polled_at, now),
-            ago(f.next_poll_at, now), str(f.consecutive_errors), escape(code),
+            str(f.id), escape_markup(redact(f.name or f.url)), status, ago(f.last_polled_at, now),
+            ago(f.next_poll_at, now), str(f.consecutive_errors), escape_markup(code),
         )
         if f.last_error:
             notes.append(f"feed {f.id}: [{f.last_error_code}] {f.last_error}")
         notes += [f"feed {f.id}: problem: {p}" for p in f.last_problems or []]
     out.print(table)
     for note in notes:
-        out.print(note, highlight=False, markup=False, soft_wrap=True)
+        out.print(safe_terminal_text(redact(note)), highlight=False, markup=False, soft_wrap=True)

@@ -27,11 +27,12 @@ def check(
 
     Exit status 0 when entries were read, 1 with the error code and message otherwise.
     """
-    from rich.markup import escape
     from rich.table import Table
 
     from worker.errors import FeedParseError, FetchError
+    from worker.redact import redact
     from worker.sources import FEED_ACCEPT, FetchLimits, NetworkPolicy, fetch, parse_feed
+    from worker.terminal import escape_markup
 
     console = Console()
     policy = NetworkPolicy(allow_private=allow_private, allowlist=tuple(allow or ()))
@@ -44,17 +45,18 @@ def check(
         stage = "fetch" if isinstance(exc, FetchError) else "parse"
         if as_json:
             typer.echo(json.dumps({"ok": False, "stage": stage, "code": exc.code,
-                                   "message": str(exc), "permanent": exc.permanent,
+                                   "message": redact(str(exc)), "permanent": exc.permanent,
                                    "retry_after": exc.retry_after}))
         else:
-            console.print(f"[red]{stage} error[/red] [bold]{exc.code}[/bold]: {escape(str(exc))}",
+            console.print(f"[red]{stage} error[/red] [bold]{exc.code}[/bold]: "
+                          f"{escape_markup(redact(str(exc)))}",
                           highlight=False, soft_wrap=True)
             if exc.code == "blocked_address":
                 console.print("  for this command: --allow CIDR (e.g. --allow 127.0.0.1/32) "
                               "or --allow-private", highlight=False, markup=False)
         raise typer.Exit(1) from None
     if as_json:
-        typer.echo(json.dumps({
+        typer.echo(_json_safe({
             "ok": True, "final_url": result.final_url, "format": feed.format,
             "title": feed.title, "site_url": feed.site_url, "problems": feed.problems,
             "etag": result.etag, "last_modified": result.last_modified,
@@ -63,17 +65,25 @@ def check(
                  "published": e.published.isoformat() if e.published else None}
                 for e in feed.entries
             ],
-        }, ensure_ascii=False))
+        }))
         return
-    console.print(f"[bold]{feed.title or '(untitled)'}[/bold] ({feed.format}) "
-                  f"from {result.final_url}", highlight=False)
+    # the feed's text is the publisher's: never markup, never escape sequences
+    console.print(f"[bold]{escape_markup(feed.title or '(untitled)')}[/bold] ({feed.format}) "
+                  f"from {escape_markup(redact(result.final_url))}", highlight=False)
     table = Table("published (UTC)", "title", "link")
     for e in feed.entries:
         table.add_row(e.published.strftime("%Y-%m-%d %H:%M") if e.published else "-",
-                      escape(_cut(e.title or "", 80)), escape(e.link or "-"))
+                      escape_markup(_cut(e.title or "", 80)), escape_markup(e.link or "-"))
     console.print(table)
     for problem in feed.problems:
-        console.print(f"[yellow]problem:[/yellow] {problem}", highlight=False)
+        console.print(f"[yellow]problem:[/yellow] {escape_markup(problem)}", highlight=False)
+
+
+def _json_safe(value: object) -> str:
+    """JSON of the feed's fields that any stdout can print: a lone surrogate (which a
+    JSON Feed may carry as an escape) becomes U+FFFD instead of failing to encode."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
 def _cut(text: str, n: int) -> str:

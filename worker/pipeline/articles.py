@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from worker.clean import CleanPage, clean_page
 from worker.errors import (
+    BudgetExceeded,
     ErrorCode,
     FetchError,
     NewsradarError,
@@ -31,13 +32,14 @@ from worker.errors import (
 )
 from worker.pipeline import outbox, stories
 from worker.pipeline._common import INFRA_ERRORS, fetch_via, storable
+from worker.pipeline.budget import ArticleBudget
 from worker.pipeline.context import Context
 from worker.pipeline.states import ArticleStatus, DeliveryStatus, move
 from worker.retry import RetryPolicy, should_retry
-from worker.sources import PAGE_ACCEPT, PAGE_TYPES
+from worker.sources import PAGE_ACCEPT, PAGE_TYPES, entry_key
 from worker.store import Alert, Article, Delivery, Match
 from worker.store.rows import claim_row, insert_or_skip
-from worker.topics import Document
+from worker.topics import Document, TopicMatch, bounded_document, note_bounded
 from worker.urls import canonical_url, host_of
 
 log = logging.getLogger(__name__)
@@ -76,11 +78,18 @@ def store_entries(
             link = storable(entry.link)
             title, author = storable(entry.title), storable(entry.author)
             canon = canonical_url(link)
+            guid = storable(entry.guid)[:2048]
+            stored_link = s.scalar(select(Article.url).where(Article.feed_id == feed_id,
+                                                             Article.guid == guid))
+            if stored_link is not None:
+                # a GUID reused for another story: keyed on GUID + link (the unique key
+                # (feed_id, guid) still decides; the same story again is skipped by it)
+                guid = entry_key(guid, link, stored_link)[:2048]
             row = s.execute(
                 insert_or_skip(s, Article)
                 .values(
                     feed_id=feed_id,
-                    guid=storable(entry.guid)[:2048],
+                    guid=guid,
                     url=link[:2048],
                     canonical_url=canon[:2048],
                     title=(title or None) and title[:1000],
@@ -182,20 +191,26 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
             return ProcessResult(article_id, _A.FAILED, error=art.error)
         move(art, _A.PROCESSING)
         art.attempts += 1
-        url, attempts = art.url, art.attempts
+        url, attempts, site = art.url, art.attempts, art.site
         fallback_text, fallback_title = art.entry_summary, art.title
 
+    # clean + match run under the article's CPU budget (worker/pipeline/budget.py); no
+    # database transaction is open inside a budget.stage block
+    budget = ArticleBudget(article_id, ctx.config.run.article_cpu_seconds)
     error: NewsradarError | None = None
     page: CleanPage | None
     try:
         fetched = fetch_via(ctx, url, accept=PAGE_ACCEPT, content_types=PAGE_TYPES)
-        page = clean_page(
-            fetched.content,
-            content_type=fetched.content_type,
-            url=fetched.final_url,
-            fallback_text=fallback_text,
-            fallback_title=fallback_title,
-        )
+        with budget.stage("clean"):
+            page = clean_page(
+                fetched.content,
+                content_type=fetched.content_type,
+                url=fetched.final_url,
+                fallback_text=fallback_text,
+                fallback_title=fallback_title,
+            )
+    except BudgetExceeded as exc:
+        return _article_failed(ctx, article_id, now, exc, None)
     except FetchError as exc:
         if exc.code == ErrorCode.RATE_LIMITED and exc.status_code is None and exc.retry_after is not None:
             # our own politeness gate: the host is busy, the page was not asked. Try again
@@ -208,8 +223,11 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
         page = None
         if fallback_text:
             try:
-                page = clean_page(fallback_text.encode("utf-8"), content_type="text/html",
-                                  url=url, fallback_title=fallback_title)
+                with budget.stage("clean"):
+                    page = clean_page(fallback_text.encode("utf-8"), content_type="text/html",
+                                      url=url, fallback_title=fallback_title)
+            except BudgetExceeded as budget_exc:
+                return _article_failed(ctx, article_id, now, budget_exc, None)
             except Exception:  # the page error stays the one recorded
                 log.exception("process_article %s: cannot clean the feed entry's text", url)
     except Exception as exc:  # never let one page stop the run
@@ -220,12 +238,29 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
     if page is None or not (page.text or "").strip():
         return _article_failed(ctx, article_id, now, error, page)
     try:
-        return _store_result(ctx, article_id, page, error, now)
+        with budget.stage("match"):
+            topic_matches = _match(ctx, page, fallback_title, site)
+    except BudgetExceeded as exc:
+        return _article_failed(ctx, article_id, now, exc, None)
+    except Exception as exc:  # a bug matching must not stop the run nor loop
+        log.exception("process_article %s: cannot match the page", url)
+        return _article_failed(ctx, article_id, now, as_newsradar_error(exc), None)
+    try:
+        return _store_result(ctx, article_id, page, error, now, topic_matches)
     except INFRA_ERRORS:
         raise  # the database itself: the task retries, the claim expires for the sweep
     except Exception as exc:  # a bug matching or storing must not stop the run nor loop
         log.exception("process_article %s: cannot match or store the page", url)
         return _article_failed(ctx, article_id, now, as_newsradar_error(exc), None)
+
+
+def _match(ctx: Context, page: CleanPage, title: str | None, site: str | None) -> list[TopicMatch]:
+    """Every topic matched on the bounded story: the title, the lead and the body's first
+    part (``bounded_document``); each match's explanation says when the body was cut."""
+    doc = Document(title=(page.title or title or "")[:1000], body=page.text, site=site,
+                   lang=page.language)
+    bounded = bounded_document(doc)
+    return [note_bounded(m, bounded.note) for m in ctx.index.match(bounded.document)]
 
 
 def _article_failed(
@@ -244,7 +279,8 @@ def _article_failed(
 
 
 def _store_result(
-    ctx: Context, article_id: int, page: CleanPage, error: NewsradarError | None, now: datetime
+    ctx: Context, article_id: int, page: CleanPage, error: NewsradarError | None, now: datetime,
+    topic_matches: Sequence[TopicMatch],
 ) -> ProcessResult:
     """The article's cleaned page, its matches, its story and the outbox: one transaction."""
     with ctx.session() as s:
@@ -271,8 +307,6 @@ def _store_result(
         else:
             art.error = None
             art.error_code = None
-        doc = Document(title=art.title or "", body=page.text, site=art.site, lang=page.language)
-        topic_matches = ctx.index.match(doc)
         story_id = stories.assign_story(s, art)
         delivery_ids: list[int] = []
         for m in topic_matches:

@@ -25,6 +25,7 @@ from worker.pipeline import channels
 from worker.pipeline.context import Context
 from worker.pipeline.messages import build_message
 from worker.pipeline.states import DeliveryStatus, HoldReason, move
+from worker.redact import stored_error
 from worker.store import Alert, Delivery, DeliveryAttempt
 from worker.store.rows import claim_row, with_db_retries
 
@@ -112,7 +113,7 @@ def deliver(ctx: Context, delivery_id: int) -> DeliveryResult:
         reason = channels.disabled_reason(s, delivery.channel)
         if reason is not None:
             move(delivery, _D.DISABLED)
-            delivery.last_error = f"channel {delivery.channel} is disabled: {reason}"
+            delivery.last_error = stored_error(f"channel {delivery.channel} is disabled: {reason}")
             delivery.claimed_until = None
             return DeliveryResult(delivery_id, _D.DISABLED, error=delivery.last_error)
         alert = delivery.alert
@@ -235,7 +236,7 @@ def settle(deliveries: Iterable[Delivery], status: DeliveryStatus, *,
     """Give digest members their outcome (dead, disabled): ``error`` as their last error."""
     for d in deliveries:
         move(d, status)
-        d.last_error = error
+        d.last_error = stored_error(error) if error is not None else None
         if code is not None:
             d.last_error_code = code.value
 

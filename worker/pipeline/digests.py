@@ -19,6 +19,7 @@ from worker.pipeline import channels, deliveries
 from worker.pipeline.context import Context
 from worker.pipeline.messages import alert_message
 from worker.pipeline.states import DeliveryStatus, DigestStatus, move
+from worker.redact import stored_error
 from worker.store import Digest
 from worker.store.rows import insert_or_skip, rowcount, with_db_retries
 
@@ -115,7 +116,7 @@ def _send_digest(ctx: Context, digest_id: int, now: datetime) -> str:
         reason = channels.disabled_reason(s, digest.channel)
         if reason is not None:
             move(digest, _G.DISABLED)
-            digest.last_error = f"channel {digest.channel} is disabled: {reason}"
+            digest.last_error = stored_error(f"channel {digest.channel} is disabled: {reason}")
             for d in members:
                 deliveries.settle([d], DeliveryStatus.DISABLED, error=digest.last_error)
             return _G.DISABLED

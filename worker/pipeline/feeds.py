@@ -133,6 +133,7 @@ def poll_feed(ctx: Context, feed_id: int, *, force: bool = False) -> PollResult:
             fetched.content,
             url=fetched.final_url,
             content_type=fetched.content_type,
+            fetched_at=now,  # a date later than the fetch is clamped to it
         )
     except (FetchError, FeedParseError) as exc:
         return _feed_failed(ctx, feed_id, interval, exc, result)

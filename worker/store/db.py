@@ -24,6 +24,11 @@ MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     """Create an engine for ``url`` (sqlite:///path or postgresql+psycopg://...)."""
+    from worker.redact import register_url_secrets
+
+    # whatever built the URL (settings, a --database-url option, a test), its password
+    # never reaches a log, a stored error or the terminal through a driver's message
+    register_url_secrets(url)
     parsed = make_url(url)
     if parsed.drivername.startswith("sqlite"):
         if parsed.database and parsed.database != ":memory:":

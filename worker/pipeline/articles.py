@@ -30,6 +30,7 @@ from worker.errors import (
     short_message,
 )
 from worker.pipeline import outbox, stories
+from worker.pipeline import relevance as relevance_step
 from worker.pipeline._common import INFRA_ERRORS, fetch_via, storable
 from worker.pipeline.context import Context
 from worker.pipeline.states import ArticleStatus, DeliveryStatus, move
@@ -140,7 +141,8 @@ class ProcessResult:
     article_id: int
     status: str  # an ArticleStatus, or "missing" / "claimed" when nothing was done
     delivery_ids: list[int] = field(default_factory=list)
-    matched_topics: list[str] = field(default_factory=list)
+    matched_topics: list[str] = field(default_factory=list)  # alerted (relevant) topics
+    held_back_topics: list[str] = field(default_factory=list)  # gated, held back by relevance
     error: str | None = None
     retry_after: float | None = None
 
@@ -268,9 +270,12 @@ def _store_result(
             art.error_code = None
         doc = Document(title=art.title or "", body=page.text, site=art.site, lang=page.language)
         topic_matches = ctx.index.match(doc)
+        # the relevance step: held-back matches are recorded, never alerted
+        judged = relevance_step.judge(ctx.config, ctx.relevance, doc, topic_matches, s)
         story_id = stories.assign_story(s, art)
         delivery_ids: list[int] = []
-        for m in topic_matches:
+        for j in judged:
+            m = j.match
             match_row = s.execute(
                 insert_or_skip(s, Match)
                 .values(
@@ -280,11 +285,15 @@ def _store_result(
                     explanation=m.explanation,
                     highlights=m.highlights,
                     created_at=now,
+                    status=j.status.value,
+                    relevance=j.relevance_dict(),
                 )
                 .on_conflict_do_nothing()
                 .returning(Match.id)
             ).first()
             match_id = match_row[0] if match_row else None
+            if not j.alerts:
+                continue
             delivery_ids += outbox.create_alert(
                 ctx, s, art, story_id, m.topic_id, m.score, match_id, now)
         move(art, _A.DONE)
@@ -293,7 +302,8 @@ def _store_result(
             article_id,
             _A.DONE,
             delivery_ids=delivery_ids or pending_deliveries(s, article_id),
-            matched_topics=[m.topic_id for m in topic_matches],
+            matched_topics=[j.match.topic_id for j in judged if j.alerts],
+            held_back_topics=[j.match.topic_id for j in judged if not j.alerts],
         )
 
 

@@ -9,6 +9,7 @@ from worker.store.db import (
 from worker.store.models import (
     Alert,
     AlertFeedback,
+    TopicRelevanceModel,
     ApiToken,
     Article,
     Base,
@@ -28,6 +29,6 @@ from worker.store.queries import StoredArticle, iter_articles
 
 __all__ = [
     "Alert", "AlertFeedback", "ApiToken", "Article", "ConsoleFeed", "ConsoleTopic", "Base", "ChannelState", "Delivery", "DeliveryAttempt", "Digest",
-    "Feed", "Match", "MutedStory", "Story", "StoredArticle", "iter_articles", "make_engine", "make_sessionmaker", "session_scope",
+    "Feed", "Match", "MutedStory", "Story", "StoredArticle", "TopicRelevanceModel", "iter_articles", "make_engine", "make_sessionmaker", "session_scope",
     "upgrade", "utcnow",
 ]

@@ -419,6 +419,11 @@ class Settings(BaseSettings):
     config: Path = DEFAULT_CONFIG_PATH
     log_level: str = "INFO"
     metrics_port: int = 9808
+    # The console's public base URL (https://news.example.org): alerts then carry signed
+    # one-click feedback links (email) and feedback_url (webhook), verified with
+    # feedback_secret (NEWSRADAR_FEEDBACK_SECRET); no links without both.
+    web_base_url: str | None = None
+    feedback_secret: str | None = Field(default=None, repr=False)
 
     @model_validator(mode="after")
     def _password_into_url(self) -> Settings:

@@ -9,6 +9,9 @@ match good does not send it now (its time has passed): it teaches the topic, and
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -76,3 +79,41 @@ def feedback_of(session: Session, topic_id: str, article_id: int) -> Feedback | 
     row = session.scalar(select(AlertFeedback).where(AlertFeedback.topic_id == topic_id,
                                                      AlertFeedback.article_id == article_id))
     return _as_feedback(row) if row is not None else None
+
+
+# ---------------------------------------------------------------------------
+# signed one-click links (email, webhook feedback_url), verified by the console
+
+
+def _mac(secret: str, msg: str) -> str:
+    digest = hmac.new(secret.encode("utf-8"), msg.encode("utf-8"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode("ascii")
+
+
+def feedback_token(secret: str, alert_id: int, label: str) -> str:
+    """``{alert_id}.{label}.{mac}``: marks one alert good or bad, nothing else."""
+    if label not in LABELS:
+        raise FeedbackError(f"expected good or bad (got {label!r})")
+    msg = f"{alert_id}.{label}"
+    return f"{msg}.{_mac(secret, 'feedback:' + msg)}"
+
+
+def verify_feedback_token(secret: str, token: str) -> tuple[int, str] | None:
+    """(alert_id, label) of a valid token, else None."""
+    parts = token.split(".")
+    if len(parts) != 3 or not parts[0].isdigit() or parts[1] not in LABELS:
+        return None
+    msg = f"{parts[0]}.{parts[1]}"
+    if not hmac.compare_digest(parts[2], _mac(secret, "feedback:" + msg)):
+        return None
+    return int(parts[0]), parts[1]
+
+
+def feedback_links(base_url: str | None, secret: str | None, alert_id: int
+                   ) -> tuple[str | None, str | None]:
+    """(good, bad) links to the console's feedback route, or (None, None)."""
+    if not base_url or not secret:
+        return None, None
+    base = base_url.rstrip("/")
+    return tuple(f"{base}/feedback/{feedback_token(secret, alert_id, lab)}"  # type: ignore[return-value]
+                 for lab in LABELS)

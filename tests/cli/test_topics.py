@@ -96,7 +96,19 @@ def test_backtest_command_over_a_real_sqlite_store(tmp_path, monkeypatch):
     result = runner.invoke(app, ["backtest", "new", "--config", str(EXAMPLES),
                                  "--query", "Kursk", "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["alerts"] == 2
+    got = json.loads(result.output)
+    # relevance judges a trial query like a new topic: Kursk is a passing mention in both
+    assert got["alerts"] + got["held_back"] == 2
+    assert {h["url"] for h in got["hits"] + got["held_back_hits"]} == {
+        "https://www.newsx.com/0", "https://www.newsx.com/3"}
+    result = runner.invoke(app, ["backtest", "new", "--config", str(EXAMPLES),
+                                 "--query", "Kursk", "--json", "--no-relevance"])
+    assert json.loads(result.output)["alerts"] == 2  # the gate alone, as before
+    # --held-back lists what relevance held back, with the reason
+    result = runner.invoke(app, ["backtest", "new", "--config", str(EXAMPLES),
+                                 "--query", "Kursk", "--held-back"])
+    assert result.exit_code == 0, result.output
+    assert f"{got['held_back']} more held back by relevance" in result.output or got["held_back"] == 0
 
 
 def test_backtest_unknown_topic():

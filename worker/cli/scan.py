@@ -62,7 +62,7 @@ def scan(
         # the pipeline's relevance step: what it would alert, and what it would hold back
         judged = judge(cfg, cache, doc, index.match(doc))
 
-        def entry(j):  # type: ignore[no-untyped-def]
+        def entry(j):
             m = j.match
             e = {"topic": m.topic_id, "score": round(m.score, 4), "highlights": m.highlights}
             if j.relevance is not None:

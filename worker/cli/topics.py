@@ -221,7 +221,7 @@ def test_query(
                    + (f", {held} more held back by relevance" if held else ""), highlight=False)
 
 
-def _query_config(path: Path | None, query: str, topic: str | None):  # type: ignore[no-untyped-def]
+def _query_config(path: Path | None, query: str, topic: str | None):
     """A config holding one topic: ``query`` with ``topic``'s relevance settings (or the
     defaults: salience from the query alone). None when ``topic`` is unknown."""
     from worker.config import TopicConfig, load_config
@@ -253,6 +253,8 @@ def backtest_cmd(
     )] = None,
     show_held_back: Annotated[bool, typer.Option(
         "--held-back", help="List what relevance would hold back (instead of the alerts).")] = False,
+    use_relevance: Annotated[bool, typer.Option(
+        "--relevance/--no-relevance", help="Judge relevance (as the pipeline does).")] = True,
 ) -> None:
     """Run a topic over the stored articles: the alerts it would have sent, per day, and
     how many matches relevance would hold back.
@@ -278,7 +280,7 @@ def backtest_cmd(
     since = datetime.now(UTC) - timedelta(days=days)
     texts: dict[str | None, tuple[str, str]] = {}
 
-    def remembered(arts):  # type: ignore[no-untyped-def]
+    def remembered(arts):
         for a in arts:  # the hits' stories, for relevance (keyed by URL, like the hits)
             texts[a.url] = (a.title or "", a.text or "")
             yield a
@@ -289,7 +291,7 @@ def backtest_cmd(
     except QueryError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
-    held_back = _backtest_relevance(config, t, result, texts)
+    held_back = _backtest_relevance(config, t, result, texts) if use_relevance else []
     if as_json:
         d = result.to_dict()
         d["held_back"] = len(held_back)
@@ -331,13 +333,12 @@ def backtest_cmd(
             _out.print(_indented(s), highlight=False, markup=False, soft_wrap=True)
 
 
-def _backtest_relevance(config: Path | None, t: Topic, result, texts):  # type: ignore[no-untyped-def]
+def _backtest_relevance(config: Path | None, t: Topic, result, texts):
     """Split the backtest's hits into would-be alerts (left in ``result``) and the ones
     relevance would hold back (returned with their relevance), as the pipeline would."""
+    from worker.config import load_config
     from worker.pipeline.relevance import RelevanceCache, judge
     from worker.topics import Document, TopicMatch
-
-    from worker.config import load_config
 
     tc = load_config(config).topic(t.id)
     if tc is not None and not tc.relevance:

@@ -39,7 +39,7 @@ class HeldBack:
         return float(v) if v is not None else None
 
 
-def _held_back_query(topic_id: str | None):  # type: ignore[no-untyped-def]
+def _held_back_query(topic_id: str | None):
     q = (select(Match, Article, AlertFeedback.verdict)
          .join(Article, Article.id == Match.article_id)
          .outerjoin(AlertFeedback, (AlertFeedback.topic_id == Match.topic_id)

@@ -18,7 +18,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -189,5 +189,6 @@ def judge(config: Config, cache: RelevanceCache, doc: Document,
             continue
         if pstory is None:
             pstory = story_for(doc)
-        out.append(Judged(m, relevance(pstory, tr.prepared, branch_hits(tr.branches, doc))))
+        evidence = cast(Sequence[Any], branch_hits(tr.branches, doc))  # BranchLike, read-only
+        out.append(Judged(m, relevance(pstory, tr.prepared, evidence)))
     return out

@@ -8,8 +8,10 @@ new fit time and re-prepares the topic).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy.orm import Session
 
@@ -41,7 +43,7 @@ class TuneReport:
 
 def _labelled(text_title: str, body: str, branches: tuple, good: bool) -> Labelled:
     doc = Document(title=text_title, body=body)
-    return Labelled(story_for(doc), branch_hits(branches, doc), good)
+    return Labelled(story_for(doc), cast(Sequence[Any], branch_hits(branches, doc)), good)
 
 
 def tune_topic(session: Session, config: Config, topic_id: str, *, store: bool = True,
@@ -90,7 +92,7 @@ def tune_topic(session: Session, config: Config, topic_id: str, *, store: bool =
     return TuneReport(topic_id, result, len(marks), n_examples, store)
 
 
-def _pr(pr) -> dict[str, float | int]:  # type: ignore[no-untyped-def]
+def _pr(pr) -> dict[str, float | int]:
     return {"precision": round(pr.precision, 4), "recall": round(pr.recall, 4),
             "f1": round(pr.f1, 4), "tp": pr.tp, "fp": pr.fp, "fn": pr.fn}
 

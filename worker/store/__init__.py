@@ -9,7 +9,6 @@ from worker.store.db import (
 from worker.store.models import (
     Alert,
     AlertFeedback,
-    TopicRelevanceModel,
     ApiToken,
     Article,
     Base,
@@ -23,6 +22,7 @@ from worker.store.models import (
     Match,
     MutedStory,
     Story,
+    TopicRelevanceModel,
     utcnow,
 )
 from worker.store.queries import StoredArticle, iter_articles

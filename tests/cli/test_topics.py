@@ -108,7 +108,9 @@ def test_backtest_command_over_a_real_sqlite_store(tmp_path, monkeypatch):
     result = runner.invoke(app, ["backtest", "new", "--config", str(EXAMPLES),
                                  "--query", "Kursk", "--held-back"])
     assert result.exit_code == 0, result.output
-    assert f"{got['held_back']} more held back by relevance" in result.output or got["held_back"] == 0
+    out = " ".join(result.output.split())
+    assert f"{got['held_back']} more held back by relevance" in out or got["held_back"] == 0
+    assert "held back" in out and "why:" in out
 
 
 def test_backtest_unknown_topic():

@@ -231,6 +231,7 @@ def test_relevance_in_the_webhook_payload_and_the_email(tmp_path: Path, receiver
     assert p["feedback_url"].startswith("https://news.example.org/feedback/")
     token = p["feedback_url"].rsplit("/", 1)[1]
     assert verify_feedback_token("s3cret-for-links", token) == (p["alert_id"], "good")
+    assert p["feedback_urls"]["good"] == p["feedback_url"] and "bad" in p["feedback_urls"]["bad"]
     assert verify_feedback_token("another-secret", token) is None
     assert verify_feedback_token("s3cret-for-links", token.replace("good", "bad")) is None
     [mail] = [email_lib.message_from_bytes(m["data"], policy=email.policy.default)

@@ -185,6 +185,8 @@ class AlertMessage:
             "match": {"score": round(self.score, 4), "why": self.why,
                       "explanation": self.explanation, "relevance": self.relevance_payload()},
             "feedback_url": self.feedback_good_url,
+            "feedback_urls": ({"good": self.feedback_good_url, "bad": self.feedback_bad_url}
+                              if self.feedback_good_url else None),
             "story": {
                 "id": self.story_id,
                 "sources": [s.to_payload() for s in self.other_sources],

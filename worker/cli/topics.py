@@ -150,6 +150,10 @@ def test_query(
     if topic is not None and rel_config is None:
         typer.echo(f"unknown topic '{topic}'", err=True)
         raise typer.Exit(2)
+    if rel_config is None:  # no config file: salience from the query alone
+        from worker.config import Config, TopicConfig
+
+        rel_config = Config(topics=[TopicConfig(id="query", query=query)])
     index = TopicIndex(lists)
     try:
         index.add(Topic("query", "query", query, min_score))

@@ -9,7 +9,16 @@ from pathlib import Path
 from sqlalchemy import select
 
 from worker.config import load_config, parse_config
-from worker.store import Alert, Feed, Match, make_engine, make_sessionmaker, session_scope, upgrade, utcnow
+from worker.store import (
+    Alert,
+    Feed,
+    Match,
+    make_engine,
+    make_sessionmaker,
+    session_scope,
+    upgrade,
+    utcnow,
+)
 from worker.web import _actions as A
 
 from .conftest import Site, run_pass, settings_for, write_config

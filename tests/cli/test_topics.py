@@ -125,3 +125,20 @@ def test_check_reports_a_bad_config_with_file_and_key(tmp_path):
     result = runner.invoke(app, ["check", "--config", str(bad)])
     assert result.exit_code != 0
     assert f"{bad}:2: topics[0].id: required key is missing" in result.output
+
+
+def test_test_command_shows_relevance_and_what_it_holds_back():
+    gold = sorted((REPO / "seeds" / "gold").glob("00[03]_*.txt"))
+    result = runner.invoke(app, ["test", "Kursk", *map(str, gold), "--config", str(EXAMPLES)])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "HELD BACK" in out and "why:" in out and "background" in out
+    assert "held back by relevance" in out
+    result = runner.invoke(app, ["test", "Kursk", *map(str, gold), "--config", str(EXAMPLES),
+                                 "--no-relevance"])
+    assert "2 of 2 file(s) matched" in result.output and "HELD BACK" not in result.output
+    import json
+
+    result = runner.invoke(app, ["test", "Kursk", str(gold[0]), "--config", str(EXAMPLES), "--json"])
+    rec = json.loads(result.output)
+    assert rec["relevance"]["relevant"] is False and rec["relevance"]["parts"]["salience"] is not None

@@ -241,6 +241,10 @@ def test_relevance_in_the_webhook_payload_and_the_email(tmp_path: Path, receiver
     assert "Relevance " in text and "thread" in text
     good, bad = feedback_links("https://news.example.org/", "s3cret-for-links", p["alert_id"])
     assert good in text and bad in text and html.escape(good) in htm
+    # and `alerts show` prints it
+    res = CliRunner().invoke(alerts_app, ["show", str(results[0].delivery_id), "--database-url", db])
+    assert res.exit_code == 0, res.output
+    assert "relevance: " in res.output and "relevant" in res.output and "reason: " in res.output
     ctx.close()
 
 

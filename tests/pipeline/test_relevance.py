@@ -263,3 +263,19 @@ def test_held_back_story_is_not_alerted_on_a_second_process(tmp_path: Path) -> N
         assert s.scalar(select(Alert.id).where(Alert.article_id == ids["background"])) is None
     ctx.close()
 
+
+
+def test_a_relevance_failure_alerts_as_the_gate_decided(tmp_path: Path) -> None:
+    """Fail open: a relevance bug must not lose an alert."""
+    import dataclasses
+
+    from worker.pipeline.relevance import RelevanceCache, judge
+    from worker.topics import Document, TopicMatch
+
+    cfg = parse_config("topics: [{id: t, query: missile}]")
+    cache = RelevanceCache()
+    tr = topic_relevance(cfg, cache, "t")
+    assert tr is not None
+    cache.topics["t"] = dataclasses.replace(tr, branches=(object(),))  # a broken entry
+    [j] = judge(cfg, cache, Document("Missile", "A missile."), [TopicMatch("t", 3.0)])
+    assert j.alerts and j.error and j.relevance_dict()["relevant"] is True

@@ -64,6 +64,7 @@ class Judged:
 
     match: TopicMatch
     relevance: Relevance | None
+    error: str | None = None  # relevance failed for this topic: alerted (fail open)
 
     @property
     def status(self) -> MatchStatus:
@@ -76,6 +77,9 @@ class Judged:
         return self.status == MatchStatus.ALERTED
 
     def relevance_dict(self) -> dict[str, Any] | None:
+        if self.error is not None:
+            return {"relevant": True, "error": self.error,
+                    "reason": f"relevance could not be computed ({self.error}): alerted"}
         return self.relevance.to_dict() if self.relevance is not None else None
 
 
@@ -182,13 +186,17 @@ def judge(config: Config, cache: RelevanceCache, doc: Document,
     pstory: PreparedStory | None = None
     out: list[Judged] = []
     for m in matches:
-        tr = topic_relevance(config, cache, m.topic_id, session, stored.get(m.topic_id),
-                             use_stored=False)
-        if tr is None:
-            out.append(Judged(m, None))
-            continue
-        if pstory is None:
-            pstory = story_for(doc)
-        evidence = cast(Sequence[Any], branch_hits(tr.branches, doc))  # BranchLike, read-only
-        out.append(Judged(m, relevance(pstory, tr.prepared, evidence)))
+        try:
+            tr = topic_relevance(config, cache, m.topic_id, session, stored.get(m.topic_id),
+                                 use_stored=False)
+            if tr is None:
+                out.append(Judged(m, None))
+                continue
+            if pstory is None:
+                pstory = story_for(doc)
+            evidence = cast(Sequence[Any], branch_hits(tr.branches, doc))  # BranchLike, read-only
+            out.append(Judged(m, relevance(pstory, tr.prepared, evidence)))
+        except Exception as exc:  # a relevance bug must never lose an alert: fail open
+            log.exception("relevance for topic %s failed; alerting as the gate decided", m.topic_id)
+            out.append(Judged(m, None, error=f"{type(exc).__name__}: {exc}"[:300]))
     return out

@@ -200,14 +200,12 @@ def test_query(
         if m is None:
             _out.print(f"[dim]{f.name}: no match[/dim]", highlight=False)
             continue
-        verdict = ""
-        if rel is not None:
-            verdict = (f"  relevance {rel.score:.2f} " +
-                       ("[green]alert[/green]" if rel.relevant else "[yellow]HELD BACK[/yellow]"))
-        _out.print(f"[bold green]{escape(f.name)}[/bold green]: score {m.score:g}{verdict}  "
+        _out.print(f"[bold green]{escape(f.name)}[/bold green]: score {m.score:g}  "
                    f"{escape(doc.title)}", highlight=False)
         if rel is not None:
-            _out.print(_indented(f"why: {rel.reason}"), highlight=False, markup=False, soft_wrap=True)
+            verdict = "alert" if rel.relevant else "HELD BACK"
+            _out.print(_indented(f"relevance {rel.score:.2f}, {verdict}; why: {rel.reason}"),
+                       highlight=False, markup=False, soft_wrap=True)
         for h in m.highlights:
             _out.print(_indented(h), highlight=False, markup=False, soft_wrap=True)
         if explain:

@@ -160,3 +160,31 @@ def test_escaped_password_url_connects(monkeypatch: pytest.MonkeyPatch, postgres
                 make_url(postgres_url).database
     finally:
         engine.dispose()
+
+
+def test_relevance_keys_are_validated_with_file_line_and_key(tmp_path: Path) -> None:
+    (tmp_path / "ex").mkdir()
+    (tmp_path / "ex" / "good.txt").write_text("Title\nBody.", encoding="utf-8")
+    text = """\
+topics:
+  - id: a
+    query: korea
+    description: North Korea fires missiles.
+    examples: [ex/good.txt, 12]
+    counter_examples: [ex/missing.txt]
+    relevance: maybe
+    min_relevance: 1.5
+"""
+    probs = problems_of(text, source=str(tmp_path / "cfg.yaml"))
+    joined = "\n".join(probs)
+    assert f"{tmp_path / 'cfg.yaml'}:7: topics[0].relevance: " in joined and "on or off" in joined
+    assert f"{tmp_path / 'cfg.yaml'}:8: topics[0].min_relevance: " in joined
+    assert f"{tmp_path / 'cfg.yaml'}:6: topics[0].counter_examples[0]: " in joined
+    assert "missing.txt" in joined and "good.txt" not in joined
+    ok = parse_config(text.replace("maybe", "off").replace("1.5", "0.4")
+                      .replace("[ex/missing.txt]", "[]"), source=str(tmp_path / "cfg.yaml"))
+    t = ok.topics[0]
+    assert t.relevance is False and t.min_relevance == 0.4 and t.examples == ["ex/good.txt", 12]
+    assert ok.example_path("ex/good.txt") == tmp_path / "ex" / "good.txt"
+    on = parse_config("topics: [{id: b, query: x, relevance: 'on'}]")
+    assert on.topics[0].relevance is True and on.topics[0].min_relevance is None

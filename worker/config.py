@@ -25,6 +25,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -210,6 +211,25 @@ class TopicConfig(_Model):
     digest: DigestSchedule = DigestSchedule()
     quiet_hours: QuietHours | None = None
     channel_policy: dict[str, ChannelPolicy] = Field(default_factory=dict)
+    # Relevance (docs/relevance.md): is the story ABOUT the topic? ``off`` keeps the
+    # gate's behaviour exactly; salience needs only the query, similarity joins with a
+    # description or examples. Examples: file paths relative to the config file, or ids
+    # of stored articles (integers).
+    description: str = ""
+    examples: list[str | int] = Field(default_factory=list)
+    counter_examples: list[str | int] = Field(default_factory=list)
+    relevance: bool = True
+    min_relevance: float | None = Field(default=None, ge=0.0, le=1.0)
+
+    @field_validator("relevance", mode="before")
+    @classmethod
+    def _on_off(cls, v: Any) -> Any:
+        # YAML 1.1 reads bare on/off as booleans already; accept the quoted words too
+        if isinstance(v, str) and v.strip().lower() in ("on", "off"):
+            return v.strip().lower() == "on"
+        if not isinstance(v, bool):
+            raise ValueError(f"expected on or off (got {v!r})")
+        return v
 
     @field_validator("id")
     @classmethod
@@ -360,8 +380,19 @@ class Config(_Model):
     feed_health: FeedHealthConfig = FeedHealthConfig()
     retention: RetentionConfig = RetentionConfig()
 
+    # The folder of the config file: topic example paths are relative to it.
+    _base_dir: str = PrivateAttr(".")
+
+    @property
+    def base_dir(self) -> str:
+        return self._base_dir
+
     def topic(self, topic_id: str) -> TopicConfig | None:
         return next((t for t in self.topics if t.id == topic_id), None)
+
+    def example_path(self, entry: str) -> Path:
+        p = Path(entry).expanduser()
+        return p if p.is_absolute() else Path(self.base_dir) / p
 
 
 def _cross_ref_problems(data: dict[str, Any]) -> list[tuple[tuple, str]]:
@@ -411,6 +442,11 @@ class Settings(BaseSettings):
     config: Path = DEFAULT_CONFIG_PATH
     log_level: str = "INFO"
     metrics_port: int = 9808
+    # The console's public base URL (https://news.example.org): alerts then carry signed
+    # one-click feedback links (email) and feedback_url (webhook), verified with
+    # feedback_secret (NEWSRADAR_FEEDBACK_SECRET); no links without both.
+    web_base_url: str | None = None
+    feedback_secret: str | None = Field(default=None, repr=False)
 
     @model_validator(mode="after")
     def _password_into_url(self) -> Settings:
@@ -571,10 +607,34 @@ def parse_config(text: str, *, source: str = "<config>") -> Config:
     for path, message in _cross_ref_problems(data):
         add(path, message)
     _query_problems(data, add)
+    base_dir = str(Path(source).parent) if not source.startswith("<") else "."
+    _example_problems(data, base_dir, add)
     if problems:
         raise ConfigError(problems, source=source)
     assert config is not None
+    config._base_dir = base_dir
     return config
+
+
+def _example_problems(data: dict[str, Any], base_dir: str, add: Any) -> None:
+    """Topic examples that are neither an article id nor a readable file."""
+    topics = data.get("topics")
+    for i, t in enumerate(topics if isinstance(topics, list) else []):
+        if not isinstance(t, dict):
+            continue
+        for key in ("examples", "counter_examples"):
+            entries = t.get(key)
+            for j, e in enumerate(entries if isinstance(entries, list) else []):
+                if isinstance(e, bool) or not isinstance(e, (str, int)):
+                    continue  # the model's own check names the type
+                if isinstance(e, int) or e.strip().isdigit():
+                    continue  # a stored article's id, read when the topic is prepared
+                p = Path(e).expanduser()
+                p = p if p.is_absolute() else Path(base_dir) / p
+                if not p.is_file():
+                    add(("topics", i, key, j),
+                        f"expected a file (relative to the config file) or an article id; "
+                        f"{str(p)!r} is not a file")
 
 
 def _query_problems(data: dict[str, Any], add: Any) -> None:

@@ -22,6 +22,14 @@ EXPLANATION = {
 }
 
 
+RELEVANCE = {
+    "score": 0.8731, "parts": {"salience": 0.9142, "similarity": 0.6215, "model": None},
+    "relevant": True, "min_relevance": 0.5,
+    "reason": "'\"korean war\"' appears 2 times, in the lead and the title: a thread through the story",
+    "weakest": '"korean war"', "branches": [],
+}
+
+
 def alert_message(channel: str = "team-mail", alert_id: int = 42, **over) -> AlertMessage:
     fields: dict = dict(  # noqa: C408 - reads like the constructor call
         alert_id=alert_id,
@@ -48,6 +56,7 @@ def alert_message(channel: str = "team-mail", alert_id: int = 42, **over) -> Ale
         ],
         created_at=datetime(2025, 7, 27, 0, 30, tzinfo=UTC),
         story_id=5,
+        relevance=RELEVANCE,
     )
     fields.update(over)
     return AlertMessage(**fields)

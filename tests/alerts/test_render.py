@@ -71,7 +71,7 @@ def test_broken_template_is_a_clear_permanent_error(tmp_path):
 def test_webhook_body_default_and_override(tmp_path):
     body = Renderer().webhook_body(alert_message())
     p = json.loads(body)
-    assert p["type"] == "alert.created" and p["version"] == "1"
+    assert p["type"] == "alert.created" and p["version"] == "2"
     assert p["id"] == "nr_alert_42_team-mail"
     assert p["article"]["snippets"][0] == {"text": "Kim Jong Un vows victory over US on Korean War anniversary",
                                            "marks": [[36, 46]]}

@@ -96,7 +96,21 @@ def test_backtest_command_over_a_real_sqlite_store(tmp_path, monkeypatch):
     result = runner.invoke(app, ["backtest", "new", "--config", str(EXAMPLES),
                                  "--query", "Kursk", "--json"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output)["alerts"] == 2
+    got = json.loads(result.output)
+    # relevance judges a trial query like a new topic: Kursk is a passing mention in both
+    assert got["alerts"] + got["held_back"] == 2
+    assert {h["url"] for h in got["hits"] + got["held_back_hits"]} == {
+        "https://www.newsx.com/0", "https://www.newsx.com/3"}
+    result = runner.invoke(app, ["backtest", "new", "--config", str(EXAMPLES),
+                                 "--query", "Kursk", "--json", "--no-relevance"])
+    assert json.loads(result.output)["alerts"] == 2  # the gate alone, as before
+    # --held-back lists what relevance held back, with the reason
+    result = runner.invoke(app, ["backtest", "new", "--config", str(EXAMPLES),
+                                 "--query", "Kursk", "--held-back"])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert f"{got['held_back']} more held back by relevance" in out or got["held_back"] == 0
+    assert "held back" in out and "why:" in out
 
 
 def test_backtest_unknown_topic():
@@ -111,3 +125,20 @@ def test_check_reports_a_bad_config_with_file_and_key(tmp_path):
     result = runner.invoke(app, ["check", "--config", str(bad)])
     assert result.exit_code != 0
     assert f"{bad}:2: topics[0].id: required key is missing" in result.output
+
+
+def test_test_command_shows_relevance_and_what_it_holds_back():
+    gold = sorted((REPO / "seeds" / "gold").glob("00[03]_*.txt"))
+    result = runner.invoke(app, ["test", "Kursk", *map(str, gold), "--config", str(EXAMPLES)])
+    assert result.exit_code == 0, result.output
+    out = " ".join(result.output.split())
+    assert "HELD BACK" in out and "why:" in out and "background" in out
+    assert "held back by relevance" in out
+    result = runner.invoke(app, ["test", "Kursk", *map(str, gold), "--config", str(EXAMPLES),
+                                 "--no-relevance"])
+    assert "2 of 2 file(s) matched" in result.output and "HELD BACK" not in result.output
+    import json
+
+    result = runner.invoke(app, ["test", "Kursk", str(gold[0]), "--config", str(EXAMPLES), "--json"])
+    rec = json.loads(result.output)
+    assert rec["relevance"]["relevant"] is False and rec["relevance"]["parts"]["salience"] is not None

@@ -110,7 +110,10 @@ def test_run_once_delivers_exactly_the_expected_alerts_and_repeats_nothing(seed_
     bt = newsradar("topics", "backtest", "kursk", "--query", "Kursk", "--days", "36500", "--json",
                    "--config", str(cfg), db=db)
     assert bt.returncode == 0, bt.stderr
-    assert {h["url"] for h in json.loads(bt.stdout)["hits"]} == {
+    # a trial query gets relevance like a new topic: the gate's hits are split into
+    # would-be alerts and held back (Kursk is a passing mention in both stories)
+    res = json.loads(bt.stdout)
+    assert {h["url"] for h in res["hits"] + res["held_back_hits"]} == {
         seed_site.url("/news/000_906bbe40c4e300f6.html?utm_source=rss"),
         seed_site.url("/news/003_caf3896bf0f883f3.html?utm_source=rss"),
     }

@@ -41,7 +41,9 @@ def app(settings):  # type: ignore[no-untyped-def]
 def _every_route(app) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
     out = []
     for r in app.routes:
-        if not isinstance(r, Route) or r.path in ("/healthz", "/login"):
+        # /feedback/{token}: a signed link from an alert, authorised by its token
+        # (test_feedback_link_needs_a_valid_token)
+        if not isinstance(r, Route) or r.path in ("/healthz", "/login", "/feedback/{token}"):
             continue
         path = re.sub(r"{(\w+):int}", "1", r.path)
         path = re.sub(r"{(\w+)}", "x", path)
@@ -71,6 +73,13 @@ def test_healthz_and_login_answer_without_auth(app) -> None:
     assert client.get("/healthz").json() == {"status": "ok"}
     assert client.get("/login").status_code == 200
     assert client.get("/static/htmx.min.js").status_code == 200
+
+
+def test_feedback_link_needs_a_valid_token(app) -> None:
+    client = TestClient(app)
+    for method in ("GET", "POST"):
+        r = client.request(method, "/feedback/1.good.forged", follow_redirects=False)
+        assert r.status_code == 404 and "not valid" in r.text
 
 
 def test_every_form_without_its_csrf_token_is_refused(app) -> None:

@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-PAYLOAD_VERSION = "1"
+# 2: alert.created gains match.relevance (score, parts, reason, relevant, min_relevance)
+# and feedback_url (when a console base URL is configured)
+PAYLOAD_VERSION = "2"
 
 # The topics package marks matched words in highlight snippets as «word».
 _MARKED = re.compile(r"«([^«»]*)»")
@@ -125,6 +127,11 @@ class AlertMessage:
     other_sources: list[Source] = field(default_factory=list)
     created_at: datetime | None = None
     story_id: int | None = None
+    # Relevance.to_dict() of the match (None: relevance off for the topic)
+    relevance: dict[str, Any] | None = None
+    # one-click signed links to mark the alert good / bad (None: no console configured)
+    feedback_good_url: str | None = None
+    feedback_bad_url: str | None = None
 
     kind: ClassVar[str] = "alert"
 
@@ -145,6 +152,22 @@ class AlertMessage:
     def why(self) -> list[str]:
         return why_matched(self.explanation)
 
+    @property
+    def relevance_line(self) -> str | None:
+        """'relevance 0.82 (min 0.50): <reason>' for people, or None."""
+        r = self.relevance
+        if not r:
+            return None
+        return (f"relevance {float(r.get('score', 0)):.2f} (min {float(r.get('min_relevance', 0)):.2f}): "
+                f"{r.get('reason', '')}")
+
+    def relevance_payload(self) -> dict[str, Any] | None:
+        r = self.relevance
+        if not r:
+            return None
+        return {k: r.get(k) for k in ("score", "parts", "reason", "relevant", "min_relevance",
+                                      "weakest")}
+
     def to_payload(self) -> dict[str, Any]:
         return {
             "type": "alert.created",
@@ -160,7 +183,10 @@ class AlertMessage:
                 "snippets": [s.to_payload() for s in self.snippets],
             },
             "match": {"score": round(self.score, 4), "why": self.why,
-                      "explanation": self.explanation},
+                      "explanation": self.explanation, "relevance": self.relevance_payload()},
+            "feedback_url": self.feedback_good_url,
+            "feedback_urls": ({"good": self.feedback_good_url, "bad": self.feedback_bad_url}
+                              if self.feedback_good_url else None),
             "story": {
                 "id": self.story_id,
                 "sources": [s.to_payload() for s in self.other_sources],

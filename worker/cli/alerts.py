@@ -4,6 +4,9 @@
     newsradar alerts show ID        one delivery: alert, article, story sources, attempts, payload
     newsradar alerts retry ID...    send again now (dead, failed, disabled or held deliveries)
     newsradar alerts enable NAME    re-enable a channel disabled by a 410 answer
+    newsradar alerts feedback ID good|bad        mark an alert (alert id) good or bad
+    newsradar alerts feedback --article ID --topic T good|bad   ... a held-back match
+    newsradar alerts held-back [--topic T]       what relevance held back (no alert sent)
 
 IDs are delivery ids (one per alert and channel), as printed by ``alerts list``.
 """
@@ -213,6 +216,12 @@ def show(
             for o in others:
                 out.append(f"  also:   {o.site}: {o.title or ''} <{o.url}>")
         out += _why(d.payload)
+        if a.match_id:
+            from worker.store import Match
+
+            m = s.get(Match, a.match_id)
+            if m is not None and m.relevance:
+                out += relevance_lines(m.relevance)
         out.append("attempts:")
         if not d.attempt_log:
             out.append("  (none yet)")
@@ -322,3 +331,88 @@ def enable(
             return
         s.commit()
     typer.echo(f"channel {channel} enabled" + (f"; {n} delivery(ies) queued" if resend else ""))
+
+
+def relevance_lines(rel: dict[str, Any], indent: str = "") -> list[str]:
+    """The relevance of a match for people: score, parts, threshold and the reason."""
+    parts = rel.get("parts") or {}
+    shown = ", ".join(f"{k} {v:.2f}" for k, v in parts.items() if v is not None)
+    verdict = "relevant" if rel.get("relevant") else "held back"
+    return [f"{indent}relevance: {float(rel.get('score', 0)):.2f} (min {float(rel.get('min_relevance', 0)):.2f}, "
+            f"{verdict})" + (f"  [{shown}]" if shown else ""),
+            f"{indent}  reason: {rel.get('reason', '')}"]
+
+
+@app.command()
+def feedback(
+    args: Annotated[list[str], typer.Argument(
+        help="ALERT_ID good|bad, or good|bad with --article and --topic.")],
+    article: Annotated[int | None, typer.Option("--article", help="Article id (a held-back match).")] = None,
+    topic: Annotated[str | None, typer.Option("--topic", help="Topic id (with --article).")] = None,
+    database_url: DbOption = None,
+) -> None:
+    """Mark an alert (or a held-back match) good or bad: `topics tune` learns from it."""
+    from worker.pipeline.feedback import FeedbackError, record_alert_feedback, record_feedback
+    from worker.store import session_scope
+
+    if article is not None or topic is not None:
+        if article is None or topic is None or len(args) != 1:
+            typer.echo("give --article ID --topic T and one label: good or bad", err=True)
+            raise typer.Exit(2)
+        label = args[0]
+    else:
+        if len(args) != 2 or not args[0].isdigit():
+            typer.echo("give ALERT_ID good|bad (or --article ID --topic T good|bad)", err=True)
+            raise typer.Exit(2)
+        label = args[1]
+    try:
+        with session_scope(_sessions(database_url)) as s:
+            if article is not None and topic is not None:
+                fb = record_feedback(s, topic, article, label, source="cli", now=_now())
+            else:
+                fb = record_alert_feedback(s, int(args[0]), label, source="cli", now=_now())
+    except FeedbackError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(f"marked {fb.label}: topic {fb.topic_id}, article {fb.article_id} "
+               f"(`newsradar topics tune {fb.topic_id}` learns from it)")
+
+
+@app.command("held-back")
+def held_back(
+    topic: Annotated[str | None, typer.Option("--topic", help="Only this topic.")] = None,
+    limit: Annotated[int, typer.Option(help="Newest N.")] = 50,
+    offset: Annotated[int, typer.Option(help="Skip the newest N first.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of text.")] = False,
+    database_url: DbOption = None,
+) -> None:
+    """Matches the gate passed and relevance held back: no alert was sent for them."""
+    print_held_back(topic, limit, offset, as_json, database_url)
+
+
+def print_held_back(topic: str | None, limit: int, offset: int, as_json: bool,
+                    database_url: str | None) -> None:
+    from worker.pipeline.matches import count_held_back, list_held_back
+
+    with _sessions(database_url)() as s:
+        rows = list_held_back(s, topic_id=topic, limit=limit, offset=offset)
+        total = count_held_back(s, topic)
+    if as_json:
+        for r in rows:
+            typer.echo(json.dumps({"match_id": r.match_id, "topic": r.topic_id,
+                                   "article_id": r.article_id, "title": r.title, "url": r.url,
+                                   "score": r.score, "relevance": r.relevance,
+                                   "feedback": r.feedback,
+                                   "created_at": r.created_at.isoformat()},
+                                  ensure_ascii=False))
+        return
+    where = f" for topic {topic}" if topic else ""
+    typer.echo(f"{total} held-back match(es){where}" + (f", showing {len(rows)}" if total > len(rows) else ""))
+    for r in rows:
+        mark = f"  [{r.feedback}]" if r.feedback else ""
+        typer.echo(f"article {r.article_id}  topic {r.topic_id}  {_when(r.created_at)}{mark}")
+        typer.echo(f"  {r.title or ''} <{r.url}>")
+        if r.relevance:
+            typer.echo("\n".join(relevance_lines(r.relevance, "  ")))
+        typer.echo(f"  mark good: newsradar alerts feedback --article {r.article_id} "
+                   f"--topic {r.topic_id} good")

@@ -58,7 +58,8 @@ class _RichProgress:
                                                               else f"{len(result.new_article_ids)} new")))
 
     def article(self, article_id: int, result: ProcessResult) -> None:
-        self._advance(f"article {article_id}: {result.status} {', '.join(result.matched_topics)}")
+        held = f" (held back: {', '.join(result.held_back_topics)})" if result.held_back_topics else ""
+        self._advance(f"article {article_id}: {result.status} {', '.join(result.matched_topics)}{held}")
 
     def delivery(self, delivery_id: int, result: DeliveryResult) -> None:
         self._advance(f"delivery {delivery_id}: {result.status}")

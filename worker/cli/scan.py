@@ -49,23 +49,32 @@ def scan(
 
     from worker.clean import clean_page
     from worker.pipeline.context import build_index
+    from worker.pipeline.relevance import RelevanceCache, judge
     from worker.topics import Document
 
     cfg = load(config)
     index = build_index(cfg)
+    cache = RelevanceCache()
     rows = []
     for f in _scan_files(paths, recursive):
         page = clean_page(f.read_bytes(), url=None)
         doc = Document(title=page.title or "", body=page.text, site=None, lang=page.language)
-        matches = index.match(doc)
+        # the pipeline's relevance step: what it would alert, and what it would hold back
+        judged = judge(cfg, cache, doc, index.match(doc))
+
+        def entry(j):
+            m = j.match
+            e = {"topic": m.topic_id, "score": round(m.score, 4), "highlights": m.highlights}
+            if j.relevance is not None:
+                e["relevance"] = j.relevance.to_dict()
+            return e
+
         rec = {
             "path": str(f),
             "title": page.title,
             "published": page.to_dict()["published"],  # a bare date when the page gives no time
-            "matches": [
-                {"topic": m.topic_id, "score": round(m.score, 4), "highlights": m.highlights}
-                for m in matches
-            ],
+            "matches": [entry(j) for j in judged if j.alerts],
+            "held_back": [entry(j) for j in judged if not j.alerts],
         }
         if page.status != "ok":
             rec["status"] = page.status
@@ -86,6 +95,8 @@ def scan(
     table.add_column("topics (score)", no_wrap=True)
     for r in rows:
         topics = "\n".join(f"{m['topic']} ({m['score']:g})" for m in r["matches"]) or "-"
+        if r["held_back"]:
+            topics += "\n" + "\n".join(f"held back: {m['topic']}" for m in r["held_back"])
         title = r["title"] or (f"({r['status']})" if "status" in r else "")
         table.add_row(escape(Path(r["path"]).name), escape(title),
                       (r["published"] or "")[:10], escape(topics))

@@ -128,17 +128,32 @@ def test_query(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
     explain: Annotated[bool, typer.Option("--explain", help="Also list the matched clauses "
                                           "and the score's parts.")] = False,
+    topic: Annotated[str | None, typer.Option(
+        "--topic", help="Judge relevance with this topic's description, examples and "
+        "min_relevance (default: salience from the query alone).")] = None,
+    use_relevance: Annotated[bool, typer.Option(
+        "--relevance/--no-relevance", help="Judge relevance on what the query matches.")] = True,
 ) -> None:
-    """Show which files a query matches, with score and highlights (lists from the config)."""
+    """Show which files a query matches, with score and highlights (lists from the config),
+    and whether relevance would alert or hold each one back."""
     from worker.errors import ConfigError, QueryError
     from worker.topics import Topic, TopicIndex
 
     lists: dict[str, list[str]] = {}
+    rel_config = None
     try:
         lists, _ = _load(config)
+        rel_config = _query_config(config, query, topic)
     except ConfigError as exc:
         if config is not None:
             _fail_config(exc)
+    if topic is not None and rel_config is None:
+        typer.echo(f"unknown topic '{topic}'", err=True)
+        raise typer.Exit(2)
+    if rel_config is None:  # no config file: salience from the query alone
+        from worker.config import Config, TopicConfig
+
+        rel_config = Config(topics=[TopicConfig(id="query", query=query)])
     index = TopicIndex(lists)
     try:
         index.add(Topic("query", "query", query, min_score))
@@ -155,7 +170,13 @@ def test_query(
         typer.echo("no pages to try (.txt, .html, .htm, .xhtml or no suffix; a directory is "
                    "read one level deep)", err=True)
         raise typer.Exit(1)
-    hits = 0
+    hits = held = 0
+    judge_cfg = rel_config if use_relevance else None
+    cache = None
+    if judge_cfg is not None:
+        from worker.pipeline.relevance import RelevanceCache, judge
+
+        cache = RelevanceCache()
     for f in _files(paths):
         try:
             doc = _read_story(f)
@@ -164,10 +185,16 @@ def test_query(
             continue
         matches = index.match(doc)
         m = matches[0] if matches else None
-        hits += m is not None
+        rel = None
+        if m is not None and judge_cfg is not None and cache is not None:
+            m.topic_id = judge_cfg.topics[0].id
+            rel = judge(judge_cfg, cache, doc, [m])[0].relevance
+        hits += m is not None and (rel is None or rel.relevant)
+        held += rel is not None and not rel.relevant
         if as_json:
             sys.stdout.write(json.dumps({"path": str(f), "title": doc.title,
-                                         "match": m.to_dict() if m else None},
+                                         "match": m.to_dict() if m else None,
+                                         "relevance": rel.to_dict() if rel else None},
                                         ensure_ascii=False) + "\n")
             continue
         if m is None:
@@ -175,6 +202,10 @@ def test_query(
             continue
         _out.print(f"[bold green]{escape(f.name)}[/bold green]: score {m.score:g}  "
                    f"{escape(doc.title)}", highlight=False)
+        if rel is not None:
+            verdict = "alert" if rel.relevant else "HELD BACK"
+            _out.print(_indented(f"relevance {rel.score:.2f}, {verdict}; why: {rel.reason}"),
+                       highlight=False, markup=False, soft_wrap=True)
         for h in m.highlights:
             _out.print(_indented(h), highlight=False, markup=False, soft_wrap=True)
         if explain:
@@ -188,7 +219,24 @@ def test_query(
             for a in m.explanation["absent"]:
                 _out.print(f"    absent  {a}", highlight=False, markup=False)
     if not as_json:
-        _out.print(f"{hits} of {len(_files(paths))} file(s) matched", highlight=False)
+        _out.print(f"{hits} of {len(_files(paths))} file(s) matched"
+                   + (f", {held} more held back by relevance" if held else ""), highlight=False)
+
+
+def _query_config(path: Path | None, query: str, topic: str | None):
+    """A config holding one topic: ``query`` with ``topic``'s relevance settings (or the
+    defaults: salience from the query alone). None when ``topic`` is unknown."""
+    from worker.config import TopicConfig, load_config
+
+    cfg = load_config(path)
+    if topic is not None:
+        saved = cfg.topic(topic)
+        if saved is None:
+            return None
+        tc = saved.model_copy(update={"query": query, "relevance": True})
+    else:
+        tc = TopicConfig(id="query", query=query)
+    return cfg.model_copy(update={"topics": [tc]})
 
 
 # -- backtest ---------------------------------------------------------------------------
@@ -205,8 +253,13 @@ def backtest_cmd(
         "--database-url",
         help="Database URL (default: $NEWSRADAR_DATABASE_URL or sqlite:///var/newsradar.db).",
     )] = None,
+    show_held_back: Annotated[bool, typer.Option(
+        "--held-back", help="List what relevance would hold back (instead of the alerts).")] = False,
+    use_relevance: Annotated[bool, typer.Option(
+        "--relevance/--no-relevance", help="Judge relevance (as the pipeline does).")] = True,
 ) -> None:
-    """Run a topic over the stored articles: the alerts it would have sent, per day.
+    """Run a topic over the stored articles: the alerts it would have sent, per day, and
+    how many matches relevance would hold back.
 
     Articles count by their published date; for a feed's older stories widen --days.
     """
@@ -227,17 +280,39 @@ def backtest_cmd(
               min_score if min_score is not None else (saved.min_score if saved else 0.0))
     from worker.store import iter_articles
     since = datetime.now(UTC) - timedelta(days=days)
+    texts: dict[str | None, tuple[str, str]] = {}
+
+    def remembered(arts):
+        for a in arts:  # the hits' stories, for relevance (keyed by URL, like the hits)
+            texts[a.url] = (a.title or "", a.text or "")
+            yield a
+
     try:
-        result = run_backtest(t, iter_articles(since=since, database_url=database_url), lists,
-                              since=since)
+        result = run_backtest(t, remembered(iter_articles(since=since, database_url=database_url)),
+                              lists, since=since)
     except QueryError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
+    held_back = _backtest_relevance(config, t, result, texts) if use_relevance else []
     if as_json:
-        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+        d = result.to_dict()
+        d["held_back"] = len(held_back)
+        d["held_back_hits"] = [{"url": h.url, "title": h.title, "score": h.score,
+                                "relevance": rel} for h, rel in held_back]
+        sys.stdout.write(json.dumps(d, ensure_ascii=False) + "\n")
         return
     _out.print(f"topic {escape(t.id)}: {len(result.hits)} alert(s) in {result.scanned} "
-               f"article(s) of the last {days} day(s)", highlight=False)
+               f"article(s) of the last {days} day(s)"
+               + (f"; {len(held_back)} more held back by relevance" if held_back else ""),
+               highlight=False)
+    if show_held_back:
+        for h, rel in held_back[:limit]:
+            when = h.published.strftime("%Y-%m-%d %H:%M") if h.published else "?"
+            _out.print(f"[yellow]held back[/yellow] {rel['score']:.2f} {when} {escape(h.title)}  "
+                       f"[dim]{escape(h.url or '')}[/dim]", highlight=False)
+            _out.print(_indented(f"why: {rel['reason']}"), highlight=False, markup=False,
+                       soft_wrap=True)
+        return
     if not result.scanned:
         _out.print(f"no stored articles published in the last {days} day(s); "
                    "try a larger --days, or `newsradar run` first", highlight=False, markup=False)
@@ -258,3 +333,100 @@ def backtest_cmd(
                    highlight=False)
         for s in h.highlights:
             _out.print(_indented(s), highlight=False, markup=False, soft_wrap=True)
+
+
+def _backtest_relevance(config: Path | None, t: Topic, result, texts):
+    """Split the backtest's hits into would-be alerts (left in ``result``) and the ones
+    relevance would hold back (returned with their relevance), as the pipeline would."""
+    from worker.config import load_config
+    from worker.pipeline.relevance import RelevanceCache, judge
+    from worker.topics import Document, TopicMatch
+
+    tc = load_config(config).topic(t.id)
+    if tc is not None and not tc.relevance:
+        return []  # relevance: off: every hit is an alert, as before
+    cfg = _query_config(config, t.query, t.id if tc is not None else None)
+    cache = RelevanceCache()
+    tid = cfg.topics[0].id
+    kept, held = [], []
+    per_day: dict[str, int] = {}
+    for h in result.hits:
+        title, body = texts.get(h.url, (h.title, ""))
+        rel = judge(cfg, cache, Document(title, body), [TopicMatch(tid, h.score)])[0].relevance
+        if rel is not None and not rel.relevant:
+            held.append((h, rel.to_dict()))
+            continue
+        kept.append(h)
+        day = h.published.strftime("%Y-%m-%d") if h.published else "unknown"
+        per_day[day] = per_day.get(day, 0) + 1
+    if held:
+        result.hits = kept
+        result.per_day = dict(sorted(per_day.items()))
+    return held
+
+
+# -- relevance: held back, tune ---------------------------------------------------------
+DbUrlOpt = Annotated[str | None, typer.Option(
+    "--database-url", envvar="NEWSRADAR_DATABASE_URL",
+    help="Database URL (default: $NEWSRADAR_DATABASE_URL or sqlite:///var/newsradar.db).")]
+
+
+@app.command("held-back")
+def held_back_cmd(
+    topic: Annotated[str | None, typer.Argument(help="Topic id (default: every topic).")] = None,
+    limit: Annotated[int, typer.Option(help="Newest N.")] = 50,
+    offset: Annotated[int, typer.Option(help="Skip the newest N first.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of text.")] = False,
+    database_url: DbUrlOpt = None,
+) -> None:
+    """Matches of a topic that relevance held back (no alert sent); mark one good with
+    `newsradar alerts feedback --article ID --topic T good`."""
+    from worker.cli.alerts import print_held_back
+
+    print_held_back(topic, limit, offset, as_json, database_url)
+
+
+@app.command("tune")
+def tune_cmd(
+    topic: Annotated[str, typer.Argument(help="Topic id.")],
+    config: ConfigOpt = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the fit, store nothing.")] = False,
+    database_url: DbUrlOpt = None,
+) -> None:
+    """Fit the topic's relevance threshold (and its model, with 4+ labels of both kinds)
+    from its examples and feedback; print precision/recall before and after
+    (cross-validated) and store the fit, which the pipeline uses from then on."""
+    from worker.config import get_settings, load_config
+    from worker.errors import ConfigError
+    from worker.pipeline.tuning import TuneError, tune_topic
+    from worker.store import make_engine, make_sessionmaker, session_scope, upgrade
+
+    try:
+        cfg = load_config(config)
+    except ConfigError as exc:
+        _fail_config(exc, config)
+        return
+    engine = make_engine(database_url or get_settings().database_url)
+    upgrade(engine)
+    try:
+        with session_scope(make_sessionmaker(engine)) as s:
+            rep = tune_topic(s, cfg, topic, store=not dry_run)
+    except TuneError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
+    finally:
+        engine.dispose()
+    r = rep.result
+    lines = [
+        f"topic {topic}: {r.n_labels} label(s) ({rep.n_feedback} feedback, "
+        f"{rep.n_examples} example(s)), {r.folds}-fold cross-validation",
+        f"  before: precision {r.before.precision:.3f}  recall {r.before.recall:.3f}  "
+        f"F1 {r.before.f1:.3f}",
+        f"  after:  precision {r.after.precision:.3f}  recall {r.after.recall:.3f}  "
+        f"F1 {r.after.f1:.3f}  (cross-validated)",
+        f"  min_relevance {r.min_relevance:.3f}; model: "
+        + (f"fitted on {r.model.n_labels} labels" if r.model is not None
+           else "none (needs 4+ labels, some good and some bad)"),
+        "  stored: the pipeline uses it from the next article" if rep.stored else "  (dry run: not stored)",
+    ]
+    typer.echo("\n".join(lines))

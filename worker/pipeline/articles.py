@@ -31,6 +31,7 @@ from worker.errors import (
     short_message,
 )
 from worker.pipeline import outbox, stories
+from worker.pipeline import relevance as relevance_step
 from worker.pipeline._common import INFRA_ERRORS, fetch_via, storable
 from worker.pipeline.budget import ArticleBudget
 from worker.pipeline.context import Context
@@ -149,7 +150,8 @@ class ProcessResult:
     article_id: int
     status: str  # an ArticleStatus, or "missing" / "claimed" when nothing was done
     delivery_ids: list[int] = field(default_factory=list)
-    matched_topics: list[str] = field(default_factory=list)
+    matched_topics: list[str] = field(default_factory=list)  # alerted (relevant) topics
+    held_back_topics: list[str] = field(default_factory=list)  # gated, held back by relevance
     error: str | None = None
     retry_after: float | None = None
 
@@ -257,10 +259,18 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
 def _match(ctx: Context, page: CleanPage, title: str | None, site: str | None) -> list[TopicMatch]:
     """Every topic matched on the bounded story: the title, the lead and the body's first
     part (``bounded_document``); each match's explanation says when the body was cut."""
-    doc = Document(title=(page.title or title or "")[:1000], body=page.text, site=site,
-                   lang=page.language)
-    bounded = bounded_document(doc)
+    bounded = bounded_document(_document(page, title, site))
     return [note_bounded(m, bounded.note) for m in ctx.index.match(bounded.document)]
+
+
+def _document(page: CleanPage, title: str | None, site: str | None) -> Document:
+    return Document(title=(page.title or title or "")[:1000], body=page.text, site=site,
+                   lang=page.language)
+
+
+def _gate_document(page: CleanPage, title: str | None, site: str | None) -> Document:
+    """The document the gate matched (bounded), for the relevance step to read."""
+    return bounded_document(_document(page, title, site)).document
 
 
 def _article_failed(
@@ -307,9 +317,15 @@ def _store_result(
         else:
             art.error = None
             art.error_code = None
+        # the relevance step, on the same bounded story the gate read: held-back matches
+        # are recorded, never alerted (its input is bounded, so its cost is too)
+        judged = relevance_step.judge(ctx.config, ctx.relevance,
+                                      _gate_document(page, art.title, art.site),
+                                      topic_matches, s)
         story_id = stories.assign_story(s, art)
         delivery_ids: list[int] = []
-        for m in topic_matches:
+        for j in judged:
+            m = j.match
             match_row = s.execute(
                 insert_or_skip(s, Match)
                 .values(
@@ -319,11 +335,15 @@ def _store_result(
                     explanation=m.explanation,
                     highlights=m.highlights,
                     created_at=now,
+                    status=j.status.value,
+                    relevance=j.relevance_dict(),
                 )
                 .on_conflict_do_nothing()
                 .returning(Match.id)
             ).first()
             match_id = match_row[0] if match_row else None
+            if not j.alerts:
+                continue
             delivery_ids += outbox.create_alert(
                 ctx, s, art, story_id, m.topic_id, m.score, match_id, now)
         move(art, _A.DONE)
@@ -332,7 +352,8 @@ def _store_result(
             article_id,
             _A.DONE,
             delivery_ids=delivery_ids or pending_deliveries(s, article_id),
-            matched_topics=[m.topic_id for m in topic_matches],
+            matched_topics=[j.match.topic_id for j in judged if j.alerts],
+            held_back_topics=[j.match.topic_id for j in judged if not j.alerts],
         )
 
 

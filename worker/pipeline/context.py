@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from worker.alerts import Channel, build_channels
 from worker.config import Config, Settings
+from worker.pipeline.relevance import RelevanceCache
 from worker.sources import FetchLimits, NetworkPolicy, make_client
 from worker.store import make_engine, make_sessionmaker, session_scope, utcnow
 from worker.store.rows import DEFAULT_CLAIM_LEASE
@@ -42,6 +43,8 @@ class Context:
     clock: Callable[[], datetime] = utcnow
     # How long a claimed row stays claimed if its worker dies (see worker/store/rows.py)
     claim_lease: timedelta = DEFAULT_CLAIM_LEASE
+    # Per-topic relevance state, prepared on first use (pipeline/relevance.py)
+    relevance: RelevanceCache = field(default_factory=RelevanceCache)
 
     def now(self) -> datetime:
         return self.clock()

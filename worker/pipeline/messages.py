@@ -30,6 +30,11 @@ def alert_message(session: Session, config: Config, alert: Alert, channel: str,
         ):
             others.append(Source(url=other.url, title=other.title, outlet=other.site,
                                  published=other.published_at))
+    from worker.config import get_settings
+    from worker.pipeline.feedback import feedback_links
+
+    settings = get_settings()
+    good_url, bad_url = feedback_links(settings.web_base_url, settings.feedback_secret, alert.id)
     return AlertMessage(
         alert_id=alert.id,
         delivery_id=delivery_id,
@@ -46,6 +51,9 @@ def alert_message(session: Session, config: Config, alert: Alert, channel: str,
         other_sources=others,
         created_at=alert.created_at,
         story_id=alert.story_id,
+        relevance=match.relevance if match else None,
+        feedback_good_url=good_url,
+        feedback_bad_url=bad_url,
     )
 
 

@@ -137,3 +137,12 @@ def move(row: Any, new: StrEnum) -> None:
     if not can_move(table, old, new):
         raise IllegalTransition(f"{table} {getattr(row, 'id', '?')}: {old} → {new} is not allowed")
     row.status = new.value
+
+
+class MatchStatus(StrEnum):
+    """matches.status: what relevance decided for a (story, topic) the gate passed.
+    Written once with the match; a held-back match is never alerted later (feedback on
+    it teaches the topic instead)."""
+
+    ALERTED = "alerted"      # relevant (or relevance off): the alert went to the outbox
+    HELD_BACK = "held_back"  # the gate passed it, relevance held it back: no alert

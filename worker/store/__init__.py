@@ -23,6 +23,7 @@ from worker.store.models import (
     MutedStory,
     Story,
     StoryBand,
+    TopicRelevanceModel,
     band_keys,
     utcnow,
 )
@@ -30,6 +31,6 @@ from worker.store.queries import StoredArticle, iter_articles
 
 __all__ = [
     "Alert", "AlertFeedback", "ApiToken", "Article", "ConsoleFeed", "ConsoleTopic", "Base", "ChannelState", "Delivery", "DeliveryAttempt", "Digest",
-    "Feed", "Match", "MutedStory", "Story", "StoryBand", "StoredArticle", "band_keys", "iter_articles", "make_engine", "make_sessionmaker", "session_scope",
+    "Feed", "Match", "MutedStory", "Story", "StoryBand", "StoredArticle", "TopicRelevanceModel", "band_keys", "iter_articles", "make_engine", "make_sessionmaker", "session_scope",
     "upgrade", "utcnow",
 ]

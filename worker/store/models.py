@@ -211,6 +211,11 @@ class Match(Base):
     explanation: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     highlights: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # alerted | held_back (MatchStatus): relevance held back a story the gate passed
+    status: Mapped[str] = mapped_column(String(20), default="alerted", server_default="alerted",
+                                        index=True)
+    # Relevance.to_dict() (score, parts, reason, ...); None when relevance is off
+    relevance: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     article: Mapped[Article] = relationship(back_populates="matches")
 
@@ -374,8 +379,8 @@ class MutedStory(Base):
 
 
 class AlertFeedback(Base):
-    """Good/bad marks from the console, one per (topic, article). Kept apart so that it
-    can be folded into the relevance feedback store (issue 11) when that lands."""
+    """THE relevance feedback: good/bad per (topic, article), from the CLI, the console,
+    or a signed link. Written only by worker/pipeline/feedback.py."""
 
     __tablename__ = "alert_feedback"
     __table_args__ = (UniqueConstraint("topic_id", "article_id"),)
@@ -385,3 +390,18 @@ class AlertFeedback(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
     verdict: Mapped[str] = mapped_column(String(10))  # good | bad
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    source: Mapped[str | None] = mapped_column(String(100))  # who: cli, console, link, api
+
+
+class TopicRelevanceModel(Base):
+    """A topic's tuned relevance: the threshold and model fitted by ``topics tune``.
+    Written only by worker/pipeline/tuning.py; read when the topic is prepared."""
+
+    __tablename__ = "topic_relevance_models"
+
+    topic_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    min_relevance: Mapped[float] = mapped_column(Float)
+    model: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # TopicModel.to_dict()
+    n_labels: Mapped[int] = mapped_column(Integer, default=0)
+    report: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # P/R before/after
+    fitted_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -314,19 +314,16 @@ class FeedbackRow:
 
 def set_feedback(session: Session, topic_id: str, article_id: int, verdict: str,
                  now: datetime) -> FeedbackRow:
-    """Mark (topic, article) good or bad; a second mark replaces the first."""
+    """Mark (topic, article) good or bad; a second mark replaces the first. The mark
+    is written by the pipeline's one feedback module (worker/pipeline/feedback.py)."""
+    from worker.pipeline.feedback import record_feedback
+
     if verdict not in FEEDBACK:
         raise _invalid(f"expected good or bad (got {verdict!r})", "verdict")
     if session.get(Article, article_id) is None:
         raise _not_found("article", article_id)
-    row = session.scalar(select(AlertFeedback).where(AlertFeedback.topic_id == topic_id,
-                                                     AlertFeedback.article_id == article_id))
-    if row is None:
-        row = AlertFeedback(topic_id=topic_id, article_id=article_id)
-        session.add(row)
-    row.verdict, row.at = verdict, now
-    session.flush()
-    return FeedbackRow(topic_id, article_id, verdict, now)
+    fb = record_feedback(session, topic_id, article_id, verdict, source="console", now=now)
+    return FeedbackRow(fb.topic_id, fb.article_id, fb.label, fb.at)
 
 
 def feedback_for_alert(session: Session, alert_id: int, verdict: str, now: datetime) -> FeedbackRow:

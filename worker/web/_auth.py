@@ -222,7 +222,9 @@ class AuthMiddleware:
             return
         request = Request(scope, receive)
         path = request.url.path
-        if path in PUBLIC_PATHS or path.startswith("/static/"):
+        # /feedback/<token>: a signed one-click link from an alert; the token is the
+        # authorisation (it marks one alert good or bad, nothing else)
+        if path in PUBLIC_PATHS or path.startswith(("/static/", "/feedback/")):
             await self.app(scope, receive, send)
             return
         # a feed reader gets a 401, not a redirect to a login page it cannot use

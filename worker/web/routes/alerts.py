@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from sqlalchemy.orm import Session
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import _actions as A
@@ -85,6 +85,37 @@ async def mute(request: Request) -> Response:
     return RedirectResponse(_back_to(request), status_code=303)
 
 
+_LINK_PAGE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<title>newsradar feedback</title></head><body style="font-family: sans-serif">
+<p>{text}</p>{form}</body></html>"""
+
+
+async def feedback_link(request: Request) -> Response:
+    """A signed one-click link from an alert (email, webhook ``feedback_url``). GET shows
+    a button (mail scanners open links; only a POST records), POST records the mark."""
+    from html import escape
+
+    from worker.pipeline.feedback import record_alert_feedback, verify_feedback_token
+
+    ctx = ctx_of(request)
+    token = request.path_params["token"]
+    secret = ctx.settings.feedback_secret
+    parsed = verify_feedback_token(secret, token) if secret else None
+    if parsed is None:
+        return HTMLResponse(_LINK_PAGE.format(text="This feedback link is not valid.", form=""),
+                            status_code=404)
+    alert_id, label = parsed
+    if request.method == "POST":
+        await ctx.run(lambda s: record_alert_feedback(s, alert_id, label, source="link",
+                                                      now=ctx.now()))
+        return HTMLResponse(_LINK_PAGE.format(
+            text=f"Thank you: alert {alert_id} is marked {escape(label)}.", form=""))
+    form = (f'<form method="post" action="/feedback/{escape(token)}">'
+            f'<button type="submit">Mark alert {alert_id} {escape(label)}</button></form>')
+    return HTMLResponse(_LINK_PAGE.format(text=f"Mark alert {alert_id} as {escape(label)}?",
+                                          form=form))
+
+
 async def article(request: Request) -> Response:
     ctx = ctx_of(request)
     article_id = int(request.path_params["id"])
@@ -144,6 +175,7 @@ routes = [
     Route("/", inbox),
     Route("/alerts/{id:int}/feedback", feedback, methods=["POST"]),
     Route("/alerts/{id:int}/mute", mute, methods=["POST"]),
+    Route("/feedback/{token}", feedback_link, methods=["GET", "POST"]),
     Route("/articles/{id:int}", article),
     Route("/articles/{id:int}/explain", explain),
     Route("/api/v1/alerts", api_alerts),

@@ -4,16 +4,16 @@ Story assignment no longer scans recent articles under a fleet-wide lock; it rea
 rows sharing one of the new article's buckets (see worker/pipeline/stories.py).
 Existing fingerprinted articles are banded on upgrade in Python, in batches.
 
-Revision ID: 0003s
-Revises: 0002
+Revision ID: 0004
+Revises: 0003
 Create Date: 2026-12-01 02:20:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0003s'
-down_revision = '0002'
+revision = '0004'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

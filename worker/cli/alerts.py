@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
+from worker.cli._common import ConfigOpt, existing_database
 from worker.pipeline.states import DeliveryStatus
 
 if TYPE_CHECKING:
@@ -30,11 +32,13 @@ app = typer.Typer(help="Alert deliveries: list, show, retry; re-enable a disable
 STATUSES = tuple(DeliveryStatus)
 
 
-def _sessions(database_url: str | None) -> sessionmaker[Session]:
-    from worker.config import get_settings
+def _sessions(database_url: str | None, config: Path | None = None) -> sessionmaker[Session]:
     from worker.store import make_engine, make_sessionmaker, upgrade
 
-    url = database_url or get_settings().database_url
+    # the database that exists (the same rule as every command); never creates one
+    url = existing_database(database_url, config)
+    if url is None:
+        raise typer.Exit(0)
     engine = make_engine(url)
     upgrade(engine)  # a fresh database (no run yet) has the tables, and no deliveries
     return make_sessionmaker(engine)
@@ -83,8 +87,8 @@ def _headline(s: Session, alert: Alert, payload: dict[str, Any] | None) -> str:
 
 
 DbOption = Annotated[str | None, typer.Option("--database-url", envvar="NEWSRADAR_DATABASE_URL",
-                                              help="Database URL (default: $NEWSRADAR_DATABASE_URL or "
-                                                   "sqlite:///var/newsradar.db).")]
+                                              help="Database URL (default: $NEWSRADAR_DATABASE_URL, else "
+                                                   "SQLite var/newsradar.db next to the config file).")]
 
 
 @app.command("list")
@@ -94,6 +98,7 @@ def list_cmd(
     limit: Annotated[int, typer.Option(help="Newest N deliveries.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
     database_url: DbOption = None,
+    config: ConfigOpt = None,
 ) -> None:
     """List deliveries, newest first, and any channel disabled by its endpoint (410)."""
     if status is not None and status not in STATUSES:
@@ -106,7 +111,7 @@ def list_cmd(
     from worker.store import Alert, ChannelState, Delivery
 
     console = Console()
-    with _sessions(database_url)() as s:
+    with _sessions(database_url, config)() as s:
         disabled = list(s.scalars(select(ChannelState).where(ChannelState.disabled.is_(True))
                                   .order_by(ChannelState.channel)))
         q = select(Delivery, Alert).join(Alert, Alert.id == Delivery.alert_id)
@@ -162,6 +167,7 @@ def list_cmd(
 def show(
     delivery_id: Annotated[int, typer.Argument(help="Delivery id (from `alerts list`).")],
     database_url: DbOption = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Show one delivery: its alert, article, story sources, every try and the payload."""
     from sqlalchemy import select
@@ -169,7 +175,7 @@ def show(
     from worker.pipeline.channels import disabled_reason
     from worker.store import Article, ChannelState, Delivery, Digest, Feed
 
-    with _sessions(database_url)() as s:
+    with _sessions(database_url, config)() as s:
         d = s.get(Delivery, delivery_id)
         if d is None:
             typer.echo(f"no delivery {delivery_id}", err=True)
@@ -264,6 +270,7 @@ def _compact_json(value: Any, indent: int = 0, width: int = 78) -> str:
 def retry(
     delivery_ids: Annotated[list[int], typer.Argument(help="Delivery ids (from `alerts list`).")],
     database_url: DbOption = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Send deliveries again now (dead, failed, disabled or held).
 
@@ -273,7 +280,7 @@ def retry(
 
     now = _now()
     failed = queued = False
-    with _sessions(database_url)() as s:
+    with _sessions(database_url, config)() as s:
         for did in delivery_ids:
             res = retry_delivery(s, did, now)
             if res.why_not == "missing":
@@ -302,12 +309,13 @@ def enable(
     resend: Annotated[bool, typer.Option("--resend/--no-resend",
                                          help="Queue the deliveries the channel skipped while disabled.")] = True,
     database_url: DbOption = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Re-enable a channel that its endpoint disabled (HTTP 410), once the receiver is fixed."""
     from worker.pipeline.deliveries import enable_channel
 
     now = _now()
-    with _sessions(database_url)() as s:
+    with _sessions(database_url, config)() as s:
         n = enable_channel(s, channel, now, resend=resend)
         if n is None:
             typer.echo(f"channel {channel} is not disabled")

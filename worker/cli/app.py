@@ -9,7 +9,20 @@ from __future__ import annotations
 
 import typer
 
-from worker.cli import alerts, clean, db, feeds, run, scan, service, sources, topics
+from worker.cli import (
+    alerts,
+    articles,
+    clean,
+    db,
+    feeds,
+    init,
+    run,
+    scan,
+    service,
+    sources,
+    status,
+    topics,
+)
 
 app = typer.Typer(
     name="newsradar",
@@ -20,13 +33,16 @@ app = typer.Typer(
 )
 
 # top-level commands, in the order --help lists them
-app.registered_commands += scan.app.registered_commands + run.app.registered_commands
+app.registered_commands += (init.app.registered_commands + scan.app.registered_commands
+                            + run.app.registered_commands + status.app.registered_commands)
 app.add_typer(db.app, name="db")
 app.add_typer(feeds.app, name="feeds")
 service.register(app)  # worker, beat, health
 app.add_typer(clean.app, name="clean")
 app.add_typer(topics.app, name="topics")
 app.add_typer(alerts.app, name="alerts")
+app.add_typer(alerts.app, name="deliveries", help="Deliveries (one per alert and channel): list, show, retry.")
+app.add_typer(articles.app, name="articles")
 app.add_typer(sources.app, name="sources")
 
 
@@ -46,4 +62,4 @@ def main() -> None:
         # an unreachable or unusable database: one line saying so, not a traceback
         err.print(f"[bold red]error:[/] database: {escape(redact(db_message(exc)))}\n"
                   "  check NEWSRADAR_DATABASE_URL or --database-url", highlight=False, soft_wrap=True)
-        raise SystemExit(1) from None
+        raise SystemExit(3) from None

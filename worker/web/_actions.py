@@ -22,38 +22,35 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
-from xml.sax.saxutils import quoteattr
 
 import yaml
-from sqlalchemy import Integer as Integer_
-from sqlalchemy import cast, func, or_, select, text
+from sqlalchemy import func, or_, select, text
 from sqlalchemy.orm import Session
 
 from worker.alerts.message import why_matched
-from worker.config import Config, FeedConfig, TopicConfig
-from worker.errors import FeedParseError, FetchError, QueryError
-from worker.pipeline import network_policy  # the runner's SSRF policy, from the same config keys
-from worker.sources import (
-    FEED_ACCEPT,
-    FetchLimits,
-    discover_feeds,
-    fetch,
-    parse_feed,
+from worker.config import Config, TopicConfig
+from worker.errors import FetchError, QueryError
+from worker.pipeline import (
+    console,
+    network_policy,  # the runner's SSRF policy, from the same config keys
 )
-from worker.sources._discover import looks_like_html
+from worker.pipeline import feeds as pipeline_feeds
+from worker.sources import (
+    FetchLimits,
+    fetch,
+)
 from worker.store import (
     Alert,
     AlertFeedback,
     ApiToken,
     Article,
     ChannelState,
-    ConsoleFeed,
     ConsoleTopic,
     Delivery,
     DeliveryAttempt,
@@ -111,39 +108,10 @@ def _aware(d: datetime | None) -> datetime | None:
 # configuration: what the YAML defines, plus what the console created
 
 
-def effective_config(config: Config, session: Session) -> Config:
-    """``config`` with the feeds and topics created in the console added. The runner and
-    the service build their context from this, so console changes are picked up on the
-    next pass without a restart (config-defined items win on a clash)."""
-    urls = {f.url for f in config.feeds}
-    ids = {t.id for t in config.topics}
-    feeds = list(config.feeds) + [
-        FeedConfig(url=f.url, name=f.name, poll_interval=f.poll_interval_s, enabled=f.enabled)
-        for f in session.scalars(select(ConsoleFeed).order_by(ConsoleFeed.created_at))
-        if f.url not in urls
-    ]
-    topics = list(config.topics) + [
-        _topic_config(t) for t in session.scalars(select(ConsoleTopic).order_by(ConsoleTopic.id))
-        if t.id not in ids
-    ]
-    return config.model_copy(update={"feeds": feeds, "topics": topics})
-
-
-def console_version(session: Session) -> tuple[Any, ...]:
-    """Changes whenever a console feed or topic is added, changed or removed: a long-running
-    runner or service compares it each tick and rebuilds its context (topic index, feeds)
-    from ``effective_config`` only when it moved. One cheap query."""
-    feeds = session.execute(select(func.count(), func.max(ConsoleFeed.created_at),
-                                   func.sum(cast(ConsoleFeed.enabled, Integer_)))).one()
-    topics = session.execute(select(func.count(), func.max(ConsoleTopic.updated_at))
-                             .select_from(ConsoleTopic)).one()
-    return (*feeds, *topics)
-
-
-def _topic_config(t: ConsoleTopic) -> TopicConfig:
-    return TopicConfig(id=t.id, name=t.name, query=t.query, min_score=t.min_score,
-                       channels=list(t.channels or []), enabled=t.enabled, mode=t.mode or "instant",
-                       max_per_hour=t.max_per_hour)
+# effective_config / console_version: the runner's, from the console_feeds owner
+effective_config = console.effective_config
+console_version = console.console_version
+_topic_config = console.topic_config
 
 
 def export_config(config: Config, session: Session) -> str:
@@ -473,7 +441,7 @@ class FeedRow:
     url: str
     name: str | None
     title: str | None
-    origin: str  # config | console | orphan (no longer configured)
+    origin: str  # config | console | removed (no longer configured)
     enabled: bool
     status: str
     health: str  # ok | new | warn | error | off: the colour on the page
@@ -497,13 +465,7 @@ def _health(f: Feed) -> str:
 
 
 def _feed_row(session: Session, config: Config, f: Feed, counts: dict[int, int] | None = None) -> FeedRow:
-    configured = {fc.url for fc in config.feeds}
-    if f.url in configured:
-        origin = "config"
-    elif session.get(ConsoleFeed, f.url) is not None:
-        origin = "console"
-    else:
-        origin = "orphan"
+    origin = console.origin(session, config, f.url)
     n = counts.get(f.id, 0) if counts is not None else session.scalar(
         select(func.count()).select_from(Article).where(Article.feed_id == f.id)) or 0
     return FeedRow(
@@ -524,157 +486,63 @@ def list_feeds(session: Session, config: Config, *, limit: int = 100, offset: in
     return Page([_feed_row(session, config, f, counts) for f in feeds], total, limit, offset)
 
 
-@dataclass
-class DiscoveredFeed:
-    url: str
-    title: str | None
-    entries: int
+DiscoveredFeed = console.DiscoveredFeed
+ImportResult = console.ImportResult
+_ERROR_STATUS = {"invalid": 422, "conflict": 409, "not_found": 404}
+
+
+@contextmanager
+def _feed_change() -> Iterator[None]:
+    """The pipeline's refusal as the console's problem detail."""
+    try:
+        yield
+    except console.FeedChangeError as exc:
+        raise ActionError(_ERROR_STATUS[exc.kind], exc.title, exc.detail, field=exc.field) from exc
 
 
 def discover_feed(config: Config, url: str, *, timeout: float = 20.0) -> DiscoveredFeed:
-    """Fetch ``url`` through the SSRF guard; an HTML page is searched for its
-    ``<link rel="alternate">`` feeds and the first one that parses is taken."""
-    try:
-        FeedConfig(url=url)
-    except ValueError as exc:
-        raise _invalid(f"expected an http(s) URL (got {url!r})", "url") from exc
-    limits, policy = FetchLimits(total_timeout=timeout), network_policy(config)
-    try:
-        res = fetch(url.strip(), limits=limits, policy=policy, accept=FEED_ACCEPT)
-        text = res.content[:65536].decode(res.charset or "utf-8", "replace")
-        if looks_like_html(text):
-            candidates = discover_feeds(res.content.decode(res.charset or "utf-8", "replace"), res.final_url)
-            if not candidates:
-                raise _invalid(f"{url} is a web page that links to no feed (no <link rel=\"alternate\">)", "url")
-            url = candidates[0]
-            res = fetch(url, limits=limits, policy=policy, accept=FEED_ACCEPT)
-        parsed = parse_feed(res.content, url=res.final_url, content_type=res.content_type)
-    except (FetchError, FeedParseError) as exc:
-        raise _invalid(f"{url}: [{exc.code}] {exc}", "url") from exc
-    return DiscoveredFeed(url=url, title=parsed.title, entries=len(parsed.entries))
+    with _feed_change():
+        return console.discover_feed(config, url, timeout=timeout)
 
 
 def add_feed(session: Session, config: Config, url: str, *, name: str | None = None,
              poll_interval: float = 900.0, now: datetime, discover: bool = True) -> FeedRow:
-    """Add a feed in the console (stored in the database, due at once). With
-    ``discover`` the URL is fetched first: a page's linked feed is found, a broken
-    feed is refused with the fetch or parse error."""
-    url = url.strip()
-    title = None
-    if discover:
-        found = discover_feed(config, url)
-        url, title = found.url, found.title
-    else:
-        try:
-            FeedConfig(url=url)
-        except ValueError as exc:
-            raise _invalid(f"expected an http(s) URL (got {url!r})", "url") from exc
-    if any(fc.url == url for fc in config.feeds):
-        raise ActionError(409, "Already defined", f"{url} is defined in config", field="url")
-    if session.get(ConsoleFeed, url) is not None:
-        raise ActionError(409, "Already added", f"{url} is already a feed", field="url")
-    session.add(ConsoleFeed(url=url, name=name or title, poll_interval_s=poll_interval,
-                            enabled=True, created_at=now))
-    feed = session.scalar(select(Feed).where(Feed.url == url))
-    if feed is None:
-        feed = Feed(url=url, created_at=now, status="new", consecutive_errors=0)
-        session.add(feed)
-    feed.name, feed.enabled, feed.poll_interval_s = name or title, True, poll_interval
-    feed.title = feed.title or title
-    feed.next_poll_at = now
-    session.flush()
+    """Add a console feed (``worker.pipeline.console.add_feed``)."""
+    with _feed_change():
+        feed = console.add_feed(session, config, url, name=name, poll_interval=poll_interval,
+                                now=now, discover=discover)
     return _feed_row(session, config, feed)
 
 
-def _console_feed(session: Session, config: Config, feed_id: int) -> tuple[Feed, ConsoleFeed]:
-    feed = session.get(Feed, feed_id)
-    if feed is None:
-        raise _not_found("feed", feed_id)
-    if any(fc.url == feed.url for fc in config.feeds):
-        raise ActionError(409, "Defined in config",
-                          f"feed {feed_id} is defined in config: change it in the YAML file")
-    cf = session.get(ConsoleFeed, feed.url)
-    if cf is None:
-        raise ActionError(409, "Not a console feed", f"feed {feed_id} is no longer configured")
-    return feed, cf
-
-
 def remove_feed(session: Session, config: Config, feed_id: int) -> None:
-    """Remove a console feed; its articles and alerts stay (their feed becomes empty)."""
-    feed, cf = _console_feed(session, config, feed_id)
-    session.delete(cf)
-    session.delete(feed)
-    session.flush()
+    """Remove a console feed: marked removed; its articles and alerts stay."""
+    with _feed_change():
+        console.remove_feed(session, config, feed_id)
 
 
 def set_feed_enabled(session: Session, config: Config, feed_id: int, enabled: bool,
                      now: datetime) -> FeedRow:
-    feed, cf = _console_feed(session, config, feed_id)
-    cf.enabled = feed.enabled = enabled
-    if enabled:
-        feed.next_poll_at = now
-        if feed.status == "disabled":
-            feed.status = "new"
-    session.flush()
+    with _feed_change():
+        feed = console.set_feed_enabled(session, config, feed_id, enabled, now)
     return _feed_row(session, config, feed)
 
 
 def refresh_feed(session: Session, config: Config, feed_id: int, now: datetime) -> FeedRow:
-    """Poll at the next pass: due now, backoff cleared (error streak back to 0). Works
-    for config feeds too: it changes state, not configuration."""
-    feed = session.get(Feed, feed_id)
-    if feed is None:
-        raise _not_found("feed", feed_id)
-    feed.next_poll_at = now
-    feed.consecutive_errors = 0
-    feed.claimed_until = None
-    if feed.status == "gone":
-        feed.status = "error"  # polled again; a second 410 marks it gone again
-    session.flush()
+    """Poll at the next pass, backoff cleared (``worker.pipeline.feeds.refresh_feed``)."""
+    try:
+        feed = pipeline_feeds.refresh_feed(session, feed_id, now)
+    except pipeline_feeds.FeedNotFound as exc:
+        raise _not_found("feed", feed_id) from exc
     return _feed_row(session, config, feed)
 
 
 def export_opml(session: Session, config: Config) -> str:
-    """Every feed (config and console) as OPML 2.0."""
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<opml version="2.0">',
-             "  <head><title>newsradar feeds</title></head>", "  <body>"]
-    for fc in effective_config(config, session).feeds:
-        text = fc.name or fc.url
-        lines.append(f"    <outline type=\"rss\" text={quoteattr(text)} title={quoteattr(text)} "
-                     f"xmlUrl={quoteattr(fc.url)}/>")
-    lines += ["  </body>", "</opml>", ""]
-    return "\n".join(lines)
-
-
-@dataclass
-class ImportResult:
-    added: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # "url: why"
+    return console.export_opml(session, config)
 
 
 def import_opml(session: Session, config: Config, text: str | bytes, now: datetime) -> ImportResult:
-    """Add every ``<outline xmlUrl=…>`` not yet known, as console feeds (not fetched
-    here: the next pass polls them and records any error on the feed)."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
-        raise _invalid("OPML with a DOCTYPE or ENTITY declaration is refused", "file")
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError as exc:
-        raise _invalid(f"not OPML: {exc}", "file") from exc
-    result = ImportResult()
-    for node in root.iter("outline"):
-        url = (node.get("xmlUrl") or "").strip()
-        if not url:
-            continue
-        try:
-            add_feed(session, config, url, name=node.get("title") or node.get("text"), now=now,
-                     discover=False)
-            result.added.append(url)
-        except ActionError as exc:
-            result.skipped.append(f"{url}: {exc.detail}")
-    return result
+    with _feed_change():
+        return console.import_opml(session, config, text, now)
 
 
 # ---------------------------------------------------------------------------

@@ -1,0 +1,148 @@
+"""Issue 15, the first hour: the package installed from a built wheel into a fresh venv,
+used in a fresh temporary directory with no repository file in reach:
+``init`` → ``feeds add`` (a local feed, allowlisted by host:port) → ``run --once`` →
+``alerts list`` → ``articles show`` → ``feeds refresh`` → ``status``, each output checked.
+
+The wheel is built with ``pip wheel --no-deps``; the venv sees the dependencies already
+installed in the test's own environment through a ``.pth`` file (no index, no network).
+"""
+
+from __future__ import annotations
+
+import os
+import site
+import subprocess
+import sys
+import sysconfig
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.helpers.httpserver import LocalServer, Route
+from tests.seedsite import ROOT, page_html, rss, seed_pages
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The ``bin`` directory of a fresh venv holding newsradar from a built wheel."""
+    tmp = tmp_path_factory.mktemp("wheel")
+    build = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"),
+                            str(ROOT)], capture_output=True, text=True, timeout=600)
+    assert build.returncode == 0, build.stderr
+    [wheel] = (tmp / "dist").glob("newsradar-*.whl")
+    venv = tmp / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    # the dependencies: this environment's site-packages, appended after the venv's own
+    # (a plain path line: the editable install's finder there is not activated)
+    purelib = Path(subprocess.run([str(venv / "bin" / "python"), "-c",
+                                   "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                  capture_output=True, text=True, check=True).stdout.strip())
+    deps = [p for p in site.getsitepackages() if Path(p).is_dir()] + [sysconfig.get_paths()["purelib"]]
+    (purelib / "_newsradar_deps.pth").write_text("\n".join(dict.fromkeys(deps)) + "\n", encoding="utf-8")
+    inst = subprocess.run([sys.executable, "-m", "pip", "--python", str(venv / "bin" / "python"), "install",
+                           "--no-index", "--no-deps", "--find-links", str(tmp / "dist"), "-q", str(wheel)],
+                          capture_output=True, text=True, timeout=600)
+    assert inst.returncode == 0, inst.stderr
+    return venv / "bin"
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("NEWSRADAR_") and k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env.update(COLUMNS="100", HOME=str(home), NO_COLOR="1")
+    return env
+
+
+@pytest.fixture
+def site_server() -> Iterator[LocalServer]:
+    """The seed pages behind an RSS feed, and a home page that links to the feed."""
+    with LocalServer() as srv:
+        items = []
+        for p in seed_pages():
+            url = srv.route(f"/news/{p.key}.html", Route(body=page_html(p), content_type="text/html"))
+            items.append((p.key, url, p.title))
+        feed = srv.route("/feed.xml", Route(body=rss(items), content_type="application/rss+xml"))
+        srv.route("/", Route(body=(f'<!DOCTYPE html><html><head><title>Seed News</title>'
+                                   f'<link rel="alternate" type="application/rss+xml" href="{feed}">'
+                                   f'</head><body><p>Home</p></body></html>').encode(),
+                             content_type="text/html"))
+        yield srv
+
+
+def test_first_hour_from_a_wheel(installed: Path, site_server: LocalServer, tmp_path: Path) -> None:
+    work = tmp_path / "fresh"
+    work.mkdir()
+
+    def nr(*args: str, cwd: Path = work) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(installed / "newsradar"), *args], capture_output=True, text=True,
+                              cwd=cwd, env=_env(tmp_path), timeout=300)
+
+    # the package is the installed one, not the checkout
+    where = subprocess.run([str(installed / "python"), "-c", "import worker; print(worker.__file__)"],
+                           capture_output=True, text=True, cwd=work, env=_env(tmp_path))
+    assert str(installed.parent) in where.stdout and str(ROOT) not in where.stdout
+
+    # before init: a command that needs a config says how to get one; a read-only
+    # command creates no database
+    res = nr("run", "--once")
+    assert res.returncode == 2 and "newsradar init" in res.stderr
+    res = nr("feeds", "list")
+    assert res.returncode == 0 and "no database yet" in res.stderr
+    assert not (work / "var").exists()
+
+    res = nr("init", "radar")
+    assert res.returncode == 0, res.stderr
+    proj = work / "radar"
+    assert "wrote" in res.stdout and (proj / "newsradar.yaml").is_file() and (proj / ".env").is_file()
+    assert "# Watch topics" in (proj / "newsradar.yaml").read_text(encoding="utf-8")  # commented
+    assert nr("init", "radar").returncode == 2  # never overwrites silently
+
+    # the starter config, pointed at the local site: no feeds yet, its port allowlisted
+    cfg = yaml.safe_load((proj / "newsradar.yaml").read_text(encoding="utf-8"))
+    cfg["feeds"] = []
+    host_port = site_server.url("/").split("//", 1)[1].rstrip("/")
+    cfg["network"] = {"allowlist": [host_port]}
+    (proj / "newsradar.yaml").write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+
+    res = nr("feeds", "add", site_server.url("/"), cwd=proj)  # a web page: its feed is discovered
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("added feed 1: " + site_server.url("/feed.xml")), res.stdout
+    assert (proj / "var" / "newsradar.db").is_file()  # next to the config, as documented
+
+    res = nr("run", "--once", cwd=proj)
+    assert res.returncode == 0, res.stderr
+    [summary] = [line for line in res.stderr.splitlines() if line.startswith("polled ")]
+    assert "polled 1 feed(s) (0 failed" in summary and "5 new article(s)" in summary, summary
+    assert "processed 5 (0 failed)" in summary, summary
+
+    res = nr("alerts", "list", cwd=proj)
+    assert res.returncode == 0, res.stderr
+    for topic in ("armistice", "russia-ties", "kim-diplomacy"):
+        assert topic in res.stdout
+
+    res = nr("articles", "list", "--topic", "kim-diplomacy", "--json", cwd=proj)
+    assert res.returncode == 0, res.stderr
+    import json
+    rows = [json.loads(line) for line in res.stdout.splitlines()]
+    assert rows and all("kim-diplomacy" in r["topics"] for r in rows)
+    res = nr("articles", "show", str(rows[0]["id"]), cwd=proj)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith(f"article {rows[0]['id']}: ")
+    assert "status:    done" in res.stdout and "kim-diplomacy (score" in res.stdout
+    assert "Kim" in res.stdout.split("\ntext:\n", 1)[1]  # the cleaned text itself
+    assert nr("articles", "show", "999", cwd=proj).returncode == 4
+
+    res = nr("feeds", "refresh", "1", cwd=proj)
+    assert res.returncode == 0, res.stderr
+    assert "feed 1: due now" in res.stdout and "next `newsradar run`" in res.stdout
+    res = nr("feeds", "list", "--json", cwd=proj)
+    [feed] = [json.loads(line) for line in res.stdout.splitlines()]
+    assert feed["origin"] == "added" and feed["status"] == "ok" and feed["consecutive_errors"] == 0
+
+    res = nr("status", cwd=proj)
+    assert res.returncode == 0, res.stderr
+    assert "feeds:      1 ok, 0 failing" in res.stdout
+    assert "articles:   0 waiting, 5 done, 0 failed" in res.stdout
+    assert "last run:" in res.stdout and "never" not in res.stdout

@@ -148,13 +148,19 @@ def test_help_paragraphs_are_not_broken_at_source_line_ends() -> None:
 
 def test_unreachable_database_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     res = newsradar("feeds", "list", db="postgresql://nobody@127.0.0.1:9/none")
-    assert res.returncode == 1
+    assert res.returncode == 3  # the exit code of an unreachable database, in every command
     assert res.stderr.startswith("error: database: ") and "Traceback" not in res.stderr
     assert "NEWSRADAR_DATABASE_URL or --database-url" in res.stderr
-    # a database no run has used yet: empty listings, not "no such table"
-    empty = newsradar("feeds", "list", db=f"sqlite:///{tmp_path / 'empty.db'}")
+    # a database no run has created yet: said so, and not created by a listing (issue 15)
+    for group in ("feeds", "alerts"):
+        empty = newsradar(group, "list", db=f"sqlite:///{tmp_path / 'empty.db'}")
+        assert empty.returncode == 0 and empty.stderr.startswith("no database yet at "), empty.stderr
+        assert not (tmp_path / "empty.db").exists()
+    # one that exists but has no tables yet: empty listings, not "no such table"
+    create_engine(f"sqlite:///{tmp_path / 'fresh.db'}").connect().close()
+    empty = newsradar("feeds", "list", db=f"sqlite:///{tmp_path / 'fresh.db'}")
     assert empty.returncode == 0 and empty.stdout.startswith("no feeds yet")
-    empty = newsradar("alerts", "list", db=f"sqlite:///{tmp_path / 'empty2.db'}")
+    empty = newsradar("alerts", "list", db=f"sqlite:///{tmp_path / 'fresh.db'}")
     assert empty.returncode == 0, empty.stderr
     assert empty.stdout.strip() == "no deliveries"
 
@@ -212,9 +218,10 @@ def test_run_outside_the_project_says_where_the_config_is_looked_for(tmp_path: P
     for args in (["run", "--once"], ["topics", "check"]):
         res = subprocess.run([sys.executable, "-m", "worker.cli", *args], capture_output=True,
                              text=True, env=env, cwd=tmp_path, timeout=120)
-        assert res.returncode in (1, 2)
-        assert "config/newsradar.yaml: file not found" in res.stderr
-        assert "give --config FILE or set NEWSRADAR_CONFIG" in res.stderr
+        assert res.returncode == 2  # a config error exits 2 from every command (issue 15)
+        assert "newsradar.yaml: file not found" in res.stderr
+        assert "`newsradar init` writes a starter newsradar.yaml" in res.stderr
+        assert "--config FILE, or set NEWSRADAR_CONFIG" in res.stderr
 
 
 def test_topics_test_on_a_directory_without_pages_says_so(tmp_path: Path) -> None:

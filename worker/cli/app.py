@@ -13,6 +13,7 @@ from worker.cli import (
     alerts,
     articles,
     clean,
+    config,
     db,
     feeds,
     init,
@@ -35,6 +36,7 @@ app = typer.Typer(
 # top-level commands, in the order --help lists them
 app.registered_commands += (init.app.registered_commands + scan.app.registered_commands
                             + run.app.registered_commands + status.app.registered_commands)
+app.add_typer(config.app, name="config")
 app.add_typer(db.app, name="db")
 app.add_typer(feeds.app, name="feeds")
 service.register(app)  # worker, beat, health

@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from worker.cli._common import missing_config_hint
+from worker.cli._common import config_path, missing_config_hint
 
 if TYPE_CHECKING:
     from worker.errors import ConfigError
@@ -28,7 +28,8 @@ _out = Console()
 ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", "-c",
-                 help="Config file (default: $NEWSRADAR_CONFIG or config/newsradar.yaml).",
+                 help="Config file (default: $NEWSRADAR_CONFIG, else ./newsradar.yaml, else "
+                      "config/newsradar.yaml; `newsradar init` writes one).",
                  dir_okay=False),
 ]
 
@@ -39,7 +40,7 @@ def _load(path: Path | None) -> tuple[dict[str, list[str]], list[Topic]]:
     from worker.config import load_config
     from worker.topics import Topic
 
-    cfg = load_config(path)
+    cfg = load_config(config_path(path))
     lists = {k: list(v) for k, v in cfg.lists.items()}
     topics = [Topic(t.id, t.display_name, t.query, float(t.min_score)) for t in cfg.topics if t.enabled]
     return lists, topics
@@ -56,28 +57,16 @@ def _fail_config(exc: ConfigError, config: Path | None = None) -> None:
     hint = missing_config_hint(exc, config)
     if hint:
         typer.echo(hint, err=True)
-    raise typer.Exit(1)
+    raise typer.Exit(2)  # a config error exits 2 from every command
 
 
 # -- check ----------------------------------------------------------------------------
 @app.command()
 def check(config: ConfigOpt = None) -> None:
-    """Validate every topic of the config: each problem names the topic and the column."""
-    from worker.errors import ConfigError
-    from worker.topics import validate_topics
+    """Validate the whole config: the same as `newsradar config check` (kept as an alias)."""
+    from worker.cli.config import check as config_check
 
-    try:
-        lists, topics = _load(config)
-    except ConfigError as exc:
-        _fail_config(exc, config)
-        return
-    problems = validate_topics(topics, lists)
-    if problems:
-        for p in problems:
-            typer.echo(p, err=True)
-        typer.echo(f"{len(problems)} problem(s) in {len(topics)} topic(s)", err=True)
-        raise typer.Exit(1)
-    _out.print(f"{len(topics)} topic(s) and {len(lists)} list(s): OK", highlight=False)
+    config_check(config)
 
 
 # -- test -------------------------------------------------------------------------------

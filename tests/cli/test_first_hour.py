@@ -146,3 +146,77 @@ def test_first_hour_from_a_wheel(installed: Path, site_server: LocalServer, tmp_
     assert "feeds:      1 ok, 0 failing" in res.stdout
     assert "articles:   0 waiting, 5 done, 0 failed" in res.stdout
     assert "last run:" in res.stdout and "never" not in res.stdout
+
+
+# -- the same commands from the checkout (fast), one problem of the issue each ----------
+
+def _cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full = {k: v for k, v in os.environ.items() if not k.startswith("NEWSRADAR_")}
+    full.update(env or {}, COLUMNS="100", PYTHONPATH=str(ROOT))
+    return subprocess.run([sys.executable, "-m", "worker.cli", *args], capture_output=True, text=True,
+                          cwd=cwd, env=full, timeout=300)
+
+
+def test_the_packaged_starter_config_is_the_repository_example() -> None:
+    """One example, two places: config/newsradar.yaml (the repository's) is the source
+    and worker/data/newsradar.yaml (what `init` writes) must equal it."""
+    assert (ROOT / "worker" / "data" / "newsradar.yaml").read_bytes() == \
+        (ROOT / "config" / "newsradar.yaml").read_bytes()
+
+
+def test_data_lives_next_to_the_config_whatever_the_working_directory(tmp_path: Path) -> None:
+    assert _cli("init", str(tmp_path / "proj"), cwd=tmp_path).returncode == 0
+    cfg = tmp_path / "proj" / "newsradar.yaml"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    res = _cli("feeds", "add", "--no-check", "http://example.org/feed.xml", "--config", str(cfg), cwd=elsewhere)
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "proj" / "var" / "newsradar.db").is_file() and not (elsewhere / "var").exists()
+    # feeds list and alerts list take --config too, and read the same database
+    res = _cli("feeds", "list", "--json", "--config", str(cfg), cwd=elsewhere)
+    assert "http://example.org/feed.xml" in res.stdout
+    res = _cli("alerts", "list", "--config", str(cfg), cwd=elsewhere)
+    assert res.returncode == 0 and res.stdout.strip() == "no deliveries", res.stderr
+
+
+def test_feeds_defined_in_the_yaml_are_read_only_and_opml_round_trips(tmp_path: Path) -> None:
+    assert _cli("init", ".", cwd=tmp_path).returncode == 0
+    res = _cli("feeds", "add", "--no-check", "https://www.nknews.org/feed/", cwd=tmp_path)
+    assert res.returncode == 2 and "is defined in config" in res.stderr
+    opml = tmp_path / "feeds.opml"
+    opml.write_text('<?xml version="1.0"?><opml version="2.0"><body>'
+                    '<outline text="A" xmlUrl="http://example.org/a.xml"/>'
+                    '<outline text="NK" xmlUrl="https://www.nknews.org/feed/"/></body></opml>', encoding="utf-8")
+    res = _cli("feeds", "import", str(opml), cwd=tmp_path)
+    assert res.returncode == 0 and "1 added, 1 skipped" in res.stdout, res.stderr
+    exported = _cli("feeds", "export", cwd=tmp_path).stdout
+    assert 'xmlUrl="http://example.org/a.xml"' in exported and 'xmlUrl="https://www.yna.co.kr/rss/northkorea.xml"' in exported
+    # the imported feed is id 1 (the YAML's are stored by the first run)
+    res = _cli("feeds", "remove", "1", cwd=tmp_path)
+    assert res.returncode == 0 and "removed feed 1" in res.stdout, res.stderr
+    assert "example.org/a.xml" not in _cli("feeds", "export", cwd=tmp_path).stdout
+    assert _cli("feeds", "remove", "99", cwd=tmp_path).returncode == 4
+    assert _cli("feeds", "refresh", cwd=tmp_path).returncode == 2  # an id or --all
+
+
+def test_config_check_refuses_a_webhook_without_its_secret(tmp_path: Path) -> None:
+    assert _cli("init", ".", cwd=tmp_path).returncode == 0
+    cfg = yaml.safe_load((tmp_path / "newsradar.yaml").read_text(encoding="utf-8"))
+    cfg["channels"]["hook"] = {"type": "webhook", "url": "https://example.org/hook", "secret_env": "NR_HOOK_SECRET"}
+    cfg["channels"]["bare"] = {"type": "webhook", "url": "https://example.org/bare"}
+    (tmp_path / "newsradar.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    for args in (["config", "check"], ["topics", "check"]):  # topics check: the old name
+        res = _cli(*args, cwd=tmp_path)
+        assert res.returncode == 2, res.stdout
+        assert "channels.hook: secret_env names NR_HOOK_SECRET, which is not set" in res.stderr
+        assert "channels.bare: no secret" in res.stderr
+    res = _cli("config", "check", cwd=tmp_path, env={"NR_HOOK_SECRET": "s3cret"})
+    assert res.returncode == 2 and "channels.hook" not in res.stderr
+    del cfg["channels"]["bare"]
+    (tmp_path / "newsradar.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+    res = _cli("config", "check", cwd=tmp_path, env={"NR_HOOK_SECRET": "s3cret"})
+    assert res.returncode == 0 and ": OK: " in res.stdout, res.stderr
+    # the same config error exits 2 from run as from config check
+    (tmp_path / "newsradar.yaml").write_text("feeds: [{url: 'ftp://x'}]\n", encoding="utf-8")
+    assert _cli("run", "--once", cwd=tmp_path).returncode == 2
+    assert _cli("config", "check", cwd=tmp_path).returncode == 2

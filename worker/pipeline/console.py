@@ -1,7 +1,10 @@
 """Feeds and topics added outside the YAML (the console, ``newsradar feeds add`` and
 ``feeds import``): the only module that changes ``console_feeds``. ``effective_config``
 is the YAML plus these; the runner and the service build their context from it.
-Feed rows themselves change in ``worker.pipeline.feeds``, which this module calls."""
+Feed rows themselves change in ``worker.pipeline.feeds``, which this module calls.
+
+The ``config`` these functions take is the YAML's (``load_config``), not the effective
+one: a feed is "defined in config" (read-only here) when the YAML names it."""
 
 from __future__ import annotations
 

@@ -176,7 +176,7 @@ def test_data_lives_next_to_the_config_whatever_the_working_directory(tmp_path: 
     res = _cli("feeds", "list", "--json", "--config", str(cfg), cwd=elsewhere)
     assert "http://example.org/feed.xml" in res.stdout
     res = _cli("alerts", "list", "--config", str(cfg), cwd=elsewhere)
-    assert res.returncode == 0 and res.stdout.strip() == "no deliveries", res.stderr
+    assert res.returncode == 0 and res.stdout.strip() == "no alerts", res.stderr
 
 
 def test_feeds_defined_in_the_yaml_are_read_only_and_opml_round_trips(tmp_path: Path) -> None:

@@ -1,11 +1,13 @@
-"""``newsradar alerts``: see deliveries, their attempts and errors; retry; re-enable.
+"""``newsradar deliveries``: see deliveries, their attempts and errors; retry; re-enable.
 
-    newsradar alerts list [--status failed|dead|held|disabled|...] [--channel NAME] [--limit N]
-    newsradar alerts show ID        one delivery: alert, article, story sources, attempts, payload
-    newsradar alerts retry ID...    send again now (dead, failed, disabled or held deliveries)
-    newsradar alerts enable NAME    re-enable a channel disabled by a 410 answer
+    newsradar deliveries list [--status failed|dead|held|disabled|...] [--channel NAME] [--limit N]
+    newsradar deliveries show ID        one delivery: alert, article, story sources, attempts, payload
+    newsradar deliveries retry ID... | --status failed   queue for the next run (due now)
+    newsradar deliveries enable NAME    re-enable a channel disabled by a 410 answer
 
-IDs are delivery ids (one per alert and channel), as printed by ``alerts list``.
+IDs are delivery ids (one per alert and channel), as printed by ``deliveries list``. The
+module keeps its old name (it was the ``alerts`` group): ``alerts retry`` and ``alerts
+enable`` are still these commands; ``alerts list|show`` list alerts (``worker.cli.inbox``).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
 
     from worker.store import Alert
 
-app = typer.Typer(help="Alert deliveries: list, show, retry; re-enable a disabled channel.",
+app = typer.Typer(help="Deliveries, one per alert and channel: list, show, retry; re-enable a channel.",
                   no_args_is_help=True)
 
 STATUSES = tuple(DeliveryStatus)
@@ -134,7 +136,7 @@ def list_cmd(
             return
         for ch in disabled:
             console.print(f"[bold red]channel {ch.channel} is DISABLED[/] since {_when(ch.disabled_at)}: "
-                          f"{ch.disabled_reason}\n  re-enable with: newsradar alerts enable {ch.channel}",
+                          f"{ch.disabled_reason}\n  re-enable with: newsradar deliveries enable {ch.channel}",
                           highlight=False, soft_wrap=True)
         if not rows:
             console.print("no deliveries" + (f" with status {status}" if status else "")
@@ -142,7 +144,7 @@ def list_cmd(
             return
         # fits 80 columns: the headline takes what is left and is cut with an ellipsis;
         # a delivery that has not been sent shows its last error (wrapped) instead
-        table = Table(title="deliveries (newest first); details: newsradar alerts show ID")
+        table = Table(title="deliveries (newest first); details: newsradar deliveries show ID")
         table.add_column("id", justify="right", no_wrap=True)
         table.add_column("topic", no_wrap=True, overflow="ellipsis", max_width=24)
         table.add_column("channel", no_wrap=True, overflow="ellipsis", max_width=16)
@@ -165,7 +167,7 @@ def list_cmd(
 
 @app.command()
 def show(
-    delivery_id: Annotated[int, typer.Argument(help="Delivery id (from `alerts list`).")],
+    delivery_id: Annotated[int, typer.Argument(help="Delivery id (from `deliveries list`).")],
     database_url: DbOption = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -268,20 +270,36 @@ def _compact_json(value: Any, indent: int = 0, width: int = 78) -> str:
 
 @app.command()
 def retry(
-    delivery_ids: Annotated[list[int], typer.Argument(help="Delivery ids (from `alerts list`).")],
+    delivery_ids: Annotated[list[int] | None, typer.Argument(help="Delivery ids (from `deliveries list`).")] = None,
+    status: Annotated[str | None, typer.Option(
+        "--status", help="Every delivery with this status instead: failed, dead or held.")] = None,
     database_url: DbOption = None,
     config: ConfigOpt = None,
 ) -> None:
-    """Send deliveries again now (dead, failed, disabled or held).
+    """Queue deliveries for another try (dead, failed, disabled or held): by id, or all
+    of one status (--status failed).
 
-    Attempts start over on the retry schedule; a delivery already sent is left alone.
+    They are due at once and sent by the next `newsradar run` pass (or the service's
+    workers); attempts start over on the retry schedule; one already sent is left alone.
     """
-    from worker.pipeline.deliveries import retry_delivery
+    from sqlalchemy import select
 
+    from worker.pipeline.deliveries import retry_delivery
+    from worker.store import Delivery
+
+    if bool(delivery_ids) == bool(status):
+        typer.echo("error: give delivery ids or --status", err=True)
+        raise typer.Exit(2)
+    if status is not None and status not in ("failed", "dead", "held", "disabled"):
+        typer.echo(f"error: --status: {status!r} cannot be retried (failed, dead, held or disabled)", err=True)
+        raise typer.Exit(2)
     now = _now()
-    failed = queued = False
+    failed = False
+    queued = 0
     with _sessions(database_url, config)() as s:
-        for did in delivery_ids:
+        ids = list(delivery_ids or s.scalars(select(Delivery.id).where(Delivery.status == status)
+                                             .order_by(Delivery.id)))
+        for did in ids:
             res = retry_delivery(s, did, now)
             if res.why_not == "missing":
                 typer.echo(f"no delivery {did}", err=True)
@@ -290,15 +308,18 @@ def retry(
                 typer.echo(f"delivery {did} was already sent ({_when(res.sent_at)}); nothing to do")
             elif res.why_not == "disabled":
                 typer.echo(f"delivery {did}: channel {res.channel} is disabled ({res.disabled_reason}); "
-                           f"run `newsradar alerts enable {res.channel}` first", err=True)
+                           f"run `newsradar deliveries enable {res.channel}` first", err=True)
                 failed = True
             else:
                 typer.echo(f"delivery {did} queued for another try")
-                queued = True
+                queued += 1
         s.commit()
+    if status is not None and not ids:
+        typer.echo(f"no {status} deliveries")
     if queued:
         # the CLI only marks them due: the sending is the runner's job
-        typer.echo("sent by the next `newsradar run` pass (or by the service's workers)")
+        typer.echo(f"{queued} delivery(ies) due now: sent by the next `newsradar run` pass "
+                   "(or by the service's workers on their next tick), not by this command")
     if failed:
         raise typer.Exit(1)
 

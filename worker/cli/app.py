@@ -16,6 +16,7 @@ from worker.cli import (
     config,
     db,
     feeds,
+    inbox,
     init,
     run,
     scan,
@@ -42,8 +43,15 @@ app.add_typer(feeds.app, name="feeds")
 service.register(app)  # worker, beat, health
 app.add_typer(clean.app, name="clean")
 app.add_typer(topics.app, name="topics")
-app.add_typer(alerts.app, name="alerts")
-app.add_typer(alerts.app, name="deliveries", help="Deliveries (one per alert and channel): list, show, retry.")
+# alerts: one per (topic, story); deliveries: one per alert and channel. `alerts retry`
+# and `alerts enable` (delivery ids, channel names) stay as the old names of the
+# deliveries commands
+inbox.app.registered_commands += [c for c in alerts.app.registered_commands
+                                  if c.callback and c.callback.__name__ in ("retry", "enable")]
+app.add_typer(inbox.app, name="alerts")
+app.add_typer(alerts.app, name="deliveries",
+              help="Deliveries, one per alert and channel: list, show, retry (one or --status), "
+                   "re-enable a disabled channel.")
 app.add_typer(articles.app, name="articles")
 app.add_typer(sources.app, name="sources")
 

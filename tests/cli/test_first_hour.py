@@ -220,3 +220,20 @@ def test_config_check_refuses_a_webhook_without_its_secret(tmp_path: Path) -> No
     (tmp_path / "newsradar.yaml").write_text("feeds: [{url: 'ftp://x'}]\n", encoding="utf-8")
     assert _cli("run", "--once", cwd=tmp_path).returncode == 2
     assert _cli("config", "check", cwd=tmp_path).returncode == 2
+
+
+def test_the_compose_stack_sends_email_to_mailpit() -> None:
+    """Issue 15, problem 5: the stack's config has an email channel to mailpit:1025 on
+    every topic, and is otherwise the example config (which stays without it)."""
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    assert compose["x-newsradar"]["environment"]["NEWSRADAR_CONFIG"] == "/app/config/stack.yaml"
+    stack = yaml.safe_load((ROOT / "config" / "stack.yaml").read_text(encoding="utf-8"))
+    example = yaml.safe_load((ROOT / "config" / "newsradar.yaml").read_text(encoding="utf-8"))
+    mail = stack["channels"].pop("mailpit")
+    assert mail["type"] == "email" and (mail["host"], mail["port"]) == ("mailpit", 1025)
+    assert all(t["channels"][-1] == "mailpit" for t in stack["topics"])
+    for t in stack["topics"]:
+        t["channels"].remove("mailpit")
+    assert stack == example
+    res = _cli("config", "check", "--config", str(ROOT / "config" / "stack.yaml"), cwd=ROOT)
+    assert res.returncode == 0, res.stderr

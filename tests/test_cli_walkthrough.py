@@ -220,7 +220,7 @@ def test_clean_help_lists_the_file_command_and_explain_is_compact() -> None:
 
 
 def test_scan_table_shows_whole_file_names_and_dates_in_80_columns() -> None:
-    res = newsradar("scan", "seeds/")  # what `make demo` prints
+    res = newsradar("scan", "seeds/")  # what the README suggests after `make demo`
     assert res.returncode == 0, res.stderr
     assert all(len(line) <= 80 for line in res.stdout.splitlines())
     for key, topics in EXPECTED_TOPICS.items():

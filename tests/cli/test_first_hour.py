@@ -237,3 +237,20 @@ def test_the_compose_stack_sends_email_to_mailpit() -> None:
     assert stack == example
     res = _cli("config", "check", "--config", str(ROOT / "config" / "stack.yaml"), cwd=ROOT)
     assert res.returncode == 0, res.stderr
+
+
+def test_readme_quick_start_is_two_commands_and_make_demo_runs_the_main_job() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = readme.split("## Quick start", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    assert [line.split()[:2] for line in block.strip().splitlines()] == [["make", "demo"], ["make", "test"]]
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "demo: install\n\t$(BIN)/python scripts/demo.py\n" in makefile
+    res = subprocess.run([sys.executable, str(ROOT / "scripts" / "demo.py")], capture_output=True, text=True,
+                         cwd=ROOT, timeout=600, env={**os.environ, "COLUMNS": "100"})
+    assert res.returncode == 0, res.stderr
+    summary = [line for line in res.stderr.splitlines() if line.startswith("polled ")]
+    assert summary and "5 new article(s), processed 5 (0 failed), 6 new alert(s)" in summary[0]
+    listing = res.stdout.split("$ newsradar alerts list", 1)[1].split("$ newsradar status", 1)[0]
+    for topic in ("armistice", "russia-ties", "kim-diplomacy"):
+        assert topic in listing
+    assert "articles:   0 waiting, 5 done, 0 failed" in res.stdout

@@ -79,8 +79,9 @@ def run(
 
     Loops at the configured interval (run.interval); --once does one pass and exits.
 
-    The database is SQLite (./var/newsradar.db) unless NEWSRADAR_DATABASE_URL or
-    --database-url says otherwise.
+    The database is SQLite (var/newsradar.db next to the config file) unless
+    NEWSRADAR_DATABASE_URL or --database-url says otherwise. In a loop, a changed config
+    file, and feeds or topics added meanwhile, are picked up between passes.
 
     Exits non-zero only when the run itself cannot work (bad config, no database), never
     because one feed or page failed: those are recorded and shown by `feeds list`.

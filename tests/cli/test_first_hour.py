@@ -151,10 +151,13 @@ def test_first_hour_from_a_wheel(installed: Path, site_server: LocalServer, tmp_
 # -- the same commands from the checkout (fast), one problem of the issue each ----------
 
 def _cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The `newsradar` script (as a container runs it: the working directory is not on
+    sys.path, unlike `python -m`)."""
     full = {k: v for k, v in os.environ.items() if not k.startswith("NEWSRADAR_")}
     full.update(env or {}, COLUMNS="100", PYTHONPATH=str(ROOT))
-    return subprocess.run([sys.executable, "-m", "worker.cli", *args], capture_output=True, text=True,
-                          cwd=cwd, env=full, timeout=300)
+    script = Path(sys.executable).parent / "newsradar"
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "worker.cli"]
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, cwd=cwd, env=full, timeout=300)
 
 
 def test_the_packaged_starter_config_is_the_repository_example() -> None:
@@ -254,3 +257,35 @@ def test_readme_quick_start_is_two_commands_and_make_demo_runs_the_main_job() ->
     for topic in ("armistice", "russia-ties", "kim-diplomacy"):
         assert topic in listing
     assert "articles:   0 waiting, 5 done, 0 failed" in res.stdout
+
+
+def test_beat_health_checks_beat_itself_and_the_worker_check_needs_no_celery_a(
+        redis_server_url: str, tmp_path: Path) -> None:
+    """Issue 15, problems 11 and 12: the beat container stays healthy when no worker runs
+    the ticks (its health is that a beat holds the leader lock), and the compose
+    healthchecks are newsradar commands, so a worker.py in the working directory cannot
+    shadow the Celery app the way `celery -A worker.celery_app` was shadowed."""
+    import redis
+
+    from worker.service._beat import LEADER_KEY
+    from worker.service._health import LAST_TICK_KEY
+
+    client = redis.Redis.from_url(redis_server_url)
+    client.delete(LEADER_KEY, LAST_TICK_KEY)
+    (tmp_path / "worker.py").write_text("raise SystemExit('the wrong worker module')\n", encoding="utf-8")
+    env = {"NEWSRADAR_REDIS_URL": redis_server_url, "NEWSRADAR_DATABASE_URL": f"sqlite:///{tmp_path / 'nr.db'}"}
+    assert _cli("db", "upgrade", cwd=tmp_path, env=env).returncode == 0
+    try:
+        res = _cli("health", "--role", "beat", cwd=tmp_path, env=env)
+        assert res.returncode == 1 and "no beat holds the leader lock" in res.stdout, res.stdout + res.stderr
+        client.set(LEADER_KEY, "beat@test", ex=60)  # a beat is leading; no worker has run a tick
+        res = _cli("health", "--role", "beat", cwd=tmp_path, env=env)
+        assert res.returncode == 0 and "leader lock held by beat@test" in res.stdout, res.stdout + res.stderr
+        assert _cli("health", cwd=tmp_path, env=env).returncode == 1  # the whole stack: no ticks
+    finally:
+        client.delete(LEADER_KEY)
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
+    assert compose["services"]["beat"]["healthcheck"]["test"] == ["CMD", "newsradar", "health", "--role", "beat"]
+    assert compose["services"]["worker"]["healthcheck"]["test"] == ["CMD", "newsradar", "health", "--role", "worker"]
+    assert "celery -A" not in (ROOT / "docker-compose.yml").read_text(encoding="utf-8").replace(
+        "`celery -A worker.celery_app`", "")

@@ -289,3 +289,23 @@ def test_beat_health_checks_beat_itself_and_the_worker_check_needs_no_celery_a(
     assert compose["services"]["worker"]["healthcheck"]["test"] == ["CMD", "newsradar", "health", "--role", "worker"]
     assert "celery -A" not in (ROOT / "docker-compose.yml").read_text(encoding="utf-8").replace(
         "`celery -A worker.celery_app`", "")
+
+
+def test_scan_and_topics_test_name_nested_pages_apart_and_topics_test_takes_a_topic_id(tmp_path: Path) -> None:
+    """Issue 15, problem 10."""
+    site = tmp_path / "site"
+    for sub, seed in (("a", "000_906bbe40c4e300f6"), ("b", "004_b5c213eedd789ad2")):
+        (site / sub).mkdir(parents=True)
+        (site / sub / "page.txt").write_bytes((ROOT / "seeds" / f"{seed}.txt").read_bytes())
+    res = _cli("scan", "--recursive", str(site), cwd=ROOT)
+    assert res.returncode == 0 and "a/page.txt" in res.stdout and "b/page.txt" in res.stdout, res.stderr
+    # nested pages without --recursive: --json says why it printed nothing
+    res = _cli("scan", str(site), "--json", cwd=ROOT)
+    assert res.stdout == "" and "--recursive" in res.stderr
+    res = _cli("topics", "test", "kim-diplomacy", str(site / "a"), str(site / "b"), cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    assert "(min_score 2)" in res.stdout and "1 of 2 file(s) matched" in res.stdout
+    assert f"{site / 'b' / 'page.txt'}: score 5" in res.stdout.replace("\n", "")
+    # the topic's min_score applies: raised above the score, nothing matches
+    res = _cli("topics", "test", "kim-diplomacy", str(site / "b"), "--min-score", "50", cwd=ROOT)
+    assert "0 of 1 file(s) matched" in res.stdout

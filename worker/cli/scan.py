@@ -18,14 +18,19 @@ app = typer.Typer()
 SCAN_SUFFIXES = {".txt", ".html", ".htm", ".xhtml", ""}
 
 
-def _scan_files(paths: list[Path], recursive: bool) -> list[Path]:
-    files: list[Path] = []
+def scan_files(paths: list[Path], recursive: bool) -> list[tuple[Path, str]]:
+    """(file, name to show): a file in a directory argument is named relative to that
+    directory (``a/page.html``, ``b/page.html``: four ``page.html`` stay apart), a file
+    argument as given."""
+    files: list[tuple[Path, str]] = []
     for p in paths:
         if p.is_dir():
             pattern = "**/*" if recursive else "*"
-            files += sorted(f for f in p.glob(pattern) if f.is_file() and f.suffix.lower() in SCAN_SUFFIXES)
+            found = sorted(f for f in p.glob(pattern) if f.is_file() and f.suffix.lower() in SCAN_SUFFIXES)
+            # one directory: names relative to it; several: as found (dir/sub/page.html)
+            files += [(f, f.relative_to(p).as_posix() if len(paths) == 1 else str(f)) for f in found]
         elif p.exists():
-            files.append(p)
+            files.append((p, str(p)))
         else:
             err.print(f"[red]error:[/] {p}: no such file or directory")
             raise typer.Exit(2)
@@ -54,12 +59,13 @@ def scan(
     cfg = load(config)
     index = build_index(cfg)
     rows = []
-    for f in _scan_files(paths, recursive):
+    for f, shown in scan_files(paths, recursive):
         page = clean_page(f.read_bytes(), url=None)
         doc = Document(title=page.title or "", body=page.text, site=None, lang=page.language)
         matches = index.match(doc)
         rec = {
             "path": str(f),
+            "name": shown,
             "title": page.title,
             "published": page.to_dict()["published"],  # a bare date when the page gives no time
             "matches": [
@@ -72,11 +78,12 @@ def scan(
         rows.append(rec)
         if as_json:
             sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    if as_json:
-        return
     if not rows:
+        # --json too: an empty output must not look like "scanned, nothing matched"
         err.print("no pages to scan (.txt, .html, .htm, .xhtml or no suffix); a directory is "
                   "read one level deep unless --recursive", highlight=False, markup=False)
+        return
+    if as_json:
         return
     # 80 columns: whole file names, the date only (--json has the time), a topic a line
     table = Table(title=f"{len(rows)} file(s), {len(cfg.topics)} topic(s)")
@@ -87,6 +94,6 @@ def scan(
     for r in rows:
         topics = "\n".join(f"{m['topic']} ({m['score']:g})" for m in r["matches"]) or "-"
         title = r["title"] or (f"({r['status']})" if "status" in r else "")
-        table.add_row(escape(Path(r["path"]).name), escape(title),
+        table.add_row(escape(r["name"]), escape(title),
                       (r["published"] or "")[:10], escape(topics))
     out.print(table)

@@ -96,24 +96,27 @@ def _read_story(path: Path) -> Document:
 _SUFFIXES = (".txt", ".html", ".htm", ".xhtml", "")
 
 
-def _files(paths: list[Path]) -> list[Path]:
-    out: list[Path] = []
+def _files(paths: list[Path]) -> list[tuple[Path, str]]:
+    """(file, name to show): relative to its directory argument, as ``scan`` names them."""
+    out: list[tuple[Path, str]] = []
     for p in paths:
         if p.is_dir():
-            out.extend(sorted(f for f in p.iterdir()
-                              if f.is_file() and f.suffix.lower() in _SUFFIXES))
+            out.extend((f, f.relative_to(p).as_posix() if len(paths) == 1 else str(f)) for f in sorted(
+                f for f in p.iterdir() if f.is_file() and f.suffix.lower() in _SUFFIXES))
         else:
-            out.append(p)
+            out.append((p, str(p)))
     return out
 
 
 @app.command("test")
 def test_query(
-    query: Annotated[str, typer.Argument(help="The query, e.g. '@dprk NEAR/10 @russia'.")],
+    query: Annotated[str, typer.Argument(help="The query, e.g. '@dprk NEAR/10 @russia', or a configured "
+                                               "topic's id (its query and min_score).")],
     paths: Annotated[list[Path], typer.Argument(
         help="Files or directories (their .txt/.html pages, one level deep).", exists=True)],
     config: ConfigOpt = None,
-    min_score: Annotated[float, typer.Option(help="Relevance threshold to apply.")] = 0.0,
+    min_score: Annotated[float | None, typer.Option(
+        help="Relevance threshold to apply (default: the topic's min_score for a topic id, else 0).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
     explain: Annotated[bool, typer.Option("--explain", help="Also list the matched clauses "
                                           "and the score's parts.")] = False,
@@ -123,14 +126,22 @@ def test_query(
     from worker.topics import Topic, TopicIndex
 
     lists: dict[str, list[str]] = {}
+    configured: list[Topic] = []
     try:
-        lists, _ = _load(config)
+        lists, configured = _load(config)
     except ConfigError as exc:
         if config is not None:
             _fail_config(exc)
+    saved = next((t for t in configured if t.id == query.strip()), None)
+    if saved is not None:  # a configured topic by id: its query, and its min_score unless given
+        query = saved.query
+        if min_score is None:
+            min_score = saved.min_score
+        if not as_json:
+            _out.print(f"topic {saved.id}: {query}  (min_score {min_score:g})", highlight=False, markup=False)
     index = TopicIndex(lists)
     try:
-        index.add(Topic("query", "query", query, min_score))
+        index.add(Topic("query", "query", query, min_score or 0.0))
     except QueryError as exc:
         typer.echo(exc.reason + (f" at column {exc.column}" if exc.column else ""), err=True)
         if exc.column:
@@ -145,7 +156,7 @@ def test_query(
                    "read one level deep)", err=True)
         raise typer.Exit(1)
     hits = 0
-    for f in _files(paths):
+    for f, shown in _files(paths):
         try:
             doc = _read_story(f)
         except OSError as exc:
@@ -155,14 +166,14 @@ def test_query(
         m = matches[0] if matches else None
         hits += m is not None
         if as_json:
-            sys.stdout.write(json.dumps({"path": str(f), "title": doc.title,
+            sys.stdout.write(json.dumps({"path": str(f), "name": shown, "title": doc.title,
                                          "match": m.to_dict() if m else None},
                                         ensure_ascii=False) + "\n")
             continue
         if m is None:
-            _out.print(f"[dim]{f.name}: no match[/dim]", highlight=False)
+            _out.print(f"[dim]{escape(shown)}: no match[/dim]", highlight=False)
             continue
-        _out.print(f"[bold green]{escape(f.name)}[/bold green]: score {m.score:g}  "
+        _out.print(f"[bold green]{escape(shown)}[/bold green]: score {m.score:g}  "
                    f"{escape(doc.title)}", highlight=False)
         for h in m.highlights:
             _out.print(_indented(h), highlight=False, markup=False, soft_wrap=True)

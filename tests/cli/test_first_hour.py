@@ -309,3 +309,18 @@ def test_scan_and_topics_test_name_nested_pages_apart_and_topics_test_takes_a_to
     # the topic's min_score applies: raised above the score, nothing matches
     res = _cli("topics", "test", "kim-diplomacy", str(site / "b"), "--min-score", "50", cwd=ROOT)
     assert "0 of 1 file(s) matched" in res.stdout
+
+
+def test_clean_explain_on_html_explains_what_clean_printed(tmp_path: Path) -> None:
+    """Issue 15, problem 6: on an HTML page, --explain marks KEEP exactly the lines that
+    `clean` prints (the HTML path's result), not the text path's verdicts."""
+    page = tmp_path / "page.html"
+    page.write_bytes(page_html(seed_pages()[0]))
+    cleaned = _cli("clean", str(page), cwd=tmp_path).stdout
+    explained = _cli("clean", str(page), "--explain", cwd=tmp_path).stdout
+    body = cleaned.split("\n\n", 1)[1] if "\n\n" in cleaned else cleaned
+    printed = {" ".join(p.split()) for p in body.splitlines() if p.strip()}
+    keep = {" ".join(line.split(" | ", 1)[1].split()) for line in explained.splitlines()
+            if line[6:10] == "KEEP"}
+    assert keep and keep <= printed
+    assert printed <= keep | {p for p in printed if any(p in k or k in p for k in keep)}

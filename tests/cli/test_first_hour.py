@@ -324,3 +324,33 @@ def test_clean_explain_on_html_explains_what_clean_printed(tmp_path: Path) -> No
             if line[6:10] == "KEEP"}
     assert keep and keep <= printed
     assert printed <= keep | {p for p in printed if any(p in k or k in p for k in keep)}
+
+
+def test_backtest_counts_alerts_with_the_story_merge(tmp_path: Path) -> None:
+    """Issue 15, problem 12: the same story on two sites is one alert in the pipeline,
+    and one would-be alert in the backtest."""
+    from sqlalchemy import create_engine, text
+
+    page = seed_pages()[2]
+    body = page_html(page)
+    with LocalServer() as srv:
+        a = srv.route("/a.html", Route(body=body, content_type="text/html"))
+        b = srv.route("/copy/b.html", Route(body=body.replace(b"<body>", b"<body><p>Reposted.</p>"),
+                                             content_type="text/html"))
+        feed = srv.route("/feed.xml", Route(body=rss([("g1", a, page.title), ("g2", b, page.title)]),
+                                            content_type="application/rss+xml"))
+        assert _cli("init", ".", cwd=tmp_path).returncode == 0
+        cfg = yaml.safe_load((tmp_path / "newsradar.yaml").read_text(encoding="utf-8"))
+        cfg["feeds"] = [{"url": feed, "name": "copies"}]
+        cfg["network"] = {"allowlist": ["127.0.0.1/32"]}
+        (tmp_path / "newsradar.yaml").write_text(yaml.safe_dump(cfg), encoding="utf-8")
+        res = _cli("run", "--once", cwd=tmp_path)
+        assert res.returncode == 0, res.stderr
+    with create_engine(f"sqlite:///{tmp_path / 'var' / 'newsradar.db'}").connect() as c:
+        stories = c.execute(text("SELECT count(DISTINCT story_id), count(*) FROM articles WHERE status = 'done'")).one()
+        alerts = c.execute(text("SELECT count(*) FROM alerts WHERE topic_id = 'russia-ties'")).scalar_one()
+    assert tuple(stories) == (1, 2) and alerts == 1
+    res = _cli("topics", "backtest", "russia-ties", "--days", "3650", cwd=tmp_path)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.splitlines()[0].startswith("topic russia-ties: 1 alert(s) in 2 article(s)"), res.stdout
+    assert "2 matching article(s), copies of one story merged" in " ".join(res.stdout.split())

@@ -9,7 +9,7 @@ import sys
 import textwrap
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -225,19 +225,42 @@ def backtest_cmd(
         raise typer.Exit(2)
     t = Topic(topic, saved.name if saved else topic, query or saved.query,  # type: ignore[union-attr]
               min_score if min_score is not None else (saved.min_score if saved else 0.0))
+    from worker.cli._common import settings
     from worker.store import iter_articles
     since = datetime.now(UTC) - timedelta(days=days)
+    story_of: dict[str, int] = {}
+
+    def articles():  # type: ignore[no-untyped-def]
+        for art in iter_articles(since=since, database_url=settings(database_url, config).database_url):
+            story_of[art.url] = art.story_id if art.story_id is not None else -art.id
+            yield art
+
     try:
-        result = run_backtest(t, iter_articles(since=since, database_url=database_url), lists,
-                              since=since)
+        result = run_backtest(t, articles(), lists, since=since)
     except QueryError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
+    # one alert per (topic, story), as the pipeline sends them: the copies of a story
+    # (the same wire story on three sites) count once, by their best-scoring article
+    matched = len(result.hits)
+    best: dict[int, Any] = {}
+    for h in result.hits:
+        key = story_of.get(h.url or "", id(h))
+        if key not in best or h.score > best[key].score:
+            best[key] = h
+    if len(best) < matched:
+        from collections import Counter
+
+        from worker.topics._backtest import _day
+
+        result.hits = list(best.values())
+        result.per_day = dict(sorted(Counter(_day(h.published) for h in result.hits).items()))
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
         return
+    merged = f" ({matched} matching article(s), copies of one story merged)" if matched > len(result.hits) else ""
     _out.print(f"topic {escape(t.id)}: {len(result.hits)} alert(s) in {result.scanned} "
-               f"article(s) of the last {days} day(s)", highlight=False)
+               f"article(s) of the last {days} day(s){merged}", highlight=False)
     if not result.scanned:
         _out.print(f"no stored articles published in the last {days} day(s); "
                    "try a larger --days, or `newsradar run` first", highlight=False, markup=False)

@@ -5,6 +5,7 @@ group. The topic language is imported inside the commands, so ``--help`` stays f
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 import sys
 import textwrap
 from datetime import UTC, datetime, timedelta
@@ -230,7 +231,7 @@ def backtest_cmd(
     since = datetime.now(UTC) - timedelta(days=days)
     story_of: dict[str, int] = {}
 
-    def articles():  # type: ignore[no-untyped-def]
+    def articles() -> Iterator[Any]:
         for art in iter_articles(since=since, database_url=settings(database_url, config).database_url):
             story_of[art.url] = art.story_id if art.story_id is not None else -art.id
             yield art

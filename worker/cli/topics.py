@@ -5,9 +5,9 @@ group. The topic language is imported inside the commands, so ``--help`` stays f
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 import sys
 import textwrap
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any

@@ -20,8 +20,9 @@ SCAN_SUFFIXES = {".txt", ".html", ".htm", ".xhtml", ""}
 
 def scan_files(paths: list[Path], recursive: bool) -> list[tuple[Path, str]]:
     """(file, name to show): a file in a directory argument is named relative to that
-    directory (``a/page.html``, ``b/page.html``: four ``page.html`` stay apart), a file
-    argument as given."""
+    directory (``a/page.html``, ``b/page.html``: four ``page.html`` stay apart; with
+    several directory arguments, by its path), a file argument by its name (by its path
+    when another argument has the same name)."""
     files: list[tuple[Path, str]] = []
     for p in paths:
         if p.is_dir():
@@ -30,7 +31,9 @@ def scan_files(paths: list[Path], recursive: bool) -> list[tuple[Path, str]]:
             # one directory: names relative to it; several: as found (dir/sub/page.html)
             files += [(f, f.relative_to(p).as_posix() if len(paths) == 1 else str(f)) for f in found]
         elif p.exists():
-            files.append((p, str(p)))
+            # a file argument by its name, unless another argument has the same name
+            same = sum(q.name == p.name for q in paths) > 1
+            files.append((p, str(p) if same else p.name))
         else:
             err.print(f"[red]error:[/] {p}: no such file or directory")
             raise typer.Exit(2)

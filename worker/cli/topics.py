@@ -105,7 +105,8 @@ def _files(paths: list[Path]) -> list[tuple[Path, str]]:
             out.extend((f, f.relative_to(p).as_posix() if len(paths) == 1 else str(f)) for f in sorted(
                 f for f in p.iterdir() if f.is_file() and f.suffix.lower() in _SUFFIXES))
         else:
-            out.append((p, str(p)))
+            same = sum(q.name == p.name for q in paths) > 1
+            out.append((p, str(p) if same else p.name))
     return out
 
 

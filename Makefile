@@ -1,5 +1,6 @@
 # newsradar: the two commands of the README's quick start, and a few more.
-#   make demo   set up .venv and scan the seed pages with the example config (offline)
+#   make demo   set up .venv and run the main job offline: a local site serving the seed
+#               pages behind a feed, one `newsradar run --once`, and the alerts it produced
 #   make test   set up .venv with the dev extras, check (make lint), run the whole test suite
 
 PYTHON ?= python3
@@ -19,7 +20,7 @@ install-dev: $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 
 demo: install
-	$(BIN)/newsradar scan seeds/
+	$(BIN)/python scripts/demo.py
 
 run: install
 	$(BIN)/newsradar run --once
@@ -43,7 +44,7 @@ bench: install-dev
 
 # ruff, the layering (import contracts in pyproject.toml) and the types
 lint: install-dev
-	$(BIN)/ruff check worker tests bench
+	$(BIN)/ruff check worker tests bench scripts
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 

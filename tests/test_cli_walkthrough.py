@@ -62,6 +62,10 @@ def test_run_summary_is_one_line_when_piped(ran) -> None:
     _, _, res = ran
     [summary] = [line for line in res.stderr.splitlines() if line.startswith("polled ")]
     assert "2 feed(s) (1 failed" in summary and "5 new article(s)" in summary and summary.endswith("digest(s)")
+    # alerts are counted as alerts (one per topic and story), deliveries apart (issue 15)
+    n = sum(len(t) for t in EXPECTED_TOPICS.values())
+    n_armistice = sum("armistice" in t for t in EXPECTED_TOPICS.values())
+    assert f"{n} new alert(s), {n} delivery(ies) sent ({n_armistice} failed)" in summary
 
 
 def test_feeds_list_fits_80_columns_and_errors_follow_in_full(ran) -> None:
@@ -75,9 +79,9 @@ def test_feeds_list_fits_80_columns_and_errors_follow_in_full(ran) -> None:
     assert note.startswith("feed 2: [not_found] ") and "/missing.xml" in note and "404" in note
 
 
-def test_alerts_list_fits_80_columns_one_row_per_delivery(ran) -> None:
+def test_deliveries_list_fits_80_columns_one_row_per_delivery(ran) -> None:
     db, _, _ = ran
-    res = newsradar("alerts", "list", db=db)
+    res = newsradar("deliveries", "list", db=db)
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
     assert all(len(line) <= 80 for line in lines), "\n".join(lines)
@@ -92,12 +96,34 @@ def test_alerts_list_fits_80_columns_one_row_per_delivery(ran) -> None:
     assert "Anti-US Rallies" in res.stdout  # headlines, cut with an ellipsis to fit
 
 
-def test_alerts_show_says_why_and_prints_the_payload_as_json(ran) -> None:
+def test_alerts_list_has_one_row_per_alert_with_each_channel(ran) -> None:
+    """Issue 15, problem 9: an alert is listed once, not once per channel."""
+    db, _, _ = ran
+    res = newsradar("alerts", "list", "--json", db=db)
+    assert res.returncode == 0, res.stderr
+    rows = [json.loads(line) for line in res.stdout.splitlines()]
+    article_rows = [r for r in rows if r["kind"] == "article"]
+    assert len(article_rows) == sum(len(t) for t in EXPECTED_TOPICS.values())
+    assert len({(r["topic"], r["story_id"]) for r in article_rows}) == len(article_rows)
+    armistice = [r for r in article_rows if r["topic"] == "armistice"]
+    assert all({d["channel"]: d["status"] for d in r["deliveries"]} == {"hook": "failed", "jsonl": "sent"}
+               for r in armistice)
+    table = newsradar("alerts", "list", db=db).stdout
+    assert all(len(line) <= 80 for line in table.splitlines()) and "hook:failed jsonl:sent" in table
+    # alerts show takes an alert id and lists its deliveries
+    shown = newsradar("alerts", "show", str(armistice[0]["id"]), db=db)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith(f"alert {armistice[0]['id']}  topic armistice")
+    assert ": hook: failed" in shown.stdout and ": jsonl: sent" in shown.stdout
+    assert newsradar("alerts", "show", "9999", db=db).returncode == 4
+
+
+def test_deliveries_show_says_why_and_prints_the_payload_as_json(ran) -> None:
     db, _, _ = ran
     with create_engine(db).connect() as c:
         did, payload = c.execute(text(
             "SELECT id, payload FROM deliveries WHERE channel = 'jsonl' ORDER BY id LIMIT 1")).one()
-    res = newsradar("alerts", "show", str(did), db=db)
+    res = newsradar("deliveries", "show", str(did), db=db)
     assert res.returncode == 0, res.stderr
     assert "\nscore:    " in res.stdout and "(min_score 2)" in res.stdout
     assert "  why:    " in res.stdout and "  match:  " in res.stdout and "«" in res.stdout
@@ -110,10 +136,19 @@ def test_alerts_retry_says_what_sends_it(ran) -> None:
     db, _, _ = ran  # runs after the listing above: it turns one failed delivery pending
     with create_engine(db).connect() as c:
         did = c.execute(text("SELECT min(id) FROM deliveries WHERE status = 'failed'")).scalar_one()
-    res = newsradar("alerts", "retry", str(did), db=db)
+    res = newsradar("alerts", "retry", str(did), db=db)  # the old name still works
     assert res.returncode == 0, res.stderr
     assert f"delivery {did} queued for another try" in res.stdout
-    assert "next `newsradar run`" in res.stdout
+    assert "next `newsradar run`" in res.stdout and "not by this command" in res.stdout
+    # all the failed ones at once, saying when they will be sent
+    with create_engine(db).connect() as c:
+        left = c.execute(text("SELECT count(*) FROM deliveries WHERE status = 'failed'")).scalar_one()
+    res = newsradar("deliveries", "retry", "--status", "failed", db=db)
+    assert res.returncode == 0, res.stderr
+    assert f"{left} delivery(ies) due now: sent by the next `newsradar run` pass" in res.stdout
+    with create_engine(db).connect() as c:
+        assert c.execute(text("SELECT count(*) FROM deliveries WHERE status = 'failed'")).scalar_one() == 0
+    assert newsradar("deliveries", "retry", db=db).returncode == 2  # ids or --status
 
 
 def test_topics_backtest_reads_the_given_database(ran) -> None:
@@ -148,15 +183,23 @@ def test_help_paragraphs_are_not_broken_at_source_line_ends() -> None:
 
 def test_unreachable_database_is_one_line_not_a_traceback(tmp_path: Path) -> None:
     res = newsradar("feeds", "list", db="postgresql://nobody@127.0.0.1:9/none")
-    assert res.returncode == 1
+    assert res.returncode == 3  # the exit code of an unreachable database, in every command
     assert res.stderr.startswith("error: database: ") and "Traceback" not in res.stderr
     assert "NEWSRADAR_DATABASE_URL or --database-url" in res.stderr
-    # a database no run has used yet: empty listings, not "no such table"
-    empty = newsradar("feeds", "list", db=f"sqlite:///{tmp_path / 'empty.db'}")
+    # a database no run has created yet: said so, and not created by a listing (issue 15)
+    for group in ("feeds", "alerts", "deliveries"):
+        empty = newsradar(group, "list", db=f"sqlite:///{tmp_path / 'empty.db'}")
+        assert empty.returncode == 0 and empty.stderr.startswith("no database yet at "), empty.stderr
+        assert not (tmp_path / "empty.db").exists()
+    # one that exists but has no tables yet: empty listings, not "no such table"
+    create_engine(f"sqlite:///{tmp_path / 'fresh.db'}").connect().close()
+    empty = newsradar("feeds", "list", db=f"sqlite:///{tmp_path / 'fresh.db'}")
     assert empty.returncode == 0 and empty.stdout.startswith("no feeds yet")
-    empty = newsradar("alerts", "list", db=f"sqlite:///{tmp_path / 'empty2.db'}")
+    empty = newsradar("deliveries", "list", db=f"sqlite:///{tmp_path / 'fresh.db'}")
     assert empty.returncode == 0, empty.stderr
     assert empty.stdout.strip() == "no deliveries"
+    empty = newsradar("alerts", "list", db=f"sqlite:///{tmp_path / 'fresh.db'}")
+    assert empty.returncode == 0 and empty.stdout.strip() == "no alerts", empty.stderr
 
 
 def test_sources_check_on_a_blocked_address_says_which_option_opens_it() -> None:
@@ -177,7 +220,7 @@ def test_clean_help_lists_the_file_command_and_explain_is_compact() -> None:
 
 
 def test_scan_table_shows_whole_file_names_and_dates_in_80_columns() -> None:
-    res = newsradar("scan", "seeds/")  # what `make demo` prints
+    res = newsradar("scan", "seeds/")  # what the README suggests after `make demo`
     assert res.returncode == 0, res.stderr
     assert all(len(line) <= 80 for line in res.stdout.splitlines())
     for key, topics in EXPECTED_TOPICS.items():
@@ -212,9 +255,10 @@ def test_run_outside_the_project_says_where_the_config_is_looked_for(tmp_path: P
     for args in (["run", "--once"], ["topics", "check"]):
         res = subprocess.run([sys.executable, "-m", "worker.cli", *args], capture_output=True,
                              text=True, env=env, cwd=tmp_path, timeout=120)
-        assert res.returncode in (1, 2)
-        assert "config/newsradar.yaml: file not found" in res.stderr
-        assert "give --config FILE or set NEWSRADAR_CONFIG" in res.stderr
+        assert res.returncode == 2  # a config error exits 2 from every command (issue 15)
+        assert "newsradar.yaml: file not found" in res.stderr
+        assert "`newsradar init` writes a starter newsradar.yaml" in res.stderr
+        assert "--config FILE, or set NEWSRADAR_CONFIG" in res.stderr
 
 
 def test_topics_test_on_a_directory_without_pages_says_so(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ def test_check_reports_topic_and_column(tmp_path):
         encoding="utf-8",
     )
     result = runner.invoke(app, ["check", "--config", str(cfg)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a config error exits 2 from every command (issue 15)
     assert "topic russia-ties: expected ')' at column 28" in result.output
 
 

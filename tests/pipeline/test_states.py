@@ -26,7 +26,7 @@ def test_stored_values_are_the_strings_they_always_were() -> None:
     assert [s.value for s in DeliveryStatus] == [
         "pending", "sending", "sent", "failed", "dead", "held", "digested", "disabled"]
     assert [s.value for s in ArticleStatus] == ["new", "processing", "retry", "done", "failed"]
-    assert [s.value for s in FeedStatus] == ["new", "ok", "error", "gone"]
+    assert [s.value for s in FeedStatus] == ["new", "ok", "error", "gone", "removed"]  # removed: issue 15
     assert DigestStatus.EMPTY == "empty"
 
 

@@ -13,7 +13,16 @@ from typer.testing import CliRunner
 from worker import pipeline
 from worker.cli.app import app
 from worker.config import load_config
-from worker.store import Alert, Feed, Match, make_engine, make_sessionmaker, session_scope, upgrade, utcnow
+from worker.store import (
+    Alert,
+    Feed,
+    Match,
+    make_engine,
+    make_sessionmaker,
+    session_scope,
+    upgrade,
+    utcnow,
+)
 from worker.web import _actions as A
 
 from .conftest import Site, settings_for, write_config

@@ -23,12 +23,21 @@ err = Console(stderr=True)
 
 ConfigOpt = Annotated[
     Path | None,
-    typer.Option("--config", "-c", help="Config file (default: $NEWSRADAR_CONFIG or config/newsradar.yaml)."),
+    typer.Option("--config", "-c", help="Config file (default: $NEWSRADAR_CONFIG, else ./newsradar.yaml, "
+                 "else config/newsradar.yaml; `newsradar init` writes one)."),
 ]
 DatabaseOpt = Annotated[
     str | None,
-    typer.Option("--database-url", help="Database URL (default: $NEWSRADAR_DATABASE_URL or sqlite:///var/newsradar.db)."),
+    typer.Option("--database-url", help="Database URL (default: $NEWSRADAR_DATABASE_URL, else SQLite "
+                 "var/newsradar.db next to the config file)."),
 ]
+
+# Exit codes, the same for every command (docs/cli.md):
+EXIT_OK = 0
+EXIT_FAILURE = 1  # the command ran and found a failure (a check failed, a send failed)
+EXIT_USAGE = 2  # bad arguments or an invalid/missing config
+EXIT_DATABASE = 3  # the database cannot be opened or reached
+EXIT_NOT_FOUND = 4  # the id or name given does not exist
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,13 +52,49 @@ def setup_logging(verbose: bool = False) -> None:
     install_log_redaction()
 
 
-def settings(database_url: str | None = None) -> Settings:
+def config_path(config: Path | None = None) -> Path:
+    """Where the config is: --config, else $NEWSRADAR_CONFIG, else ./newsradar.yaml (what
+    `newsradar init` writes), else config/newsradar.yaml (the repository's)."""
+    if config is not None:
+        return config
+    env = os.environ.get("NEWSRADAR_CONFIG")
+    if env:
+        return Path(env)
+    for candidate in (Path("newsradar.yaml"), Path("config/newsradar.yaml")):
+        if candidate.is_file():
+            return candidate
+    return Path("newsradar.yaml")
+
+
+def default_database_url(config: Path | None = None) -> str:
+    """The one rule for where data lives when no URL is set: ``var/newsradar.db`` in the
+    directory of the config file, whichever command runs and wherever it runs from."""
+    path = (config_path(config).resolve().parent / "var" / "newsradar.db").as_posix()
+    return f"sqlite:///{path}"
+
+
+def settings(database_url: str | None = None, config: Path | None = None) -> Settings:
     from worker.config import get_settings
 
     s = get_settings()
     if database_url:
         s = s.model_copy(update={"database_url": database_url})
+    elif not os.environ.get("NEWSRADAR_DATABASE_URL"):
+        s = s.model_copy(update={"database_url": default_database_url(config)})
     return s
+
+
+def existing_database(database_url: str | None, config: Path | None) -> str | None:
+    """The URL of a database that exists, or None after saying there is none yet: the
+    commands that only read never create a database file."""
+    url = settings(database_url, config).database_url
+    if url.startswith("sqlite:///") and not url.endswith(":memory:"):
+        path = Path(url.removeprefix("sqlite:///"))
+        if not path.exists():
+            err.print(f"no database yet at {path}: `newsradar run --once` (or `newsradar feeds add URL`) "
+                      "creates it", highlight=False, markup=False, soft_wrap=True)
+            return None
+    return url
 
 
 def load(config: Path | None) -> Config:
@@ -60,7 +105,7 @@ def load(config: Path | None) -> Config:
     from worker.errors import ConfigError
 
     try:
-        return load_config(config)
+        return load_config(config_path(config))
     except ConfigError as exc:
         err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True, soft_wrap=True)
         hint = missing_config_hint(exc, config)
@@ -73,8 +118,8 @@ def missing_config_hint(exc: ConfigError, config: Path | None) -> str | None:
     """What to do when the default config is not where newsradar looked."""
     if (config is None and "NEWSRADAR_CONFIG" not in os.environ
             and any(p.endswith(": file not found") for p in exc.problems)):
-        return ("  the default path is relative to the current directory (the project's root "
-                "has config/newsradar.yaml): give --config FILE or set NEWSRADAR_CONFIG")
+        return ("  no config here: `newsradar init` writes a starter newsradar.yaml in this "
+                "directory (or give --config FILE, or set NEWSRADAR_CONFIG)")
     return None
 
 

@@ -1,25 +1,31 @@
-"""``newsradar alerts``: see deliveries, their attempts and errors; retry; re-enable.
+"""``newsradar deliveries``: see deliveries, their attempts and errors; retry; re-enable.
 
-    newsradar alerts list [--status failed|dead|held|disabled|...] [--channel NAME] [--limit N]
-    newsradar alerts show ID        one delivery: alert, article, story sources, attempts, payload
-    newsradar alerts retry ID...    send again now (dead, failed, disabled or held deliveries)
-    newsradar alerts enable NAME    re-enable a channel disabled by a 410 answer
+    newsradar deliveries list [--status failed|dead|held|disabled|...] [--channel NAME] [--limit N]
+    newsradar deliveries show ID        one delivery: alert, article, story sources, attempts, payload
+    newsradar deliveries retry ID... | --status failed   queue for the next run (due now)
+    newsradar deliveries enable NAME    re-enable a channel disabled by a 410 answer
+
     newsradar alerts feedback ID good|bad        mark an alert (alert id) good or bad
     newsradar alerts feedback --article ID --topic T good|bad   ... a held-back match
     newsradar alerts held-back [--topic T]       what relevance held back (no alert sent)
 
-IDs are delivery ids (one per alert and channel), as printed by ``alerts list``.
+IDs are delivery ids (one per alert and channel), as printed by ``deliveries list``. The
+module keeps its old name (it was the ``alerts`` group): ``alerts retry`` and ``alerts
+enable`` are still these commands; ``alerts list|show`` list alerts (``worker.cli.inbox``).
+``alerts feedback`` and ``alerts held-back`` are defined here too and mounted under ``alerts``.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 
+from worker.cli._common import ConfigOpt, existing_database
 from worker.pipeline.states import DeliveryStatus
 
 if TYPE_CHECKING:
@@ -27,17 +33,19 @@ if TYPE_CHECKING:
 
     from worker.store import Alert
 
-app = typer.Typer(help="Alert deliveries: list, show, retry; re-enable a disabled channel.",
+app = typer.Typer(help="Deliveries, one per alert and channel: list, show, retry; re-enable a channel.",
                   no_args_is_help=True)
 
 STATUSES = tuple(DeliveryStatus)
 
 
-def _sessions(database_url: str | None) -> sessionmaker[Session]:
-    from worker.config import get_settings
+def _sessions(database_url: str | None, config: Path | None = None) -> sessionmaker[Session]:
     from worker.store import make_engine, make_sessionmaker, upgrade
 
-    url = database_url or get_settings().database_url
+    # the database that exists (the same rule as every command); never creates one
+    url = existing_database(database_url, config)
+    if url is None:
+        raise typer.Exit(0)
     engine = make_engine(url)
     upgrade(engine)  # a fresh database (no run yet) has the tables, and no deliveries
     return make_sessionmaker(engine)
@@ -86,8 +94,8 @@ def _headline(s: Session, alert: Alert, payload: dict[str, Any] | None) -> str:
 
 
 DbOption = Annotated[str | None, typer.Option("--database-url", envvar="NEWSRADAR_DATABASE_URL",
-                                              help="Database URL (default: $NEWSRADAR_DATABASE_URL or "
-                                                   "sqlite:///var/newsradar.db).")]
+                                              help="Database URL (default: $NEWSRADAR_DATABASE_URL, else "
+                                                   "SQLite var/newsradar.db next to the config file).")]
 
 
 @app.command("list")
@@ -97,6 +105,7 @@ def list_cmd(
     limit: Annotated[int, typer.Option(help="Newest N deliveries.")] = 50,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
     database_url: DbOption = None,
+    config: ConfigOpt = None,
 ) -> None:
     """List deliveries, newest first, and any channel disabled by its endpoint (410)."""
     if status is not None and status not in STATUSES:
@@ -111,7 +120,7 @@ def list_cmd(
     from worker.terminal import escape_markup, safe_terminal_text
 
     console = Console()
-    with _sessions(database_url)() as s:
+    with _sessions(database_url, config)() as s:
         disabled = list(s.scalars(select(ChannelState).where(ChannelState.disabled.is_(True))
                                   .order_by(ChannelState.channel)))
         q = select(Delivery, Alert).join(Alert, Alert.id == Delivery.alert_id)
@@ -136,7 +145,7 @@ def list_cmd(
             return
         for ch in disabled:
             console.print(f"[bold red]channel {escape_markup(ch.channel)} is DISABLED[/] since "
-                          f"{_when(ch.disabled_at)}: {escape_markup(redact(ch.disabled_reason or ''))}\n  re-enable with: newsradar alerts enable {ch.channel}",
+                          f"{_when(ch.disabled_at)}: {escape_markup(redact(ch.disabled_reason or ''))}\n  re-enable with: newsradar deliveries enable {ch.channel}",
                           highlight=False, soft_wrap=True)
         if not rows:
             console.print("no deliveries" + (f" with status {status}" if status else "")
@@ -144,7 +153,7 @@ def list_cmd(
             return
         # fits 80 columns: the headline takes what is left and is cut with an ellipsis;
         # a delivery that has not been sent shows its last error (wrapped) instead
-        table = Table(title="deliveries (newest first); details: newsradar alerts show ID")
+        table = Table(title="deliveries (newest first); details: newsradar deliveries show ID")
         table.add_column("id", justify="right", no_wrap=True)
         table.add_column("topic", no_wrap=True, overflow="ellipsis", max_width=24)
         table.add_column("channel", no_wrap=True, overflow="ellipsis", max_width=16)
@@ -168,8 +177,9 @@ def list_cmd(
 
 @app.command()
 def show(
-    delivery_id: Annotated[int, typer.Argument(help="Delivery id (from `alerts list`).")],
+    delivery_id: Annotated[int, typer.Argument(help="Delivery id (from `deliveries list`).")],
     database_url: DbOption = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Show one delivery: its alert, article, story sources, every try and the payload."""
     from sqlalchemy import select
@@ -179,7 +189,7 @@ def show(
     from worker.store import Article, ChannelState, Delivery, Digest, Feed
     from worker.terminal import safe_terminal_text
 
-    with _sessions(database_url)() as s:
+    with _sessions(database_url, config)() as s:
         d = s.get(Delivery, delivery_id)
         if d is None:
             typer.echo(f"no delivery {delivery_id}", err=True)
@@ -279,19 +289,36 @@ def _compact_json(value: Any, indent: int = 0, width: int = 78) -> str:
 
 @app.command()
 def retry(
-    delivery_ids: Annotated[list[int], typer.Argument(help="Delivery ids (from `alerts list`).")],
+    delivery_ids: Annotated[list[int] | None, typer.Argument(help="Delivery ids (from `deliveries list`).")] = None,
+    status: Annotated[str | None, typer.Option(
+        "--status", help="Every delivery with this status instead: failed, dead or held.")] = None,
     database_url: DbOption = None,
+    config: ConfigOpt = None,
 ) -> None:
-    """Send deliveries again now (dead, failed, disabled or held).
+    """Queue deliveries for another try (dead, failed, disabled or held): by id, or all
+    of one status (--status failed).
 
-    Attempts start over on the retry schedule; a delivery already sent is left alone.
+    They are due at once and sent by the next `newsradar run` pass (or the service's
+    workers); attempts start over on the retry schedule; one already sent is left alone.
     """
-    from worker.pipeline.deliveries import retry_delivery
+    from sqlalchemy import select
 
+    from worker.pipeline.deliveries import retry_delivery
+    from worker.store import Delivery
+
+    if bool(delivery_ids) == bool(status):
+        typer.echo("error: give delivery ids or --status", err=True)
+        raise typer.Exit(2)
+    if status is not None and status not in ("failed", "dead", "held", "disabled"):
+        typer.echo(f"error: --status: {status!r} cannot be retried (failed, dead, held or disabled)", err=True)
+        raise typer.Exit(2)
     now = _now()
-    failed = queued = False
-    with _sessions(database_url)() as s:
-        for did in delivery_ids:
+    failed = False
+    queued = 0
+    with _sessions(database_url, config)() as s:
+        ids = list(delivery_ids or s.scalars(select(Delivery.id).where(Delivery.status == status)
+                                             .order_by(Delivery.id)))
+        for did in ids:
             res = retry_delivery(s, did, now)
             if res.why_not == "missing":
                 typer.echo(f"no delivery {did}", err=True)
@@ -300,15 +327,18 @@ def retry(
                 typer.echo(f"delivery {did} was already sent ({_when(res.sent_at)}); nothing to do")
             elif res.why_not == "disabled":
                 typer.echo(f"delivery {did}: channel {res.channel} is disabled ({res.disabled_reason}); "
-                           f"run `newsradar alerts enable {res.channel}` first", err=True)
+                           f"run `newsradar deliveries enable {res.channel}` first", err=True)
                 failed = True
             else:
                 typer.echo(f"delivery {did} queued for another try")
-                queued = True
+                queued += 1
         s.commit()
+    if status is not None and not ids:
+        typer.echo(f"no {status} deliveries")
     if queued:
         # the CLI only marks them due: the sending is the runner's job
-        typer.echo("sent by the next `newsradar run` pass (or by the service's workers)")
+        typer.echo(f"{queued} delivery(ies) due now: sent by the next `newsradar run` pass "
+                   "(or by the service's workers on their next tick), not by this command")
     if failed:
         raise typer.Exit(1)
 
@@ -319,12 +349,13 @@ def enable(
     resend: Annotated[bool, typer.Option("--resend/--no-resend",
                                          help="Queue the deliveries the channel skipped while disabled.")] = True,
     database_url: DbOption = None,
+    config: ConfigOpt = None,
 ) -> None:
     """Re-enable a channel that its endpoint disabled (HTTP 410), once the receiver is fixed."""
     from worker.pipeline.deliveries import enable_channel
 
     now = _now()
-    with _sessions(database_url)() as s:
+    with _sessions(database_url, config)() as s:
         n = enable_channel(s, channel, now, resend=resend)
         if n is None:
             typer.echo(f"channel {channel} is not disabled")

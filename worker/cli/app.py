@@ -9,7 +9,24 @@ from __future__ import annotations
 
 import typer
 
-from worker.cli import alerts, channels, clean, db, feeds, run, scan, service, sources, topics, web
+from worker.cli import (
+    alerts,
+    articles,
+    channels,
+    clean,
+    config,
+    db,
+    feeds,
+    inbox,
+    init,
+    run,
+    scan,
+    service,
+    sources,
+    status,
+    topics,
+    web,
+)
 
 app = typer.Typer(
     name="newsradar",
@@ -20,17 +37,33 @@ app = typer.Typer(
 )
 
 # top-level commands, in the order --help lists them
-app.registered_commands += scan.app.registered_commands + run.app.registered_commands
+app.registered_commands += (init.app.registered_commands + scan.app.registered_commands
+                            + run.app.registered_commands + status.app.registered_commands)
+app.add_typer(config.app, name="config")
 app.add_typer(db.app, name="db")
 app.add_typer(feeds.app, name="feeds")
 service.register(app)  # worker, beat, health
 app.add_typer(clean.app, name="clean")
 app.add_typer(topics.app, name="topics")
-app.add_typer(alerts.app, name="alerts")
+# alerts: one per (topic, story); deliveries: one per alert and channel. `alerts retry`
+# and `alerts enable` (delivery ids, channel names) stay as the old names of the
+# deliveries commands; `alerts feedback` and `alerts held-back` (relevance) are alerts'
+_TO_ALERTS = ("retry", "enable", "feedback", "held_back")
+_ALERTS_ONLY = ("feedback", "held_back")
+inbox.app.registered_commands += [c for c in alerts.app.registered_commands
+                                  if c.callback and c.callback.__name__ in _TO_ALERTS]
+alerts.app.registered_commands = [c for c in alerts.app.registered_commands
+                                  if not (c.callback and c.callback.__name__ in _ALERTS_ONLY)]
+app.add_typer(inbox.app, name="alerts")
+app.add_typer(alerts.app, name="deliveries",
+              help="Deliveries, one per alert and channel: list, show, retry (one or --status), "
+                   "re-enable a disabled channel.")
+app.add_typer(articles.app, name="articles")
 app.add_typer(sources.app, name="sources")
 app.add_typer(channels.app, name="channels")
 app.add_typer(web.web_app, name="web")
-app.add_typer(web.config_app, name="config")
+# `config export` (the YAML plus the console's feeds and topics) sits beside `config check`
+config.app.registered_commands += web.config_app.registered_commands
 
 
 def main() -> None:
@@ -49,4 +82,4 @@ def main() -> None:
         # an unreachable or unusable database: one line saying so, not a traceback
         err.print(f"[bold red]error:[/] database: {escape(redact(db_message(exc)))}\n"
                   "  check NEWSRADAR_DATABASE_URL or --database-url", highlight=False, soft_wrap=True)
-        raise SystemExit(1) from None
+        raise SystemExit(3) from None

@@ -51,6 +51,7 @@ def clean_command(
         raise typer.Exit(2) from exc
     if explain:
         shown = [d for d in explain_page(data, content_type=content_type) if d.verdict != "BLANK"]
+        shown = _as_cleaned(shown, data, content_type)
         # the reason column as wide as its longest entry (at most 34), to leave the text room
         w = min(34, max((len(d.reason) for d in shown), default=0))
         for d in shown:
@@ -100,3 +101,38 @@ def tune_command(
     target.write_text(params.to_json(), encoding="utf-8")
     typer.echo(report)
     typer.echo(f"wrote {target}")
+
+
+def _as_cleaned(decisions: list[Any], data: bytes, content_type: str | None) -> list[Any]:
+    """An HTML page is cleaned by the HTML path (the extractor), whose result the text
+    path's line verdicts need not agree with: mark each visible line by what `clean`
+    actually printed, KEEP when the line is in its output, DROP when it is not, with the
+    text path's reason where the two agree and the HTML path's say where they differ."""
+    from dataclasses import replace
+
+    from worker.clean import clean_page
+    from worker.clean._decode import decode, looks_like_html
+
+    dec = decode(data, content_type)
+    if dec.status != "ok" or not looks_like_html(dec.text, content_type):
+        return decisions  # plain text: the text path is what clean does
+
+    def norm(text: str) -> str:
+        return " ".join(text.split()).casefold()
+
+    page = clean_page(data, content_type=content_type)
+    output = norm(page.text)
+    paragraphs = {norm(p) for p in page.text.splitlines() if p.strip()}
+    title = norm(page.title or "")
+    out = []
+    for d in decisions:
+        line = norm(d.text)
+        kept = bool(line) and (line in paragraphs or (len(line) > 40 and line in output))
+        if line and line == title:
+            verdict, reason = "DROP", "title (printed above the text)"
+        elif kept:
+            verdict, reason = "KEEP", d.reason if d.verdict == "KEEP" else "html path: in the extracted story"
+        else:
+            verdict, reason = "DROP", d.reason if d.verdict == "DROP" else "html path: not in the extracted story"
+        out.append(replace(d, verdict=verdict, reason=reason))
+    return out

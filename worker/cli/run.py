@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -11,6 +12,7 @@ import typer
 from worker.cli._common import (
     ConfigOpt,
     DatabaseOpt,
+    config_path,
     db_message,
     err,
     load,
@@ -78,14 +80,17 @@ def run(
 
     Loops at the configured interval (run.interval); --once does one pass and exits.
 
-    The database is SQLite (./var/newsradar.db) unless NEWSRADAR_DATABASE_URL or
-    --database-url says otherwise.
+    The database is SQLite (var/newsradar.db next to the config file) unless
+    NEWSRADAR_DATABASE_URL or --database-url says otherwise. In a loop, a changed config
+    file, and feeds or topics added meanwhile, are picked up between passes.
 
     Exits non-zero only when the run itself cannot work (bad config, no database), never
     because one feed or page failed: those are recorded and shown by `feeds list`.
     """
     from rich.markup import escape
 
+    from worker.config import load_config
+    from worker.errors import ConfigError
     from worker.pipeline.console import apply_console, console_version
     from worker.pipeline.context import build_context
     from worker.pipeline.runner import Progress, run_once
@@ -93,14 +98,16 @@ def run(
 
     setup_logging(verbose)
     cfg = load(config)
-    cfg_settings = settings(database_url)
+    cfg_settings = settings(database_url, config)
     try:
         ctx = build_context(cfg, cfg_settings)
         version = apply_console(ctx, cfg)
     except Exception as exc:
         err.print(f"[red]error:[/] cannot open the database {redact(cfg_settings.database_url)}: "
                   f"{escape(redact(db_message(exc)))}", markup=True, highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from exc
+        raise typer.Exit(3) from exc
+    source = config_path(config)
+    stamp = _stamp(source)
     show = not quiet and sys.stderr.isatty()
     try:
         while True:
@@ -115,14 +122,30 @@ def run(
                     f"polled {summary.feeds_polled} feed(s) ({summary.feeds_failed} failed, "
                     f"{summary.feeds_not_modified} not modified), {summary.articles_new} new article(s), "
                     f"processed {summary.articles_processed} ({summary.articles_failed} failed), "
-                    f"sent {summary.deliveries_sent} alert(s) ({summary.deliveries_failed} failed), "
+                    f"{summary.new_alerts} new alert(s), "
+                    f"{summary.deliveries_sent} delivery(ies) sent ({summary.deliveries_failed} failed), "
                     f"{summary.digests_sent} digest(s)",
                     highlight=False, soft_wrap=True,  # one line, also when piped
                 )
             if once:
                 return
             time.sleep(max(1.0, cfg.run.interval - (time.monotonic() - started)))
-            # between passes: a console change (feeds, topics) re-reads them
+            # between passes: a changed YAML rebuilds the context (channels, policy,
+            # topics); a console or `feeds add` change re-reads the feeds and topics
+            if _stamp(source) != stamp:
+                stamp = _stamp(source)
+                try:
+                    new_cfg = load_config(source)
+                except ConfigError as exc:
+                    err.print(f"config changed but is invalid, keeping the previous one: {exc}",
+                              highlight=False, markup=False, soft_wrap=True)
+                else:
+                    ctx.close()
+                    cfg = new_cfg
+                    ctx = build_context(cfg, cfg_settings)
+                    version = apply_console(ctx, cfg)
+                    err.print(f"config reloaded from {source}", highlight=False, markup=False)
+                    continue
             with ctx.session() as s:
                 changed = console_version(s) != version
             if changed:
@@ -131,3 +154,14 @@ def run(
         return
     finally:
         ctx.close()
+
+
+def _stamp(path: Path) -> tuple[float, int, str]:
+    """What tells a changed config file: mtime, size and a hash of its bytes."""
+    import hashlib
+
+    try:
+        data = path.read_bytes()
+        return (path.stat().st_mtime, len(data), hashlib.sha256(data).hexdigest())
+    except OSError:
+        return (0.0, 0, "")

@@ -18,14 +18,22 @@ app = typer.Typer()
 SCAN_SUFFIXES = {".txt", ".html", ".htm", ".xhtml", ""}
 
 
-def _scan_files(paths: list[Path], recursive: bool) -> list[Path]:
-    files: list[Path] = []
+def scan_files(paths: list[Path], recursive: bool) -> list[tuple[Path, str]]:
+    """(file, name to show): a file in a directory argument is named relative to that
+    directory (``a/page.html``, ``b/page.html``: four ``page.html`` stay apart; with
+    several directory arguments, by its path), a file argument by its name (by its path
+    when another argument has the same name)."""
+    files: list[tuple[Path, str]] = []
     for p in paths:
         if p.is_dir():
             pattern = "**/*" if recursive else "*"
-            files += sorted(f for f in p.glob(pattern) if f.is_file() and f.suffix.lower() in SCAN_SUFFIXES)
+            found = sorted(f for f in p.glob(pattern) if f.is_file() and f.suffix.lower() in SCAN_SUFFIXES)
+            # one directory: names relative to it; several: as found (dir/sub/page.html)
+            files += [(f, f.relative_to(p).as_posix() if len(paths) == 1 else str(f)) for f in found]
         elif p.exists():
-            files.append(p)
+            # a file argument by its name, unless another argument has the same name
+            same = sum(q.name == p.name for q in paths) > 1
+            files.append((p, str(p) if same else p.name))
         else:
             err.print(f"[red]error:[/] {p}: no such file or directory")
             raise typer.Exit(2)
@@ -56,7 +64,7 @@ def scan(
     index = build_index(cfg)
     cache = RelevanceCache()
     rows = []
-    for f in _scan_files(paths, recursive):
+    for f, shown in scan_files(paths, recursive):
         page = clean_page(f.read_bytes(), url=None)
         doc = Document(title=page.title or "", body=page.text, site=None, lang=page.language)
         # the pipeline's relevance step: what it would alert, and what it would hold back
@@ -71,6 +79,7 @@ def scan(
 
         rec = {
             "path": str(f),
+            "name": shown,
             "title": page.title,
             "published": page.to_dict()["published"],  # a bare date when the page gives no time
             "matches": [entry(j) for j in judged if j.alerts],
@@ -81,11 +90,12 @@ def scan(
         rows.append(rec)
         if as_json:
             sys.stdout.write(json.dumps(rec, ensure_ascii=False) + "\n")
-    if as_json:
-        return
     if not rows:
+        # --json too: an empty output must not look like "scanned, nothing matched"
         err.print("no pages to scan (.txt, .html, .htm, .xhtml or no suffix); a directory is "
                   "read one level deep unless --recursive", highlight=False, markup=False)
+        return
+    if as_json:
         return
     # 80 columns: whole file names, the date only (--json has the time), a topic a line
     table = Table(title=f"{len(rows)} file(s), {len(cfg.topics)} topic(s)")
@@ -98,6 +108,6 @@ def scan(
         if r["held_back"]:
             topics += "\n" + "\n".join(f"held back: {m['topic']}" for m in r["held_back"])
         title = r["title"] or (f"({r['status']})" if "status" in r else "")
-        table.add_row(escape(Path(r["path"]).name), escape(title),
+        table.add_row(escape(r["name"]), escape(title),
                       (r["published"] or "")[:10], escape(topics))
     out.print(table)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 
 import typer
 
@@ -65,12 +66,34 @@ def health(
     max_queue: int | None = typer.Option(
         None, "--max-queue", help="Fail when a queue holds more than this many messages."
     ),
+    role: str = typer.Option(
+        "all", "--role",
+        help="all: the whole stack (ticks recent, so beat and a poll worker run); beat: this beat "
+             "(a beat holds the leader lock), whether or not a worker runs the ticks; worker: this "
+             "container's Celery worker answers a ping (no `celery -A`, so a worker.py in the "
+             "working directory cannot shadow the app).",
+    ),
+    node: str = typer.Option(
+        "celery", "--node",
+        help="--role worker: the node name's prefix, as in the worker's --hostname NAME@%h "
+             "(io and cpu in docker-compose.yml's queue layout).",
+    ),
 ) -> None:
     """Check the database, Redis, the last beat tick and the queue depths.
     Exit status 0 when healthy, 1 otherwise (usable as a container healthcheck)."""
-    from worker.service._health import check_health
+    from worker.service._health import Check, check_health
 
+    if role not in ("all", "beat", "worker"):
+        typer.echo(f"error: --role: expected all, beat or worker (got {role!r})", err=True)
+        raise typer.Exit(2)
     report = check_health(max_queue=max_queue)
+    if role != "all":
+        reachable = any(c.name == "redis" and c.ok for c in report.checks)
+        report.checks = [c for c in report.checks if c.name != "beat"]
+        if role == "beat":
+            report.checks.append(_beat_leader(Check) if reachable else Check("beat", False, "unknown: Redis unreachable"))
+        else:
+            report.checks.append(_worker_ping(Check, node))
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
     else:
@@ -79,6 +102,31 @@ def health(
             typer.echo(f"{mark} {c.name:<16} {c.detail}")
         typer.echo("healthy" if report.ok else "unhealthy")
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _beat_leader(check: Any) -> Any:
+    """A beat process is alive and leading: the leader lock (renewed by the leading beat
+    every third of its lease) is held."""
+    from worker.config import get_settings
+    from worker.service._beat import LEADER_KEY
+    from worker.service._redis import redis_client
+
+    holder = redis_client(get_settings().redis_url).get(LEADER_KEY)
+    if holder is None:
+        return check("beat", False, "no beat holds the leader lock: is `newsradar beat` running?")
+    name = holder.decode() if isinstance(holder, bytes) else str(holder)
+    return check("beat", True, f"leader lock held by {name}")
+
+
+def _worker_ping(check: Any, node: str = "celery") -> Any:
+    import socket
+
+    from worker.service.celery_app import app as celery
+
+    name = f"{node}@{socket.gethostname()}"
+    replies = celery.control.ping(destination=[name], timeout=10.0)
+    ok = any(name in r for r in replies)
+    return check("worker", ok, f"{name} answered a ping" if ok else f"{name} did not answer a ping")
 
 
 def register(main: typer.Typer) -> None:

@@ -7,15 +7,16 @@ from __future__ import annotations
 import json
 import sys
 import textwrap
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from worker.cli._common import missing_config_hint
+from worker.cli._common import config_path, missing_config_hint
 
 if TYPE_CHECKING:
     from worker.errors import ConfigError
@@ -28,7 +29,8 @@ _out = Console()
 ConfigOpt = Annotated[
     Path | None,
     typer.Option("--config", "-c",
-                 help="Config file (default: $NEWSRADAR_CONFIG or config/newsradar.yaml).",
+                 help="Config file (default: $NEWSRADAR_CONFIG, else ./newsradar.yaml, else "
+                      "config/newsradar.yaml; `newsradar init` writes one).",
                  dir_okay=False),
 ]
 
@@ -39,7 +41,7 @@ def _load(path: Path | None) -> tuple[dict[str, list[str]], list[Topic]]:
     from worker.config import load_config
     from worker.topics import Topic
 
-    cfg = load_config(path)
+    cfg = load_config(config_path(path))
     lists = {k: list(v) for k, v in cfg.lists.items()}
     topics = [Topic(t.id, t.display_name, t.query, float(t.min_score)) for t in cfg.topics if t.enabled]
     return lists, topics
@@ -56,28 +58,16 @@ def _fail_config(exc: ConfigError, config: Path | None = None) -> None:
     hint = missing_config_hint(exc, config)
     if hint:
         typer.echo(hint, err=True)
-    raise typer.Exit(1)
+    raise typer.Exit(2)  # a config error exits 2 from every command
 
 
 # -- check ----------------------------------------------------------------------------
 @app.command()
 def check(config: ConfigOpt = None) -> None:
-    """Validate every topic of the config: each problem names the topic and the column."""
-    from worker.errors import ConfigError
-    from worker.topics import validate_topics
+    """Validate the whole config: the same as `newsradar config check` (kept as an alias)."""
+    from worker.cli.config import check as config_check
 
-    try:
-        lists, topics = _load(config)
-    except ConfigError as exc:
-        _fail_config(exc, config)
-        return
-    problems = validate_topics(topics, lists)
-    if problems:
-        for p in problems:
-            typer.echo(p, err=True)
-        typer.echo(f"{len(problems)} problem(s) in {len(topics)} topic(s)", err=True)
-        raise typer.Exit(1)
-    _out.print(f"{len(topics)} topic(s) and {len(lists)} list(s): OK", highlight=False)
+    config_check(config)
 
 
 # -- test -------------------------------------------------------------------------------
@@ -107,24 +97,28 @@ def _read_story(path: Path) -> Document:
 _SUFFIXES = (".txt", ".html", ".htm", ".xhtml", "")
 
 
-def _files(paths: list[Path]) -> list[Path]:
-    out: list[Path] = []
+def _files(paths: list[Path]) -> list[tuple[Path, str]]:
+    """(file, name to show): relative to its directory argument, as ``scan`` names them."""
+    out: list[tuple[Path, str]] = []
     for p in paths:
         if p.is_dir():
-            out.extend(sorted(f for f in p.iterdir()
-                              if f.is_file() and f.suffix.lower() in _SUFFIXES))
+            out.extend((f, f.relative_to(p).as_posix() if len(paths) == 1 else str(f)) for f in sorted(
+                f for f in p.iterdir() if f.is_file() and f.suffix.lower() in _SUFFIXES))
         else:
-            out.append(p)
+            same = sum(q.name == p.name for q in paths) > 1
+            out.append((p, str(p) if same else p.name))
     return out
 
 
 @app.command("test")
 def test_query(
-    query: Annotated[str, typer.Argument(help="The query, e.g. '@dprk NEAR/10 @russia'.")],
+    query: Annotated[str, typer.Argument(help="The query, e.g. '@dprk NEAR/10 @russia', or a configured "
+                                               "topic's id (its query and min_score).")],
     paths: Annotated[list[Path], typer.Argument(
         help="Files or directories (their .txt/.html pages, one level deep).", exists=True)],
     config: ConfigOpt = None,
-    min_score: Annotated[float, typer.Option(help="Relevance threshold to apply.")] = 0.0,
+    min_score: Annotated[float | None, typer.Option(
+        help="Relevance threshold to apply (default: the topic's min_score for a topic id, else 0).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per file.")] = False,
     explain: Annotated[bool, typer.Option("--explain", help="Also list the matched clauses "
                                           "and the score's parts.")] = False,
@@ -140,9 +134,22 @@ def test_query(
     from worker.topics import Topic, TopicIndex
 
     lists: dict[str, list[str]] = {}
+    configured: list[Topic] = []
     rel_config = None
     try:
-        lists, _ = _load(config)
+        lists, configured = _load(config)
+    except ConfigError as exc:
+        if config is not None:
+            _fail_config(exc)
+    saved = next((t for t in configured if t.id == query.strip()), None)
+    if saved is not None:  # a configured topic by id: its query, and its min_score unless given
+        topic = topic or saved.id
+        query = saved.query
+        if min_score is None:
+            min_score = saved.min_score
+        if not as_json:
+            _out.print(f"topic {saved.id}: {query}  (min_score {min_score:g})", highlight=False, markup=False)
+    try:
         rel_config = _query_config(config, query, topic)
     except ConfigError as exc:
         if config is not None:
@@ -156,7 +163,7 @@ def test_query(
         rel_config = Config(topics=[TopicConfig(id="query", query=query)])
     index = TopicIndex(lists)
     try:
-        index.add(Topic("query", "query", query, min_score))
+        index.add(Topic("query", "query", query, min_score or 0.0))
     except QueryError as exc:
         typer.echo(exc.reason + (f" at column {exc.column}" if exc.column else ""), err=True)
         if exc.column:
@@ -177,7 +184,7 @@ def test_query(
         from worker.pipeline.relevance import RelevanceCache, judge
 
         cache = RelevanceCache()
-    for f in _files(paths):
+    for f, shown in _files(paths):
         try:
             doc = _read_story(f)
         except OSError as exc:
@@ -192,15 +199,15 @@ def test_query(
         hits += m is not None and (rel is None or rel.relevant)
         held += rel is not None and not rel.relevant
         if as_json:
-            sys.stdout.write(json.dumps({"path": str(f), "title": doc.title,
+            sys.stdout.write(json.dumps({"path": str(f), "name": shown, "title": doc.title,
                                          "match": m.to_dict() if m else None,
                                          "relevance": rel.to_dict() if rel else None},
                                         ensure_ascii=False) + "\n")
             continue
         if m is None:
-            _out.print(f"[dim]{f.name}: no match[/dim]", highlight=False)
+            _out.print(f"[dim]{escape(shown)}: no match[/dim]", highlight=False)
             continue
-        _out.print(f"[bold green]{escape(f.name)}[/bold green]: score {m.score:g}  "
+        _out.print(f"[bold green]{escape(shown)}[/bold green]: score {m.score:g}  "
                    f"{escape(doc.title)}", highlight=False)
         if rel is not None:
             verdict = "alert" if rel.relevant else "HELD BACK"
@@ -228,7 +235,7 @@ def _query_config(path: Path | None, query: str, topic: str | None):
     defaults: salience from the query alone). None when ``topic`` is unknown."""
     from worker.config import TopicConfig, load_config
 
-    cfg = load_config(path)
+    cfg = load_config(config_path(path))
     if topic is not None:
         saved = cfg.topic(topic)
         if saved is None:
@@ -278,21 +285,40 @@ def backtest_cmd(
         raise typer.Exit(2)
     t = Topic(topic, saved.name if saved else topic, query or saved.query,  # type: ignore[union-attr]
               min_score if min_score is not None else (saved.min_score if saved else 0.0))
+    from worker.cli._common import settings
     from worker.store import iter_articles
     since = datetime.now(UTC) - timedelta(days=days)
     texts: dict[str | None, tuple[str, str]] = {}
+    story_of: dict[str, int] = {}
 
-    def remembered(arts):
-        for a in arts:  # the hits' stories, for relevance (keyed by URL, like the hits)
-            texts[a.url] = (a.title or "", a.text or "")
-            yield a
+    def articles() -> Iterator[Any]:
+        for art in iter_articles(since=since, database_url=settings(database_url, config).database_url):
+            # the hits' stories, for relevance (keyed by URL, like the hits), and their
+            # story ids, so that copies of one story count once
+            texts[art.url] = (art.title or "", art.text or "")
+            story_of[art.url] = art.story_id if art.story_id is not None else -art.id
+            yield art
 
     try:
-        result = run_backtest(t, remembered(iter_articles(since=since, database_url=database_url)),
-                              lists, since=since)
+        result = run_backtest(t, articles(), lists, since=since)
     except QueryError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from exc
+    # one alert per (topic, story), as the pipeline sends them: the copies of a story
+    # (the same wire story on three sites) count once, by their best-scoring article
+    matched = len(result.hits)
+    best: dict[int, Any] = {}
+    for h in result.hits:
+        key = story_of.get(h.url or "", id(h))
+        if key not in best or h.score > best[key].score:
+            best[key] = h
+    if len(best) < matched:
+        from collections import Counter
+
+        from worker.topics._backtest import _day
+
+        result.hits = list(best.values())
+        result.per_day = dict(sorted(Counter(_day(h.published) for h in result.hits).items()))
     held_back = _backtest_relevance(config, t, result, texts) if use_relevance else []
     if as_json:
         d = result.to_dict()
@@ -301,8 +327,9 @@ def backtest_cmd(
                                 "relevance": rel} for h, rel in held_back]
         sys.stdout.write(json.dumps(d, ensure_ascii=False) + "\n")
         return
+    merged = f" ({matched} matching article(s), copies of one story merged)" if matched > len(result.hits) else ""
     _out.print(f"topic {escape(t.id)}: {len(result.hits)} alert(s) in {result.scanned} "
-               f"article(s) of the last {days} day(s)"
+               f"article(s) of the last {days} day(s){merged}"
                + (f"; {len(held_back)} more held back by relevance" if held_back else ""),
                highlight=False)
     if show_held_back:
@@ -342,7 +369,7 @@ def _backtest_relevance(config: Path | None, t: Topic, result, texts):
     from worker.pipeline.relevance import RelevanceCache, judge
     from worker.topics import Document, TopicMatch
 
-    tc = load_config(config).topic(t.id)
+    tc = load_config(config_path(config)).topic(t.id)
     if tc is not None and not tc.relevance:
         return []  # relevance: off: every hit is an alert, as before
     cfg = _query_config(config, t.query, t.id if tc is not None else None)

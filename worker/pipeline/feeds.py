@@ -5,6 +5,8 @@ a feed row, including its health incident (``check_feed_health`` asks here)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -13,6 +15,7 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from worker.config import Config, FeedConfig
 from worker.errors import (
     ErrorCode,
     FeedParseError,
@@ -24,29 +27,38 @@ from worker.errors import (
 )
 from worker.pipeline import articles
 from worker.pipeline._common import INFRA_ERRORS, fetch_via, storable
-from worker.pipeline.console import console_feed_urls
 from worker.pipeline.context import Context
 from worker.pipeline.states import FeedStatus, move
 from worker.retry import feed_backoff
 from worker.sources import FEED_ACCEPT, parse_feed
-from worker.store import Feed
+from worker.store import ConsoleFeed, Feed
 from worker.store.rows import claim, insert_or_skip, rowcount
 
 log = logging.getLogger(__name__)
 
 
+def settings_hash(fc: FeedConfig, config: Config) -> str:
+    """What a feed is polled under: its own settings and the network policy. A change
+    (an allowlist entry added, a new interval) retries a backed-off or gone feed at once."""
+    data = {"feed": fc.model_dump(mode="json"), "network": config.network.model_dump(mode="json")}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
+
+
 def sync_feeds(ctx: Context) -> None:
-    """Make the feeds table reflect the config: new feeds are due now; feeds no longer
-    configured stop being polled (their articles and alerts stay). Feeds created in the
-    web console are left as they are even when ``ctx.config`` is the bare config file
-    (a context built without ``effective_config``): the console enables and disables them."""
+    """Make the feeds table reflect the config: new feeds are due now; a feed whose
+    settings or network policy changed is due now with its backoff cleared (a gone feed
+    is tried again); feeds no longer configured are marked removed and stop being polled
+    (their articles and alerts stay). Feeds created in the web console or with `feeds add`
+    are left as they are even when ``ctx.config`` is the bare config file (a context
+    built without ``effective_config``): the console and the CLI enable and disable them."""
     now = ctx.now()
     with ctx.session() as s:
         existing = {f.url: f for f in s.scalars(select(Feed))}
-        configured = console_feed_urls(s)
+        configured = set(s.scalars(select(ConsoleFeed.url)))  # added by console or CLI
         for fc in ctx.config.feeds:
             configured.add(fc.url)
             feed = existing.get(fc.url)
+            digest = settings_hash(fc, ctx.config)
             if feed is None:
                 s.execute(
                     insert_or_skip(s, Feed)
@@ -58,20 +70,99 @@ def sync_feeds(ctx: Context) -> None:
                         next_poll_at=now,
                         status=FeedStatus.NEW.value,
                         consecutive_errors=0,
+                        settings_hash=digest,
                         created_at=now,
                     )
                     .on_conflict_do_nothing()
                 )
-            else:
-                feed.name = fc.name
-                feed.poll_interval_s = fc.poll_interval
-                if feed.enabled != fc.enabled:
-                    feed.enabled = fc.enabled
-                    if fc.enabled and feed.next_poll_at is None:
-                        feed.next_poll_at = now
+                continue
+            feed.name = fc.name
+            feed.poll_interval_s = fc.poll_interval
+            if feed.status == FeedStatus.REMOVED:
+                move(feed, FeedStatus.NEW)  # configured again
+                feed.next_poll_at = now
+            if feed.enabled != fc.enabled:
+                feed.enabled = fc.enabled
+                if fc.enabled and feed.next_poll_at is None:
+                    feed.next_poll_at = now
+            if feed.settings_hash != digest:
+                if feed.settings_hash is not None and feed.status in (FeedStatus.ERROR, FeedStatus.GONE):
+                    _clear_backoff(feed, now)
+                feed.settings_hash = digest
         for url, feed in existing.items():
-            if url not in configured and feed.enabled:
+            if url not in configured and feed.status != FeedStatus.REMOVED:
                 feed.enabled = False
+                move(feed, FeedStatus.REMOVED)
+                feed.next_poll_at = None
+
+
+def _clear_backoff(feed: Feed, now: datetime) -> None:
+    feed.next_poll_at = now
+    feed.consecutive_errors = 0
+    feed.claimed_until = None
+    if feed.status == FeedStatus.GONE:
+        move(feed, FeedStatus.NEW)  # polled again; a second 410 marks it gone again
+
+
+class FeedNotFound(LookupError):
+    """No feed with that id."""
+
+
+def refresh_feed(session: Session, feed_id: int, now: datetime) -> Feed:
+    """Poll at the next pass: due now, backoff cleared (error streak back to 0), a gone
+    feed tried again. State only: works for config and console feeds alike."""
+    feed = session.get(Feed, feed_id)
+    if feed is None:
+        raise FeedNotFound(feed_id)
+    _clear_backoff(feed, now)
+    session.flush()
+    return feed
+
+
+def refresh_all(session: Session, now: datetime) -> list[Feed]:
+    """``refresh_feed`` for every feed still configured (not removed)."""
+    feeds = list(session.scalars(select(Feed).where(Feed.status != FeedStatus.REMOVED).order_by(Feed.id)))
+    for feed in feeds:
+        _clear_backoff(feed, now)
+    session.flush()
+    return feeds
+
+
+def set_feed_enabled(session: Session, feed_id: int, enabled: bool, now: datetime) -> Feed:
+    """Turn polling on or off; enabling makes the feed due now and revives a gone one."""
+    feed = session.get(Feed, feed_id)
+    if feed is None:
+        raise FeedNotFound(feed_id)
+    feed.enabled = enabled
+    if enabled:
+        _clear_backoff(feed, now)
+    session.flush()
+    return feed
+
+
+def upsert_feed(session: Session, url: str, *, name: str | None, title: str | None,
+                poll_interval: float, now: datetime) -> Feed:
+    """The feed row for a newly added feed (console or CLI): created, or a removed row
+    brought back; due now either way."""
+    feed = session.scalar(select(Feed).where(Feed.url == url))
+    if feed is None:
+        feed = Feed(url=url, created_at=now, status=FeedStatus.NEW.value, consecutive_errors=0)
+        session.add(feed)
+    elif feed.status == FeedStatus.REMOVED:
+        move(feed, FeedStatus.NEW)
+    feed.name, feed.enabled, feed.poll_interval_s = name or title, True, poll_interval
+    feed.title = feed.title or title
+    _clear_backoff(feed, now)
+    session.flush()
+    return feed
+
+
+def mark_removed(session: Session, feed: Feed) -> None:
+    """No longer configured: not polled, not listed as active; articles and alerts stay."""
+    feed.enabled = False
+    move(feed, FeedStatus.REMOVED)
+    feed.next_poll_at = None
+    session.flush()
 
 
 def due_feeds(ctx: Context, now: datetime | None = None, limit: int = 500) -> list[int]:
@@ -82,7 +173,7 @@ def due_feeds(ctx: Context, now: datetime | None = None, limit: int = 500) -> li
                 select(Feed.id)
                 .where(
                     Feed.enabled.is_(True),
-                    Feed.status != FeedStatus.GONE,
+                    Feed.status.not_in((FeedStatus.GONE, FeedStatus.REMOVED)),
                     or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now),
                     or_(Feed.claimed_until.is_(None), Feed.claimed_until < now),
                 )

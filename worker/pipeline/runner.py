@@ -24,7 +24,8 @@ class RunSummary:
     articles_new: int = 0
     articles_processed: int = 0
     articles_failed: int = 0
-    alerts: int = 0
+    alerts: int = 0  # every alert in the database
+    new_alerts: int = 0  # alerts this pass raised (one per topic and story, not per channel)
     deliveries_sent: int = 0
     deliveries_failed: int = 0
     digests_sent: int = 0
@@ -53,6 +54,8 @@ def run_once(ctx: Context, progress: Reporter | None = None) -> RunSummary:
     feed-health notices, deliver every due alert and send the digests that are due."""
     progress = progress if progress is not None else Progress()
     summary = RunSummary()
+    with ctx.session() as s:
+        before = s.query(Alert).count()
     sync_feeds(ctx)
 
     feed_ids = due_feeds(ctx)
@@ -88,4 +91,5 @@ def run_once(ctx: Context, progress: Reporter | None = None) -> RunSummary:
     prune_articles(ctx)  # retention, one batch per pass
     with ctx.session() as s:
         summary.alerts = s.query(Alert).count()
+    summary.new_alerts = summary.alerts - before
     return summary

@@ -1,7 +1,8 @@
 """The status columns: one ``StrEnum`` each (stored values unchanged) and the moves
 each allows, checked in one place, ``move(row, status)``.
 
-    feeds.status        new → ok | error | gone; any poll outcome after that
+    feeds.status        new → ok | error | gone; any poll outcome after that; any → removed
+                        (dropped from the config); gone | removed → new (refreshed, re-added)
     articles.status     new | retry → processing → done | retry | failed
     deliveries.status   pending → sending → sent | failed (→ sending …) | dead | disabled;
                         held (quiet, digest, throttle) → sending | digested | dead | disabled;
@@ -23,7 +24,8 @@ class FeedStatus(StrEnum):
     NEW = "new"
     OK = "ok"
     ERROR = "error"
-    GONE = "gone"  # 410: the publisher removed it; not polled again
+    GONE = "gone"  # 410: the publisher removed it; not polled again until refreshed
+    REMOVED = "removed"  # no longer in the config (YAML or console): kept for its articles
 
 
 class ArticleStatus(StrEnum):
@@ -72,11 +74,12 @@ _F, _A, _D, _G = FeedStatus, ArticleStatus, DeliveryStatus, DigestStatus
 # equal keys, so one flat dict would mix the tables up.
 TRANSITIONS: dict[type[StrEnum], dict[Any, frozenset[Any]]] = {
     FeedStatus: {
-        # feeds: every poll ends ok, error or gone; a forced poll may revive a gone feed
-        _F.NEW: frozenset({_F.OK, _F.ERROR, _F.GONE}),
-        _F.OK: frozenset({_F.ERROR, _F.GONE}),
-        _F.ERROR: frozenset({_F.OK, _F.GONE}),
-        _F.GONE: frozenset({_F.OK, _F.ERROR}),
+        # feeds: every poll ends ok, error or gone; a refresh makes a gone feed new again
+        _F.NEW: frozenset({_F.OK, _F.ERROR, _F.GONE, _F.REMOVED}),
+        _F.OK: frozenset({_F.ERROR, _F.GONE, _F.REMOVED}),
+        _F.ERROR: frozenset({_F.OK, _F.GONE, _F.REMOVED}),
+        _F.GONE: frozenset({_F.OK, _F.ERROR, _F.NEW, _F.REMOVED}),
+        _F.REMOVED: frozenset({_F.NEW}),
     },
     ArticleStatus: {
         # articles. done | failed → the others: a worker whose claim expired while it was

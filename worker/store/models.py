@@ -105,6 +105,9 @@ class Feed(Base):
     # feed-health incident bookkeeping (system alerts, once per incident)
     health_incident: Mapped[str | None] = mapped_column(String(30))
     health_alerted_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # a hash of what the feed was last polled under (its config and the network policy):
+    # when it changes, a backed-off or gone feed is polled again at once
+    settings_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     articles: Mapped[list[Article]] = relationship(back_populates="feed")

@@ -23,6 +23,7 @@ class StoredArticle:
     published: datetime | None
     site: str | None
     lang: str | None
+    story_id: int | None = None  # the story it belongs to: alerts are one per (topic, story)
 
 
 def iter_articles(
@@ -51,6 +52,7 @@ def iter_articles(
                 yield StoredArticle(
                     id=art.id, url=art.url, title=art.title or "", text=art.text or "",
                     published=art.published_at, site=art.site, lang=art.language,
+                    story_id=art.story_id,
                 )
     finally:
         engine.dispose()

@@ -28,13 +28,12 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
-from xml.sax.saxutils import quoteattr
 
 import yaml
 from pydantic import ValidationError
@@ -43,29 +42,26 @@ from sqlalchemy.orm import Session
 
 from worker.alerts import TopicFeed, entry_for
 from worker.alerts.message import why_matched
-from worker.config import Config, FeedConfig, TopicConfig
-from worker.errors import DeliveryError, FeedParseError, FetchError, QueryError
+from worker.config import Config, TopicConfig
+from worker.errors import DeliveryError, FetchError, QueryError
 from worker.pipeline import (
+    console,
     deliveries,
     network_policy,  # the runner's SSRF policy, from the same config keys
 )
+from worker.pipeline import feeds as pipeline_feeds
 from worker.pipeline.console import effective_config, topic_config
 from worker.pipeline.messages import alert_message
 from worker.sources import (
-    FEED_ACCEPT,
     FetchLimits,
-    discover_feeds,
     fetch,
-    parse_feed,
 )
-from worker.sources._discover import looks_like_html
 from worker.store import (
     Alert,
     AlertFeedback,
     ApiToken,
     Article,
     ChannelState,
-    ConsoleFeed,
     ConsoleTopic,
     Delivery,
     DeliveryAttempt,
@@ -447,7 +443,7 @@ class FeedRow:
     url: str
     name: str | None
     title: str | None
-    origin: str  # config | console | orphan (no longer configured)
+    origin: str  # config | console | removed (no longer configured)
     enabled: bool
     status: str
     health: str  # ok | new | warn | error | off: the colour on the page
@@ -471,13 +467,7 @@ def _health(f: Feed) -> str:
 
 
 def _feed_row(session: Session, config: Config, f: Feed, counts: dict[int, int] | None = None) -> FeedRow:
-    configured = {fc.url for fc in config.feeds}
-    if f.url in configured:
-        origin = "config"
-    elif session.get(ConsoleFeed, f.url) is not None:
-        origin = "console"
-    else:
-        origin = "orphan"
+    origin = console.origin(session, config, f.url)
     n = counts.get(f.id, 0) if counts is not None else session.scalar(
         select(func.count()).select_from(Article).where(Article.feed_id == f.id)) or 0
     return FeedRow(
@@ -498,184 +488,63 @@ def list_feeds(session: Session, config: Config, *, limit: int = 100, offset: in
     return Page([_feed_row(session, config, f, counts) for f in feeds], total, limit, offset)
 
 
-@dataclass
-class DiscoveredFeed:
-    url: str
-    title: str | None
-    entries: int
+DiscoveredFeed = console.DiscoveredFeed
+ImportResult = console.ImportResult
+_ERROR_STATUS = {"invalid": 422, "conflict": 409, "not_found": 404}
+
+
+@contextmanager
+def _feed_change() -> Iterator[None]:
+    """The pipeline's refusal as the console's problem detail."""
+    try:
+        yield
+    except console.FeedChangeError as exc:
+        raise ActionError(_ERROR_STATUS[exc.kind], exc.title, exc.detail, field=exc.field) from exc
 
 
 def discover_feed(config: Config, url: str, *, timeout: float = 20.0) -> DiscoveredFeed:
-    """Fetch ``url`` through the SSRF guard; an HTML page is searched for its
-    ``<link rel="alternate">`` feeds and the first one that parses is taken."""
-    try:
-        FeedConfig(url=url)
-    except ValueError as exc:
-        raise _invalid(f"expected an http(s) URL (got {url!r})", "url") from exc
-    limits, policy = FetchLimits(total_timeout=timeout), network_policy(config)
-    try:
-        res = fetch(url.strip(), limits=limits, policy=policy, accept=FEED_ACCEPT)
-        text = res.content[:65536].decode(res.charset or "utf-8", "replace")
-        if looks_like_html(text):
-            candidates = discover_feeds(res.content.decode(res.charset or "utf-8", "replace"), res.final_url)
-            if not candidates:
-                raise _invalid(f"{url} is a web page that links to no feed (no <link rel=\"alternate\">)", "url")
-            url = candidates[0]
-            res = fetch(url, limits=limits, policy=policy, accept=FEED_ACCEPT)
-        parsed = parse_feed(res.content, url=res.final_url, content_type=res.content_type)
-    except (FetchError, FeedParseError) as exc:
-        raise _invalid(f"{url}: [{exc.code}] {exc}", "url") from exc
-    return DiscoveredFeed(url=url, title=parsed.title, entries=len(parsed.entries))
+    with _feed_change():
+        return console.discover_feed(config, url, timeout=timeout)
 
 
 def add_feed(session: Session, config: Config, url: str, *, name: str | None = None,
              poll_interval: float = 900.0, now: datetime, discover: bool = True) -> FeedRow:
-    """Add a feed in the console (stored in the database, due at once). With
-    ``discover`` the URL is fetched first: a page's linked feed is found, a broken
-    feed is refused with the fetch or parse error."""
-    url = url.strip()
-    title = None
-    if discover:
-        found = discover_feed(config, url)
-        url, title = found.url, found.title
-    else:
-        try:
-            FeedConfig(url=url)
-        except ValueError as exc:
-            raise _invalid(f"expected an http(s) URL (got {url!r})", "url") from exc
-    if any(fc.url == url for fc in config.feeds):
-        raise ActionError(409, "Already defined", f"{url} is defined in config", field="url")
-    if session.get(ConsoleFeed, url) is not None:
-        raise ActionError(409, "Already added", f"{url} is already a feed", field="url")
-    session.add(ConsoleFeed(url=url, name=name or title, poll_interval_s=poll_interval,
-                            enabled=True, created_at=now))
-    feed = _feeds_table_add(session, url, name=name or title, title=title,
-                            poll_interval=poll_interval, now=now)
-    session.flush()
+    """Add a console feed (``worker.pipeline.console.add_feed``)."""
+    with _feed_change():
+        feed = console.add_feed(session, config, url, name=name, poll_interval=poll_interval,
+                                now=now, discover=discover)
     return _feed_row(session, config, feed)
 
 
-def _console_feed(session: Session, config: Config, feed_id: int) -> tuple[Feed, ConsoleFeed]:
-    feed = session.get(Feed, feed_id)
-    if feed is None:
-        raise _not_found("feed", feed_id)
-    if any(fc.url == feed.url for fc in config.feeds):
-        raise ActionError(409, "Defined in config",
-                          f"feed {feed_id} is defined in config: change it in the YAML file")
-    cf = session.get(ConsoleFeed, feed.url)
-    if cf is None:
-        raise ActionError(409, "Not a console feed", f"feed {feed_id} is no longer configured")
-    return feed, cf
-
-
 def remove_feed(session: Session, config: Config, feed_id: int) -> None:
-    """Remove a console feed; its articles and alerts stay (their feed becomes empty)."""
-    feed, cf = _console_feed(session, config, feed_id)
-    session.delete(cf)
-    _feeds_table_remove(session, feed)
-    session.flush()
+    """Remove a console feed: marked removed; its articles and alerts stay."""
+    with _feed_change():
+        console.remove_feed(session, config, feed_id)
 
 
 def set_feed_enabled(session: Session, config: Config, feed_id: int, enabled: bool,
                      now: datetime) -> FeedRow:
-    feed, cf = _console_feed(session, config, feed_id)
-    cf.enabled = enabled
-    _feeds_table_set_enabled(feed, enabled, now)
-    session.flush()
+    with _feed_change():
+        feed = console.set_feed_enabled(session, config, feed_id, enabled, now)
     return _feed_row(session, config, feed)
 
 
 def refresh_feed(session: Session, config: Config, feed_id: int, now: datetime) -> FeedRow:
-    """Poll at the next pass: due now, backoff cleared (error streak back to 0). Works
-    for config feeds too: it changes state, not configuration."""
-    feed = session.get(Feed, feed_id)
-    if feed is None:
-        raise _not_found("feed", feed_id)
-    _feeds_table_refresh(feed, now)
-    session.flush()
+    """Poll at the next pass, backoff cleared (``worker.pipeline.feeds.refresh_feed``)."""
+    try:
+        feed = pipeline_feeds.refresh_feed(session, feed_id, now)
+    except pipeline_feeds.FeedNotFound as exc:
+        raise _not_found("feed", feed_id) from exc
     return _feed_row(session, config, feed)
 
 
-# The only writes to the ``feeds`` table in worker.web, until pipeline/feeds.py (the one
-# module that owns that table) has them: the firsthour2 branch is moving feed state changes
-# there; then these four become calls to it. (``console_feeds`` is the console's own table.)
-
-
-def _feeds_table_add(session: Session, url: str, *, name: str | None, title: str | None,
-                     poll_interval: float, now: datetime) -> Feed:
-    """The feeds row of a console feed: created (status new) or re-enabled, due now."""
-    feed = session.scalar(select(Feed).where(Feed.url == url))
-    if feed is None:
-        feed = Feed(url=url, created_at=now, status="new", consecutive_errors=0)
-        session.add(feed)
-    feed.name, feed.enabled, feed.poll_interval_s = name, True, poll_interval
-    feed.title = feed.title or title
-    feed.next_poll_at = now
-    return feed
-
-
-def _feeds_table_remove(session: Session, feed: Feed) -> None:
-    session.delete(feed)
-
-
-def _feeds_table_set_enabled(feed: Feed, enabled: bool, now: datetime) -> None:
-    feed.enabled = enabled
-    if enabled:
-        feed.next_poll_at = now
-        if feed.status == "disabled":
-            feed.status = "new"
-
-
-def _feeds_table_refresh(feed: Feed, now: datetime) -> None:
-    """Due now, backoff cleared (error streak back to 0); a gone feed is tried again."""
-    feed.next_poll_at = now
-    feed.consecutive_errors = 0
-    feed.claimed_until = None
-    if feed.status == "gone":
-        feed.status = "error"  # polled again; a second 410 marks it gone again
-
-
 def export_opml(session: Session, config: Config) -> str:
-    """Every feed (config and console) as OPML 2.0."""
-    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<opml version="2.0">',
-             "  <head><title>newsradar feeds</title></head>", "  <body>"]
-    for fc in effective_config(config, session).feeds:
-        text = fc.name or fc.url
-        lines.append(f"    <outline type=\"rss\" text={quoteattr(text)} title={quoteattr(text)} "
-                     f"xmlUrl={quoteattr(fc.url)}/>")
-    lines += ["  </body>", "</opml>", ""]
-    return "\n".join(lines)
-
-
-@dataclass
-class ImportResult:
-    added: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)  # "url: why"
+    return console.export_opml(session, config)
 
 
 def import_opml(session: Session, config: Config, text: str | bytes, now: datetime) -> ImportResult:
-    """Add every ``<outline xmlUrl=…>`` not yet known, as console feeds (not fetched
-    here: the next pass polls them and records any error on the feed)."""
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
-        raise _invalid("OPML with a DOCTYPE or ENTITY declaration is refused", "file")
-    try:
-        root = ET.fromstring(text)
-    except ET.ParseError as exc:
-        raise _invalid(f"not OPML: {exc}", "file") from exc
-    result = ImportResult()
-    for node in root.iter("outline"):
-        url = (node.get("xmlUrl") or "").strip()
-        if not url:
-            continue
-        try:
-            add_feed(session, config, url, name=node.get("title") or node.get("text"), now=now,
-                     discover=False)
-            result.added.append(url)
-        except ActionError as exc:
-            result.skipped.append(f"{url}: {exc.detail}")
-    return result
+    with _feed_change():
+        return console.import_opml(session, config, text, now)
 
 
 # ---------------------------------------------------------------------------

@@ -144,6 +144,36 @@ class Outlet:
 
 
 @dataclass
+class RelevanceView:
+    """A match's relevance (the ``matches.relevance`` JSON): whether the story is about
+    the topic, the score against its bar, the parts it is made of, and the reason in words."""
+
+    score: float
+    min_relevance: float | None
+    relevant: bool | None
+    reason: str
+    parts: dict[str, float | None]  # salience, similarity, model (None: not available)
+    weakest: str | None = None
+
+
+def relevance_view(raw: dict[str, Any] | None) -> RelevanceView | None:
+    """The relevance JSON the pipeline stored on a match, as the console shows it."""
+    if not raw:
+        return None
+
+    def num(v: Any) -> float | None:
+        return None if v is None else float(v)
+
+    parts = raw.get("parts") or {}
+    return RelevanceView(
+        score=float(raw.get("score") or 0.0), min_relevance=num(raw.get("min_relevance")),
+        relevant=raw.get("relevant"), reason=str(raw.get("reason") or ""),
+        parts={str(k): num(v) for k, v in parts.items()},
+        weakest=str(raw["weakest"]) if raw.get("weakest") else None,
+    )
+
+
+@dataclass
 class AlertRow:
     id: int
     topic_id: str
@@ -161,6 +191,7 @@ class AlertRow:
     feedback: str | None
     story_id: int | None
     muted: bool
+    relevance: RelevanceView | None = None  # None: relevance off for the topic (or a system alert)
 
 
 def _feed_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
@@ -301,6 +332,7 @@ def _alert_row(session: Session, config: Config, a: Alert) -> AlertRow:
         outlets=[Outlet(m.id, m.title or m.url, m.url, m.site, names.get(m.feed_id or -1)) for m in members],
         delivery_status=statuses, feedback=verdict, story_id=a.story_id,
         muted=a.story_id is not None and session.get(MutedStory, a.story_id) is not None,
+        relevance=relevance_view(match.relevance if match else None),
     )
 
 
@@ -359,6 +391,8 @@ class ArticleMatch:
     score: float
     highlights: list[str]
     why: list[str]
+    status: str = "alerted"  # alerted | held_back (relevance held it back)
+    relevance: RelevanceView | None = None
 
 
 @dataclass
@@ -387,7 +421,8 @@ def get_article(session: Session, article_id: int) -> ArticleView:
     if a is None:
         raise _not_found("article", article_id)
     feed = session.get(Feed, a.feed_id) if a.feed_id else None
-    matches = [ArticleMatch(m.topic_id, m.score, list(m.highlights or []), why_matched(m.explanation or {}))
+    matches = [ArticleMatch(m.topic_id, m.score, list(m.highlights or []), why_matched(m.explanation or {}),
+                            str(m.status), relevance_view(m.relevance))
                for m in session.scalars(select(Match).where(Match.article_id == a.id).order_by(Match.score.desc()))]
     return ArticleView(
         id=a.id, url=a.url, canonical_url=a.canonical_url, title=a.title,

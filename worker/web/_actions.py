@@ -365,6 +365,63 @@ def feedback_for_alert(session: Session, alert_id: int, verdict: str, now: datet
     return set_feedback(session, alert.topic_id, alert.article_id, verdict, now)
 
 
+@dataclass
+class HeldBackRow:
+    """A match the query passed and relevance held back (no alert was sent), with the
+    relevance that decided it and the user's mark, if any."""
+
+    match_id: int
+    topic_id: str
+    topic_name: str
+    article_id: int
+    headline: str
+    url: str
+    site: str | None
+    published_at: datetime | None
+    created_at: datetime
+    score: float  # the query's score
+    relevance: RelevanceView | None
+    feedback: str | None  # good | bad
+
+
+def list_held_back(session: Session, config: Config, *, topic: str | None = None, limit: int = 50,
+                   offset: int = 0) -> Page[HeldBackRow]:
+    """Held-back matches newest first (of one topic when ``topic`` is given), read by the
+    pipeline's ``worker.pipeline.matches``."""
+    from worker.pipeline.matches import count_held_back
+    from worker.pipeline.matches import list_held_back as held_back
+
+    rows = []
+    for h in held_back(session, topic_id=topic or None, limit=limit, offset=offset):
+        t = config.topic(h.topic_id)
+        rows.append(HeldBackRow(
+            match_id=h.match_id, topic_id=h.topic_id, topic_name=t.display_name if t else h.topic_id,
+            article_id=h.article_id, headline=h.title or h.url, url=h.url, site=h.site,
+            published_at=_aware(h.published), created_at=_aware(h.created_at),  # type: ignore[arg-type]
+            score=h.score, relevance=relevance_view(h.relevance), feedback=h.feedback))
+    return Page(rows, count_held_back(session, topic_id=topic or None), limit, offset)
+
+
+def feedback_for_held_back(session: Session, config: Config, match_id: int, verdict: str,
+                           now: datetime) -> HeldBackRow:
+    """Mark a held-back match good (relevance was wrong to hold it back) or bad; the mark
+    teaches the topic (``topics tune``), it does not send the alert now."""
+    from worker.pipeline.states import MatchStatus
+
+    match = session.get(Match, match_id)
+    if match is None or match.status != MatchStatus.HELD_BACK.value:
+        raise _not_found("held-back match", match_id)
+    set_feedback(session, match.topic_id, match.article_id, verdict, now)
+    article = session.get(Article, match.article_id)
+    assert article is not None  # set_feedback checked it
+    t = config.topic(match.topic_id)
+    return HeldBackRow(
+        match_id=match.id, topic_id=match.topic_id, topic_name=t.display_name if t else match.topic_id,
+        article_id=article.id, headline=article.title or article.url, url=article.url, site=article.site,
+        published_at=_aware(article.published_at), created_at=_aware(match.created_at),  # type: ignore[arg-type]
+        score=match.score, relevance=relevance_view(match.relevance), feedback=verdict)
+
+
 def mute_story(session: Session, config: Config, alert_id: int, muted: bool, now: datetime) -> AlertRow:
     """Mute (or unmute) the story of an alert: its alerts, for every topic, leave the inbox."""
     alert = session.get(Alert, alert_id)
@@ -880,6 +937,7 @@ class TopicRow:
     volume: list[int]  # alerts per day, oldest first (the sparkline)
     last_alert_at: datetime | None
     alerts_30d: int
+    held_back: int = 0  # matches relevance held back (the held-back page, filtered by topic)
 
 
 def _all_topics(session: Session, config: Config) -> list[tuple[TopicConfig, str]]:
@@ -898,12 +956,15 @@ def list_topics(session: Session, config: Config, now: datetime, *, days: int = 
         per.setdefault(topic_id, Counter())[_aware(created).strftime("%Y-%m-%d")] += 1  # type: ignore[union-attr]
     last = dict(session.execute(select(Alert.topic_id, func.max(Alert.created_at)).group_by(Alert.topic_id)).all())
     day_keys = [(since + timedelta(days=i)).strftime("%Y-%m-%d") for i in range(days)]
+    from worker.pipeline.matches import count_held_back
+
     rows = []
     for t, origin in _all_topics(session, config):
         counts = per.get(t.id, Counter())
         volume = [counts.get(k, 0) for k in day_keys]
         rows.append(TopicRow(t.id, t.display_name, t.query, t.min_score, list(t.channels), t.enabled,
-                             t.mode, t.max_per_hour, origin, volume, _aware(last.get(t.id)), sum(volume)))
+                             t.mode, t.max_per_hour, origin, volume, _aware(last.get(t.id)), sum(volume),
+                             count_held_back(session, topic_id=t.id)))
     return rows
 
 

@@ -13,13 +13,12 @@ runner's SSRF policy), ``worker.topics.backtest``/``parse_query``,
 ``worker.sources.fetch``/``discover_feeds``/``parse_feed``, ``worker.clean.explain_page``,
 ``worker.alerts.message.why_matched``; retrying a delivery and re-enabling a channel call
 ``worker.pipeline.deliveries.retry_delivery``/``enable_channel``, as ``newsradar alerts
-retry``/``enable`` do.
+retry``/``enable`` do; held-back matches are read by ``worker.pipeline.matches`` and
+good/bad marks written by ``worker.pipeline.feedback.record_feedback``.
 
-Two kinds of state change still happen here, each in one clearly named function, until
-the pipeline has them: the ``feeds`` table (``_feeds_table_add``/``_remove``/
-``_set_enabled``/``_refresh``, for ``pipeline/feeds.py``) and ``alert_feedback`` (the
-body of ``set_feedback``, left as it is because the relint branch replaces exactly those
-lines with ``worker.pipeline.feedback.record_feedback``). What the runner sees
+One kind of state change still happens here, in clearly named functions, until the
+pipeline has it: the ``feeds`` table (``_feeds_table_add``/``_remove``/
+``_set_enabled``/``_refresh``, for ``pipeline/feeds.py``). What the runner sees
 of the console (``effective_config``, ``console_version``) is ``worker.pipeline.console``.
 """
 

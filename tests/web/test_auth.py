@@ -57,6 +57,8 @@ def test_every_route_needs_auth_api_401_pages_to_login(app) -> None:
     client = TestClient(app)
     routes = _every_route(app)
     assert len(routes) > 40
+    assert {("GET", "/held-back"), ("POST", "/held-back/1/feedback"), ("GET", "/api/v1/held-back"),
+            ("POST", "/api/v1/held-back/1/feedback")} <= set(routes)
     for method, path in routes:
         r = client.request(method, path, follow_redirects=False)
         if path.startswith(("/api/", "/feeds/topics/")):  # feed readers cannot follow a login

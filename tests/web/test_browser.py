@@ -1,7 +1,7 @@
 """The console in a real browser (headless Chromium), as a person uses it: log in, add a
-feed from its site's address, run a pass, see the alert in the inbox, mark it bad, read
-the article, edit a topic and watch the live preview change, run a backtest and see its
-chart. Each page's screenshot is saved: under $NEWSRADAR_SCREENSHOTS when set (`make
+feed from its site's address, make a topic, run a pass, see the alert in the inbox, mark
+it bad, read the article, mark a story that relevance held back as good, edit a topic and
+watch the live preview change, run a backtest and see its chart. Each page's screenshot is saved: under $NEWSRADAR_SCREENSHOTS when set (`make
 screenshots` sets it to docs/screenshots, the pictures of docs/web.md), else in a
 temporary directory, so that a test run leaves the checkout as it was."""
 
@@ -82,6 +82,16 @@ def test_a_person_logs_in_adds_a_feed_sees_the_alert_and_tunes_a_topic(
     d.find_element(css, "section.opml button").click()
     wait(d, lambda d: "1 feed(s) added, 1 skipped" in d.find_element(css, ".notice").text)
 
+    # A topic of its own, made in the console: "Kursk" (only a background mention in the
+    # seed stories, so relevance will hold its matches back).
+    d.get(console.url + "/topics/new")
+    d.find_element(css, 'input[name="id"]').send_keys("kursk")
+    d.find_element(css, "#query").send_keys("Kursk")
+    d.find_element(css, 'input[name="channels"][value="jsonl"]').click()
+    d.find_element(css, "#topic-form button[type=submit]").click()
+    wait(d, lambda d: "/topics/kursk" in d.current_url)
+    d.find_element(css, 'nav a[href="/feeds"]').click()
+
     # A pass of the runner (what `newsradar run` or the service does in the background).
     summary = run_pass(console.settings)
     assert summary.alerts >= 4  # type: ignore[attr-defined]
@@ -119,6 +129,20 @@ def test_a_person_logs_in_adds_a_feed_sees_the_alert_and_tunes_a_topic(
     wait(d, lambda d: d.find_elements(css, "table.explain tr.v-keep"))
     assert d.find_elements(css, "table.explain tr.v-drop")
     shot(d, "article")
+
+    # Held back: what the query matched and relevance held back, with the reason; the
+    # person says relevance was wrong, and the mark is stored for `topics tune`.
+    d.find_element(css, 'nav a[href="/held-back"]').click()
+    held = d.find_elements(css, 'li.held-back[data-topic="kursk"]')
+    assert held and "'Kursk' appears" in held[0].find_element(css, ".rel-reason").text
+    assert "relevance" in held[0].find_element(css, ".rel-score").text
+    row_id = held[0].get_attribute("id")
+    held[0].find_element(css, "button.good").click()
+    wait(d, lambda d: "marked good" in d.find_element(css, f"#{row_id}").text)
+    shot(d, "held-back")
+    with session_for(console.settings) as s:
+        marks = {(f.topic_id, f.verdict) for f in s.scalars(select(AlertFeedback))}
+        assert ("kursk", "good") in marks
 
     # Topics: the list with its 30-day sparklines.
     d.find_element(css, 'nav a[href="/topics"]').click()

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from tests.conftest import free_port
+from tests.seedsite import ROOT
 
 from .conftest import write_config
 
@@ -36,6 +37,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
            "NEWSRADAR_DATABASE_URL": f"sqlite:///{tmp / 'nr.db'}",
            "NEWSRADAR_CONFIG": str(write_config(tmp))}
     env.pop("NEWSRADAR_WEB_PASSWORD_FILE", None)
+    # this checkout's code in both subprocesses, whatever the cwd: a relative PYTHONPATH
+    # (`PYTHONPATH=. pytest`) would send the server (cwd=tmp) to the installed package
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])
     port = free_port()
     proc = subprocess.Popen([_script(), "web", "--port", str(port)], env=env, cwd=tmp,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)

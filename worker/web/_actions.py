@@ -13,13 +13,12 @@ runner's SSRF policy), ``worker.topics.backtest``/``parse_query``,
 ``worker.sources.fetch``/``discover_feeds``/``parse_feed``, ``worker.clean.explain_page``,
 ``worker.alerts.message.why_matched``; retrying a delivery and re-enabling a channel call
 ``worker.pipeline.deliveries.retry_delivery``/``enable_channel``, as ``newsradar alerts
-retry``/``enable`` do.
+retry``/``enable`` do; held-back matches are read by ``worker.pipeline.matches`` and
+good/bad marks written by ``worker.pipeline.feedback.record_feedback``.
 
-Two kinds of state change still happen here, each in one clearly named function, until
-the pipeline has them: the ``feeds`` table (``_feeds_table_add``/``_remove``/
-``_set_enabled``/``_refresh``, for ``pipeline/feeds.py``) and ``alert_feedback`` (the
-body of ``set_feedback``, left as it is because the relint branch replaces exactly those
-lines with ``worker.pipeline.feedback.record_feedback``). What the runner sees
+One kind of state change still happens here, in clearly named functions, until the
+pipeline has it: the ``feeds`` table (``_feeds_table_add``/``_remove``/
+``_set_enabled``/``_refresh``, for ``pipeline/feeds.py``). What the runner sees
 of the console (``effective_config``, ``console_version``) is ``worker.pipeline.console``.
 """
 
@@ -140,6 +139,36 @@ class Outlet:
 
 
 @dataclass
+class RelevanceView:
+    """A match's relevance (the ``matches.relevance`` JSON): whether the story is about
+    the topic, the score against its bar, the parts it is made of, and the reason in words."""
+
+    score: float
+    min_relevance: float | None
+    relevant: bool | None
+    reason: str
+    parts: dict[str, float | None]  # salience, similarity, model (None: not available)
+    weakest: str | None = None
+
+
+def relevance_view(raw: dict[str, Any] | None) -> RelevanceView | None:
+    """The relevance JSON the pipeline stored on a match, as the console shows it."""
+    if not raw:
+        return None
+
+    def num(v: Any) -> float | None:
+        return None if v is None else float(v)
+
+    parts = raw.get("parts") or {}
+    return RelevanceView(
+        score=float(raw.get("score") or 0.0), min_relevance=num(raw.get("min_relevance")),
+        relevant=raw.get("relevant"), reason=str(raw.get("reason") or ""),
+        parts={str(k): num(v) for k, v in parts.items()},
+        weakest=str(raw["weakest"]) if raw.get("weakest") else None,
+    )
+
+
+@dataclass
 class AlertRow:
     id: int
     topic_id: str
@@ -157,6 +186,7 @@ class AlertRow:
     feedback: str | None
     story_id: int | None
     muted: bool
+    relevance: RelevanceView | None = None  # None: relevance off for the topic (or a system alert)
 
 
 def _feed_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
@@ -297,6 +327,7 @@ def _alert_row(session: Session, config: Config, a: Alert) -> AlertRow:
         outlets=[Outlet(m.id, m.title or m.url, m.url, m.site, names.get(m.feed_id or -1)) for m in members],
         delivery_status=statuses, feedback=verdict, story_id=a.story_id,
         muted=a.story_id is not None and session.get(MutedStory, a.story_id) is not None,
+        relevance=relevance_view(match.relevance if match else None),
     )
 
 
@@ -329,6 +360,63 @@ def feedback_for_alert(session: Session, alert_id: int, verdict: str, now: datet
     return set_feedback(session, alert.topic_id, alert.article_id, verdict, now)
 
 
+@dataclass
+class HeldBackRow:
+    """A match the query passed and relevance held back (no alert was sent), with the
+    relevance that decided it and the user's mark, if any."""
+
+    match_id: int
+    topic_id: str
+    topic_name: str
+    article_id: int
+    headline: str
+    url: str
+    site: str | None
+    published_at: datetime | None
+    created_at: datetime
+    score: float  # the query's score
+    relevance: RelevanceView | None
+    feedback: str | None  # good | bad
+
+
+def list_held_back(session: Session, config: Config, *, topic: str | None = None, limit: int = 50,
+                   offset: int = 0) -> Page[HeldBackRow]:
+    """Held-back matches newest first (of one topic when ``topic`` is given), read by the
+    pipeline's ``worker.pipeline.matches``."""
+    from worker.pipeline.matches import count_held_back
+    from worker.pipeline.matches import list_held_back as held_back
+
+    rows = []
+    for h in held_back(session, topic_id=topic or None, limit=limit, offset=offset):
+        t = config.topic(h.topic_id)
+        rows.append(HeldBackRow(
+            match_id=h.match_id, topic_id=h.topic_id, topic_name=t.display_name if t else h.topic_id,
+            article_id=h.article_id, headline=h.title or h.url, url=h.url, site=h.site,
+            published_at=_aware(h.published), created_at=_aware(h.created_at),  # type: ignore[arg-type]
+            score=h.score, relevance=relevance_view(h.relevance), feedback=h.feedback))
+    return Page(rows, count_held_back(session, topic_id=topic or None), limit, offset)
+
+
+def feedback_for_held_back(session: Session, config: Config, match_id: int, verdict: str,
+                           now: datetime) -> HeldBackRow:
+    """Mark a held-back match good (relevance was wrong to hold it back) or bad; the mark
+    teaches the topic (``topics tune``), it does not send the alert now."""
+    from worker.pipeline.states import MatchStatus
+
+    match = session.get(Match, match_id)
+    if match is None or match.status != MatchStatus.HELD_BACK.value:
+        raise _not_found("held-back match", match_id)
+    set_feedback(session, match.topic_id, match.article_id, verdict, now)
+    article = session.get(Article, match.article_id)
+    assert article is not None  # set_feedback checked it
+    t = config.topic(match.topic_id)
+    return HeldBackRow(
+        match_id=match.id, topic_id=match.topic_id, topic_name=t.display_name if t else match.topic_id,
+        article_id=article.id, headline=article.title or article.url, url=article.url, site=article.site,
+        published_at=_aware(article.published_at), created_at=_aware(match.created_at),  # type: ignore[arg-type]
+        score=match.score, relevance=relevance_view(match.relevance), feedback=verdict)
+
+
 def mute_story(session: Session, config: Config, alert_id: int, muted: bool, now: datetime) -> AlertRow:
     """Mute (or unmute) the story of an alert: its alerts, for every topic, leave the inbox."""
     alert = session.get(Alert, alert_id)
@@ -355,6 +443,8 @@ class ArticleMatch:
     score: float
     highlights: list[str]
     why: list[str]
+    status: str = "alerted"  # alerted | held_back (relevance held it back)
+    relevance: RelevanceView | None = None
 
 
 @dataclass
@@ -383,7 +473,8 @@ def get_article(session: Session, article_id: int) -> ArticleView:
     if a is None:
         raise _not_found("article", article_id)
     feed = session.get(Feed, a.feed_id) if a.feed_id else None
-    matches = [ArticleMatch(m.topic_id, m.score, list(m.highlights or []), why_matched(m.explanation or {}))
+    matches = [ArticleMatch(m.topic_id, m.score, list(m.highlights or []), why_matched(m.explanation or {}),
+                            str(m.status), relevance_view(m.relevance))
                for m in session.scalars(select(Match).where(Match.article_id == a.id).order_by(Match.score.desc()))]
     return ArticleView(
         id=a.id, url=a.url, canonical_url=a.canonical_url, title=a.title,
@@ -714,6 +805,7 @@ class TopicRow:
     volume: list[int]  # alerts per day, oldest first (the sparkline)
     last_alert_at: datetime | None
     alerts_30d: int
+    held_back: int = 0  # matches relevance held back (the held-back page, filtered by topic)
 
 
 def _all_topics(session: Session, config: Config) -> list[tuple[TopicConfig, str]]:
@@ -732,12 +824,15 @@ def list_topics(session: Session, config: Config, now: datetime, *, days: int = 
         per.setdefault(topic_id, Counter())[_aware(created).strftime("%Y-%m-%d")] += 1  # type: ignore[union-attr]
     last = dict(session.execute(select(Alert.topic_id, func.max(Alert.created_at)).group_by(Alert.topic_id)).all())
     day_keys = [(since + timedelta(days=i)).strftime("%Y-%m-%d") for i in range(days)]
+    from worker.pipeline.matches import count_held_back
+
     rows = []
     for t, origin in _all_topics(session, config):
         counts = per.get(t.id, Counter())
         volume = [counts.get(k, 0) for k in day_keys]
         rows.append(TopicRow(t.id, t.display_name, t.query, t.min_score, list(t.channels), t.enabled,
-                             t.mode, t.max_per_hour, origin, volume, _aware(last.get(t.id)), sum(volume)))
+                             t.mode, t.max_per_hour, origin, volume, _aware(last.get(t.id)), sum(volume),
+                             count_held_back(session, topic_id=t.id)))
     return rows
 
 

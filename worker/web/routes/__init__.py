@@ -3,7 +3,7 @@ calls the same ``_actions`` function."""
 
 from __future__ import annotations
 
-from . import alerts, auth, deliveries, feeds, meta, search, topic_feeds, topics
+from . import alerts, auth, deliveries, feeds, held_back, meta, search, topic_feeds, topics
 
-ROUTES = [*auth.routes, *alerts.routes, *feeds.routes, *deliveries.routes, *topics.routes,
+ROUTES = [*auth.routes, *alerts.routes, *held_back.routes, *feeds.routes, *deliveries.routes, *topics.routes,
           *search.routes, *meta.routes, *topic_feeds.routes]

@@ -191,3 +191,31 @@ def test_failed_delivery_retries_on_schedule_then_succeeds(site: LocalServer, tm
     with ctx.session() as s:
         d = s.get(Delivery, did)
         assert d.attempts == 2 and [a.ok for a in d.attempt_log] == [False, True]
+
+
+def test_polls_and_304s_are_counted_for_the_share_the_console_shows(
+    site: LocalServer, tmp_path: Path
+) -> None:
+    """Each successful poll counts; a 304 Not Modified counts as one of those too. The
+    console's feeds page shows the share (a feed that never answers 304 is worth a look:
+    it costs a full parse on every poll)."""
+    from tests.helpers.httpserver import Route
+    from tests.seedsite import rss
+    from worker.web import _actions as A
+
+    feed_url = site.route("/feed.xml", Route(body=rss([("g1", site.url("/a.html"), "A story")]),
+                                             content_type="application/rss+xml",
+                                             headers={"ETag": '"v1"'}, not_modified_etag='"v1"'))
+    clock = Clock()
+    ctx = make_ctx(tmp_path, feed_url, clock)
+    sync_feeds(ctx)
+    [feed_id] = due_feeds(ctx)
+    first = poll_feed(ctx, feed_id)
+    second = poll_feed(ctx, feed_id, force=True)  # sends If-None-Match: answered 304
+    assert not first.not_modified and second.not_modified
+    with ctx.session() as s:
+        feed = s.get(Feed, feed_id)
+        assert (feed.polls, feed.polls_not_modified) == (2, 1)
+        row = A.list_feeds(s, ctx.config).items[0]
+        assert row.polls == 2 and row.not_modified_share == 0.5
+    ctx.close()

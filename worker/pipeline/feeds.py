@@ -218,7 +218,8 @@ def poll_feed(ctx: Context, feed_id: int, *, force: bool = False) -> PollResult:
         fetched = fetch_via(ctx, url, etag=etag, last_modified=last_modified, accept=FEED_ACCEPT)
         if fetched.not_modified:
             result.not_modified = True
-            _feed_succeeded(ctx, feed_id, interval, etag=etag, last_modified=last_modified)
+            _feed_succeeded(ctx, feed_id, interval, etag=etag, last_modified=last_modified,
+                            not_modified=True)
             return result
         parsed = parse_feed(
             fetched.content,
@@ -274,11 +275,15 @@ def _feed_succeeded(
     problems: list[str] | None = None,
     new_entries: bool = False,
     next_in: float | None = None,
+    not_modified: bool = False,
 ) -> None:
     now = ctx.now()
     with ctx.session() as s:
         feed = s.get(Feed, feed_id)
         assert feed is not None
+        feed.polls = (feed.polls or 0) + 1
+        if not_modified:
+            feed.polls_not_modified = (feed.polls_not_modified or 0) + 1
         feed.etag = etag
         feed.last_modified = last_modified
         feed.last_polled_at = now

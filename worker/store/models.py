@@ -108,6 +108,9 @@ class Feed(Base):
     # a hash of what the feed was last polled under (its config and the network policy):
     # when it changes, a backed-off or gone feed is polled again at once
     settings_hash: Mapped[str | None] = mapped_column(String(64))
+    # successful polls (200 or 304) and those answered 304 Not Modified: the share of 304s
+    polls: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    polls_not_modified: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     articles: Mapped[list[Article]] = relationship(back_populates="feed")

@@ -545,6 +545,8 @@ class FeedRow:
     last_error: str | None
     last_error_code: str | None
     articles: int
+    polls: int = 0  # successful polls (200 or 304)
+    not_modified_share: float | None = None  # the share of them answered 304 (None: no poll yet)
 
 
 def _health(f: Feed) -> str:
@@ -566,7 +568,8 @@ def _feed_row(session: Session, config: Config, f: Feed, counts: dict[int, int] 
         status=f.status, health=_health(f), last_success_at=_aware(f.last_success_at),
         last_polled_at=_aware(f.last_polled_at), next_poll_at=_aware(f.next_poll_at),
         consecutive_errors=f.consecutive_errors, last_error=f.last_error,
-        last_error_code=f.last_error_code, articles=n,
+        last_error_code=f.last_error_code, articles=n, polls=f.polls or 0,
+        not_modified_share=(f.polls_not_modified or 0) / f.polls if f.polls else None,
     )
 
 

@@ -34,6 +34,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # click's plain help (worker/cli/__init__.py) wraps at 80 by default: use a wider
+    # terminal when there is one
+    context_settings={"max_content_width": 120},
 )
 
 # top-level commands, in the order --help lists them

@@ -286,7 +286,9 @@ def test_beat_health_checks_beat_itself_and_the_worker_check_needs_no_celery_a(
         client.delete(LEADER_KEY)
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
     assert compose["services"]["beat"]["healthcheck"]["test"] == ["CMD", "newsradar", "health", "--role", "beat"]
-    assert compose["services"]["worker"]["healthcheck"]["test"] == ["CMD", "newsradar", "health", "--role", "worker"]
+    for service, node in (("worker-io", "io"), ("worker-cpu", "cpu")):  # the queue layout's nodes
+        assert compose["services"][service]["healthcheck"]["test"] == \
+            ["CMD", "newsradar", "health", "--role", "worker", "--node", node]
     assert "celery -A" not in (ROOT / "docker-compose.yml").read_text(encoding="utf-8").replace(
         "`celery -A worker.celery_app`", "")
 

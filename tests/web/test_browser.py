@@ -97,7 +97,7 @@ def test_a_person_logs_in_adds_a_feed_sees_the_alert_and_tunes_a_topic(
     assert summary.alerts >= 4  # type: ignore[attr-defined]
     d.refresh()
     row = d.find_element(css, "tr.health-ok")
-    assert "Seed News" in row.text and "5" in row.find_element(css, "td.num:nth-of-type(7)").text
+    assert "Seed News" in row.text and "5" in row.find_element(css, "td.num:nth-of-type(8)").text
     broken = d.find_element(css, "tr.health-warn")  # one failed poll so far: amber, not red
     assert "Gone Daily" in broken.text and "not_found" in broken.text
     shot(d, "feeds")

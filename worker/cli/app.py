@@ -7,6 +7,8 @@ so that ``newsradar --help`` starts fast.
 
 from __future__ import annotations
 
+import copy
+
 import typer
 
 from worker.cli import (
@@ -53,10 +55,11 @@ app.add_typer(topics.app, name="topics")
 # deliveries commands; `alerts feedback` and `alerts held-back` (relevance) are alerts'
 _TO_ALERTS = ("retry", "enable", "feedback", "held_back")
 _ALERTS_ONLY = ("feedback", "held_back")
-inbox.app.registered_commands += [c for c in alerts.app.registered_commands
+inbox.app.registered_commands += [copy.copy(c) for c in alerts.app.registered_commands
                                   if c.callback and c.callback.__name__ in _TO_ALERTS]
-alerts.app.registered_commands = [c for c in alerts.app.registered_commands
-                                  if not (c.callback and c.callback.__name__ in _ALERTS_ONLY)]
+for _c in alerts.app.registered_commands:  # still callable there, but listed under alerts only
+    if _c.callback and _c.callback.__name__ in _ALERTS_ONLY:
+        _c.hidden = True
 app.add_typer(inbox.app, name="alerts")
 app.add_typer(alerts.app, name="deliveries",
               help="Deliveries, one per alert and channel: list, show, retry (one or --status), "

@@ -21,19 +21,26 @@ import time
 from pathlib import Path
 
 
-def timed(cmd: list[str], runs: int, cwd: str) -> tuple[float, float]:
-    """(median wall seconds, median CPU seconds of the child): on a shared machine the
-    CPU time is the steadier figure."""
-    subprocess.run(cmd, capture_output=True, cwd=cwd, check=False)  # warm the file cache
-    walls, cpus = [], []
+def _once(cmd: list[str], cwd: str) -> tuple[float, float]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(cmd, capture_output=True, cwd=cwd, check=False)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+
+
+def timed_together(cmds: list[list[str]], runs: int, cwd: str) -> list[tuple[float, float]]:
+    """(median wall seconds, median CPU seconds of the child) per command. The commands
+    take turns, round after round, so that a load that comes and goes on a shared machine
+    weighs on all of them alike; the CPU time is the steadier figure."""
+    for cmd in cmds:
+        subprocess.run(cmd, capture_output=True, cwd=cwd, check=False)  # warm the file cache
+    samples: list[list[tuple[float, float]]] = [[] for _ in cmds]
     for _ in range(runs):
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        subprocess.run(cmd, capture_output=True, cwd=cwd, check=False)
-        walls.append(time.perf_counter() - start)
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpus.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
-    return statistics.median(walls), statistics.median(cpus)
+        for i, cmd in enumerate(cmds):
+            samples[i].append(_once(cmd, cwd))
+    return [(statistics.median(w for w, _ in s), statistics.median(c for _, c in s)) for s in samples]
 
 
 def main() -> None:
@@ -41,14 +48,15 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=7)
     args = ap.parse_args()
     exe = shutil.which("newsradar", path=str(Path(sys.executable).parent)) or "newsradar"
+    argvs = (["--help"], ["feeds", "--help"], ["config", "check"], ["feeds", "list"], ["status"])
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run([exe, "init", tmp, "--force"], capture_output=True, check=True)
-        wall0, cpu0 = timed([sys.executable, "-c", "import typer"], args.runs, tmp)
+        cmds = [[sys.executable, "-c", "import typer"]] + [[exe, *argv] for argv in argvs]
+        (wall0, cpu0), *rest = timed_together(cmds, args.runs, tmp)
         print(f"{'command':<34} {'wall':>8} {'ratio':>6} {'cpu':>8} {'ratio':>6}")
         label = 'python -c "import typer"'
         print(f"{label:<34} {wall0 * 1000:5.0f} ms {1:5.1f}x {cpu0 * 1000:5.0f} ms {1:5.1f}x")
-        for argv in (["--help"], ["feeds", "--help"], ["config", "check"], ["feeds", "list"], ["status"]):
-            wall, cpu = timed([exe, *argv], args.runs, tmp)
+        for argv, (wall, cpu) in zip(argvs, rest):
             print(f"{'newsradar ' + ' '.join(argv):<34} {wall * 1000:5.0f} ms {wall / wall0:5.1f}x "
                   f"{cpu * 1000:5.0f} ms {cpu / cpu0:5.1f}x")
 

@@ -175,3 +175,23 @@ def test_held_back_needs_auth(client, seeded: Seeded) -> None:
     assert client.post("/api/v1" + mark, json={"verdict": "good"}, auth=("admin", "wrong")).status_code == 401
     with session_for(seeded.settings) as s:
         assert feedback_of(s, "missiles", seeded.background) == before  # nothing was recorded
+
+
+def test_the_editors_backtest_counts_would_be_alerts_and_lists_the_held_back(client, seeded: Seeded) -> None:
+    """The backtest judges each match as the pipeline would (salience from the query
+    alone, as a console topic has): the background mention is listed as held back with
+    its reason, not counted as a would-be alert nor drawn in the chart."""
+    query = "@dprk AND (missile* OR launch*)"
+    view = client.post("/api/v1/topics/backtest", json={"query": query, "days": 7}, auth=AUTH).json()
+    assert view["alerts"] == 1 and [h["article_id"] for h in view["hits"]] == [seeded.thread]
+    assert sum(d["alerts"] for d in view["per_day"]) == 1
+    assert view["held_back_count"] == 1
+    [held] = view["held_back"]
+    assert held["hit"]["article_id"] == seeded.background and held["reason"]
+    assert 0 <= held["relevance"] < 0.5
+
+    login(client)
+    page = client.get("/topics/new").text
+    csrf = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    html = client.post("/topics/backtest", data={"query": query, "days": "7", "csrf_token": csrf}).text
+    assert "Held back by relevance: 1 more match(es)" in html and escape(held["reason"]) in html

@@ -930,6 +930,15 @@ class BacktestDay:
 
 
 @dataclass
+class HeldBackHit:
+    """A would-be match relevance would hold back (no alert), with its score and reason."""
+
+    hit: Hit
+    relevance: float
+    reason: str
+
+
+@dataclass
 class BacktestView:
     query: str
     days: int
@@ -937,6 +946,8 @@ class BacktestView:
     alerts: int
     per_day: list[BacktestDay]
     hits: list[Hit]
+    held_back: list[HeldBackHit] = field(default_factory=list)
+    held_back_count: int = 0
 
 
 def backtest_query(session: Session, config: Config, query: str, *, min_score: float = 0.0,
@@ -950,12 +961,42 @@ def backtest_query(session: Session, config: Config, query: str, *, min_score: f
         raise _invalid(problem.message, "query", problem.column)
     since = (now - timedelta(days=days - 1)).replace(hour=0, minute=0, second=0, microsecond=0)
     result, hits = _run(config, query, min_score, _recent_articles(session, since, None), since)
+    hits, held = _relevance_split(session, config, query, min_score, hits)
     per_day = [BacktestDay((since + timedelta(days=i)).strftime("%Y-%m-%d"), 0) for i in range(days)]
     index = {d.day: d for d in per_day}
-    for day, n in result.per_day.items():
+    for h in hits:  # the chart counts what would have alerted, as the pipeline decides
+        day = h.published.strftime("%Y-%m-%d") if h.published else None
         if day in index:
-            index[day].alerts = n
-    return BacktestView(query, days, result.scanned, len(hits), per_day, hits[:limit])
+            index[day].alerts += 1
+    return BacktestView(query, days, result.scanned, len(hits), per_day, hits[:limit],
+                        held[:limit], len(held))
+
+
+def _relevance_split(session: Session, config: Config, query: str, min_score: float,
+                     hits: list[Hit]) -> tuple[list[Hit], list[HeldBackHit]]:
+    """The hits relevance lets through and the ones it would hold back, judged as the
+    pipeline judges a topic with this query and no description (salience from the
+    query alone: what a console topic gets)."""
+    from worker.pipeline.relevance import RelevanceCache, judge
+    from worker.topics import Document, TopicMatch
+
+    cfg = config.model_copy(update={"topics": [TopicConfig(id="preview", query=query,
+                                                           min_score=min_score)]})
+    cache = RelevanceCache()
+    kept: list[Hit] = []
+    held: list[HeldBackHit] = []
+    for h in hits:
+        art = session.get(Article, h.article_id) if h.article_id is not None else None
+        if art is None or not art.text:
+            kept.append(h)
+            continue
+        rel = judge(cfg, cache, Document(title=art.title or h.title, body=art.text),
+                    [TopicMatch("preview", h.score)])[0].relevance
+        if rel is not None and not rel.relevant:
+            held.append(HeldBackHit(h, round(rel.score, 3), rel.reason))
+        else:
+            kept.append(h)
+    return kept, held
 
 
 def save_topic(session: Session, config: Config, *, topic_id: str, query: str,

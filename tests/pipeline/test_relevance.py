@@ -18,6 +18,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from tests.helpers.httpserver import LocalServer, Route
+from tests.helpers.stories import BACKGROUND, THREAD
 from tests.seedsite import rss
 from worker import pipeline
 from worker.alerts import build_channels
@@ -37,21 +38,6 @@ from worker.pipeline.states import MatchStatus
 from worker.pipeline.tuning import tune_topic
 from worker.sources import NetworkPolicy
 from worker.store import Alert, Article, Match, TopicRelevanceModel
-
-THREAD = ("North Korea fires missile into the sea", [
-    "North Korea fired a ballistic missile into the East Sea on Tuesday, Seoul said.",
-    "The missile flew about 600 km before landing outside Japan's waters.",
-    "It was Pyongyang's fifth launch this year, analysts said.",
-    "Washington condemned the missile test and called for talks.",
-    "Tokyo said the launch posed a threat to regional shipping.",
-])
-BACKGROUND = ("Seoul shares close higher on chip rally", [
-    "South Korean shares rose 1.2 percent on Tuesday as chipmakers rallied.",
-    "Samsung Electronics gained 3 percent and SK Hynix 4 percent.",
-    "Foreign investors bought a net 400 billion won of stocks.",
-    "Traders shrugged off news that North Korea fired a missile, a brief blip.",
-    "The won strengthened against the dollar.",
-])
 
 CONFIG = """
 feeds: [{{url: "{feed}"}}]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from tests.helpers.stories import BACKGROUND, THREAD
 from worker.relevance import (
     DEFAULT_MIN_RELEVANCE,
     Story,
@@ -18,20 +19,6 @@ from .conftest import branch, story
 LISTS = {"dprk": ['"North Korea*"', "DPRK", "Pyongyang", '"Kim Jong Un"']}
 QUERY = "@dprk AND (missile* OR launch*)"
 
-THREAD = ("North Korea fires missile into the sea", [
-    "North Korea fired a ballistic missile into the East Sea on Tuesday, Seoul said.",
-    "The missile flew about 600 km before landing outside Japan's waters.",
-    "It was Pyongyang's fifth launch this year, analysts said.",
-    "Washington condemned the missile test and called for talks.",
-    "Tokyo said the launch posed a threat to regional shipping.",
-])
-BACKGROUND = ("Seoul shares close higher on chip rally", [
-    "South Korean shares rose 1.2 percent on Tuesday as chipmakers rallied.",
-    "Samsung Electronics gained 3 percent and SK Hynix 4 percent.",
-    "Foreign investors bought a net 400 billion won of stocks.",
-    "Traders shrugged off news that North Korea fired a missile, a brief blip.",
-    "The won strengthened against the dollar.",
-])
 
 
 def _relevance(title, paragraphs, profile=TopicProfile(), embedder=None):

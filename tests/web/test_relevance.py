@@ -15,7 +15,8 @@ from markupsafe import escape
 from starlette.testclient import TestClient
 
 from tests.helpers.httpserver import LocalServer, Route
-from tests.pipeline.test_relevance import BACKGROUND, THREAD, _page
+from tests.helpers.stories import BACKGROUND, THREAD
+from tests.pipeline.test_relevance import _page
 from worker.config import Settings
 from worker.pipeline.feedback import feedback_of
 from worker.web import WebSettings, create_app

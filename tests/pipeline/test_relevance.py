@@ -265,3 +265,29 @@ def test_a_relevance_failure_alerts_as_the_gate_decided(tmp_path: Path) -> None:
     cache.topics["t"] = dataclasses.replace(tr, branches=(object(),))  # a broken entry
     [j] = judge(cfg, cache, Document("Missile", "A missile."), [TopicMatch("t", 3.0)])
     assert j.alerts and j.error and j.relevance_dict()["relevant"] is True
+
+
+def test_a_tuned_threshold_reaches_a_running_worker_at_its_next_refresh(tmp_path: Path) -> None:
+    """Workers keep a copy of the tuned models (no round trip per article) and re-read
+    it every MODELS_REFRESH_S seconds; the next article is then judged by the new fit."""
+    from worker.pipeline.relevance import MODELS_REFRESH_S, prepare_topics, score
+    from worker.topics import Document, TopicMatch
+
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    ctx, ids = run_pipeline(tmp_path, db)  # the background story was held back
+    cache = ctx.relevance
+    read_at = cache.models_read_at
+    assert cache.models == {}
+    with ctx.session() as s:  # what `topics tune` writes (pipeline/tuning.py)
+        s.add(TopicRelevanceModel(topic_id="missiles", min_relevance=0.0, model=None, n_labels=3,
+                                  report={}, fitted_at=datetime(2026, 1, 5, 10, tzinfo=UTC)))
+    with ctx.session() as s:
+        assert cache.stored(s, now=read_at + MODELS_REFRESH_S - 1) == {}  # its copy, no read
+        fresh = cache.stored(s, now=read_at + MODELS_REFRESH_S)
+        assert fresh["missiles"].min_relevance == 0.0
+        art = s.get(Article, ids["background"])
+        doc = Document(art.title or "", art.text or "")
+    [j] = score(doc, [TopicMatch("missiles", 3.0)],
+                prepare_topics(ctx.config, cache, ["missiles"], stored=fresh))
+    assert j.alerts and j.relevance is not None and j.relevance.min_relevance == 0.0
+    ctx.close()

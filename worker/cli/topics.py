@@ -288,11 +288,12 @@ def backtest_cmd(
     from worker.cli._common import settings
     from worker.store import iter_articles
     since = datetime.now(UTC) - timedelta(days=days)
+    db_url = settings(database_url, config).database_url
     texts: dict[str | None, tuple[str, str]] = {}
     story_of: dict[str, int] = {}
 
     def articles() -> Iterator[Any]:
-        for art in iter_articles(since=since, database_url=settings(database_url, config).database_url):
+        for art in iter_articles(since=since, database_url=db_url):
             # the hits' stories, for relevance (keyed by URL, like the hits), and their
             # story ids, so that copies of one story count once
             texts[art.url] = (art.title or "", art.text or "")
@@ -319,7 +320,7 @@ def backtest_cmd(
 
         result.hits = list(best.values())
         result.per_day = dict(sorted(Counter(_day(h.published) for h in result.hits).items()))
-    held_back = _backtest_relevance(config, t, result, texts) if use_relevance else []
+    held_back = _backtest_relevance(config, t, result, texts, db_url) if use_relevance else []
     if as_json:
         d = result.to_dict()
         d["held_back"] = len(held_back)
@@ -362,34 +363,39 @@ def backtest_cmd(
             _out.print(_indented(s), highlight=False, markup=False, soft_wrap=True)
 
 
-def _backtest_relevance(config: Path | None, t: Topic, result, texts):
+def _backtest_relevance(config: Path | None, t: Topic, result, texts, database_url: str):
     """Split the backtest's hits into would-be alerts (left in ``result``) and the ones
-    relevance would hold back (returned with their relevance), as the pipeline would."""
+    relevance would hold back (returned with their relevance), as the pipeline would:
+    with the topic's tuned threshold and model when `topics tune` stored one."""
     from worker.config import load_config
-    from worker.pipeline.relevance import RelevanceCache, judge
-    from worker.topics import Document, TopicMatch
+    from worker.pipeline.relevance import split_hits
+    from worker.store import make_engine, make_sessionmaker, session_scope
+    from worker.topics import Document
 
     tc = load_config(config_path(config)).topic(t.id)
     if tc is not None and not tc.relevance:
         return []  # relevance: off: every hit is an alert, as before
     cfg = _query_config(config, t.query, t.id if tc is not None else None)
-    cache = RelevanceCache()
     tid = cfg.topics[0].id
-    kept, held = [], []
-    per_day: dict[str, int] = {}
-    for h in result.hits:
+
+    def story(h):
         title, body = texts.get(h.url, (h.title, ""))
-        rel = judge(cfg, cache, Document(title, body), [TopicMatch(tid, h.score)])[0].relevance
-        if rel is not None and not rel.relevant:
-            held.append((h, rel.to_dict()))
-            continue
-        kept.append(h)
-        day = h.published.strftime("%Y-%m-%d") if h.published else "unknown"
-        per_day[day] = per_day.get(day, 0) + 1
+        return Document(title, body)
+
+    engine = make_engine(database_url)
+    try:
+        with session_scope(make_sessionmaker(engine)) as s:
+            kept, held = split_hits(cfg, tid, result.hits, story, s)
+    finally:
+        engine.dispose()
     if held:
+        per_day: dict[str, int] = {}
+        for h in kept:
+            day = h.published.strftime("%Y-%m-%d") if h.published else "unknown"
+            per_day[day] = per_day.get(day, 0) + 1
         result.hits = kept
         result.per_day = dict(sorted(per_day.items()))
-    return held
+    return [(h, rel.to_dict()) for h, rel in held]
 
 
 # -- relevance: held back, tune ---------------------------------------------------------
@@ -454,6 +460,6 @@ def tune_cmd(
         f"  min_relevance {r.min_relevance:.3f}; model: "
         + (f"fitted on {r.model.n_labels} labels" if r.model is not None
            else "none (needs 4+ labels, some good and some bad)"),
-        "  stored: the pipeline uses it from the next article" if rep.stored else "  (dry run: not stored)",
+        "  stored: the pipeline uses it within 30 s (each worker re-reads tuned models that often)" if rep.stored else "  (dry run: not stored)",
     ]
     typer.echo("\n".join(lines))

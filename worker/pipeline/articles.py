@@ -195,6 +195,8 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
         art.attempts += 1
         url, attempts, site = art.url, art.attempts, art.site
         fallback_text, fallback_title = art.entry_summary, art.title
+        # the tuned relevance models: this process's copy, re-read at most every 30 s
+        models = ctx.relevance.stored(s)
 
     # clean + match run under the article's CPU budget (worker/pipeline/budget.py); no
     # database transaction is open inside a budget.stage block
@@ -241,14 +243,22 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
         return _article_failed(ctx, article_id, now, error, page)
     try:
         with budget.stage("match"):
-            topic_matches = _match(ctx, page, fallback_title, site)
+            gate_doc, topic_matches = _match(ctx, page, fallback_title, site)
+        # the relevance step, on the same bounded story the gate read, outside any
+        # transaction: preparing a topic may read the database (once per topic version),
+        # scoring is CPU only and runs under what is left of the article's budget
+        prepared = relevance_step.prepare_topics(
+            ctx.config, ctx.relevance, [m.topic_id for m in topic_matches],
+            stored=models, open_session=ctx.session)
+        with budget.stage("relevance"):
+            judged = relevance_step.score(gate_doc, topic_matches, prepared)
     except BudgetExceeded as exc:
         return _article_failed(ctx, article_id, now, exc, None)
     except Exception as exc:  # a bug matching must not stop the run nor loop
         log.exception("process_article %s: cannot match the page", url)
         return _article_failed(ctx, article_id, now, as_newsradar_error(exc), None)
     try:
-        return _store_result(ctx, article_id, page, error, now, topic_matches)
+        return _store_result(ctx, article_id, page, error, now, judged)
     except INFRA_ERRORS:
         raise  # the database itself: the task retries, the claim expires for the sweep
     except Exception as exc:  # a bug matching or storing must not stop the run nor loop
@@ -256,21 +266,18 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
         return _article_failed(ctx, article_id, now, as_newsradar_error(exc), None)
 
 
-def _match(ctx: Context, page: CleanPage, title: str | None, site: str | None) -> list[TopicMatch]:
-    """Every topic matched on the bounded story: the title, the lead and the body's first
-    part (``bounded_document``); each match's explanation says when the body was cut."""
+def _match(ctx: Context, page: CleanPage, title: str | None, site: str | None
+           ) -> tuple[Document, list[TopicMatch]]:
+    """The bounded story (the title, the lead and the body's first part:
+    ``bounded_document``) and every topic matched on it; each match's explanation says
+    when the body was cut."""
     bounded = bounded_document(_document(page, title, site))
-    return [note_bounded(m, bounded.note) for m in ctx.index.match(bounded.document)]
+    return bounded.document, [note_bounded(m, bounded.note) for m in ctx.index.match(bounded.document)]
 
 
 def _document(page: CleanPage, title: str | None, site: str | None) -> Document:
     return Document(title=(page.title or title or "")[:1000], body=page.text, site=site,
                    lang=page.language)
-
-
-def _gate_document(page: CleanPage, title: str | None, site: str | None) -> Document:
-    """The document the gate matched (bounded), for the relevance step to read."""
-    return bounded_document(_document(page, title, site)).document
 
 
 def _article_failed(
@@ -290,9 +297,10 @@ def _article_failed(
 
 def _store_result(
     ctx: Context, article_id: int, page: CleanPage, error: NewsradarError | None, now: datetime,
-    topic_matches: Sequence[TopicMatch],
+    judged: Sequence[relevance_step.Judged],
 ) -> ProcessResult:
-    """The article's cleaned page, its matches, its story and the outbox: one transaction."""
+    """The article's cleaned page, its matches (as relevance judged them: held-back ones
+    are recorded, never alerted), its story and the outbox: one transaction."""
     with ctx.session() as s:
         # Locked and read afresh: a worker whose claim expired while it was slow may
         # get here with another; the second to come must see what the first stored,
@@ -317,11 +325,6 @@ def _store_result(
         else:
             art.error = None
             art.error_code = None
-        # the relevance step, on the same bounded story the gate read: held-back matches
-        # are recorded, never alerted (its input is bounded, so its cost is too)
-        judged = relevance_step.judge(ctx.config, ctx.relevance,
-                                      _gate_document(page, art.title, art.site),
-                                      topic_matches, s)
         story_id = stories.assign_story(s, art)
         delivery_ids: list[int] = []
         for j in judged:

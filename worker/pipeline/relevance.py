@@ -16,7 +16,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -24,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from worker.config import Config, TopicConfig
+from worker.errors import BudgetExceeded
 from worker.pipeline.states import MatchStatus
 from worker.relevance import (
     DEFAULT_MIN_RELEVANCE,
@@ -83,14 +86,51 @@ class Judged:
         return self.relevance.to_dict() if self.relevance is not None else None
 
 
+@dataclass(frozen=True)
+class StoredModel:
+    """A topic's tuned threshold and model as read from ``topic_relevance_models`` (a plain
+    copy: it outlives the session that read it)."""
+
+    topic_id: str
+    min_relevance: float
+    model: dict[str, Any] | None
+    fitted_at: str
+
+    @classmethod
+    def of(cls, row: TopicRelevanceModel) -> StoredModel:
+        return cls(row.topic_id, float(row.min_relevance), row.model, row.fitted_at.isoformat())
+
+
+# How long a worker process keeps its copy of the tuned models before reading them again:
+# a `topics tune` reaches every running worker within this many seconds, and an article
+# costs no round trip for them.
+MODELS_REFRESH_S = 30.0
+
+OpenSession = Callable[[], AbstractContextManager[Session]]
+
+
 @dataclass
 class RelevanceCache:
-    """Per-process cache of prepared topics (one per worker process, like the index)."""
+    """Per-process cache (one per worker process, like the index): prepared topics, and a
+    copy of the tuned models re-read at most every ``MODELS_REFRESH_S`` seconds."""
 
     topics: dict[str, TopicRelevance] = field(default_factory=dict)
+    models: dict[str, StoredModel] | None = None
+    models_read_at: float = 0.0
 
     def clear(self) -> None:
         self.topics.clear()
+        self.models = None
+
+    def stored(self, session: Session, *, now: float | None = None) -> dict[str, StoredModel]:
+        """Every tuned model, from this process's copy while it is fresh (one small read
+        every ``MODELS_REFRESH_S`` s: only tuned topics have a row)."""
+        now = time.monotonic() if now is None else now
+        if self.models is None or now - self.models_read_at >= MODELS_REFRESH_S:
+            self.models = {r.topic_id: StoredModel.of(r)
+                           for r in session.scalars(select(TopicRelevanceModel))}
+            self.models_read_at = now
+        return self.models
 
 
 def _config_version(t: TopicConfig) -> str:
@@ -131,20 +171,24 @@ def _file_text(raw: bytes) -> str:
     return raw.decode("utf-8", "replace")
 
 
-def stored_models(session: Session | None, topic_ids: Sequence[str]
-                  ) -> dict[str, TopicRelevanceModel]:
+def stored_models(session: Session | None, topic_ids: Sequence[str]) -> dict[str, StoredModel]:
+    """The tuned models of these topics, read now."""
     if session is None or not topic_ids:
         return {}
     rows = session.scalars(select(TopicRelevanceModel)
                            .where(TopicRelevanceModel.topic_id.in_(list(topic_ids))))
-    return {r.topic_id: r for r in rows}
+    return {r.topic_id: StoredModel.of(r) for r in rows}
 
 
 def topic_relevance(config: Config, cache: RelevanceCache, topic_id: str,
                     session: Session | None = None,
-                    stored: TopicRelevanceModel | None = None,
-                    *, use_stored: bool = True) -> TopicRelevance | None:
-    """The topic's prepared relevance (None: unknown topic or ``relevance: off``)."""
+                    stored: StoredModel | None = None,
+                    *, use_stored: bool = True,
+                    open_session: OpenSession | None = None) -> TopicRelevance | None:
+    """The topic's prepared relevance (None: unknown topic or ``relevance: off``).
+
+    The database is read only for what is not prepared yet: example articles given by
+    id, through ``session`` or, when preparing, a short one from ``open_session``."""
     t = config.topic(topic_id)
     if t is None or not t.relevance:
         return None
@@ -152,7 +196,7 @@ def topic_relevance(config: Config, cache: RelevanceCache, topic_id: str,
         stored = stored_models(session, [topic_id]).get(topic_id)
     version = _config_version(t)
     if stored is not None:
-        version += f"+{stored.fitted_at.isoformat()}"
+        version += f"+{stored.fitted_at}"
     hit = cache.topics.get(topic_id)
     if hit is not None and hit.version == version:
         return hit
@@ -160,10 +204,17 @@ def topic_relevance(config: Config, cache: RelevanceCache, topic_id: str,
     min_rel = t.min_relevance
     if stored is not None and t.min_relevance is None:
         min_rel = stored.min_relevance  # tuned, unless the config pins it
+    if session is None and open_session is not None and _article_ids(t):
+        with open_session() as s:
+            examples = example_texts(config, s, t.examples)
+            counter = example_texts(config, s, t.counter_examples)
+    else:
+        examples = example_texts(config, session, t.examples)
+        counter = example_texts(config, session, t.counter_examples)
     profile = TopicProfile(
         description=t.description,
-        examples=tuple(example_texts(config, session, t.examples)),
-        counter_examples=tuple(example_texts(config, session, t.counter_examples)),
+        examples=tuple(examples),
+        counter_examples=tuple(counter),
         min_relevance=min_rel,
         model=model,
     )
@@ -178,25 +229,89 @@ def story_for(doc: Document) -> PreparedStory:
     return prepare_story(Story.from_text(doc.title, doc.body))
 
 
-def judge(config: Config, cache: RelevanceCache, doc: Document,
-          matches: Sequence[TopicMatch], session: Session | None = None) -> list[Judged]:
-    """Relevance for every topic the gate passed, in the gate's order. Topics with
-    ``relevance: off`` (and unknown topics) get ``None``: alerted exactly as before."""
-    stored = stored_models(session, [m.topic_id for m in matches])
+def _article_ids(t: TopicConfig) -> bool:
+    return any(isinstance(e, int) or str(e).strip().isdigit()
+               for e in (*t.examples, *t.counter_examples))
+
+
+Prepared = dict[str, TopicRelevance | None | Exception]
+
+
+def prepare_topics(config: Config, cache: RelevanceCache, topic_ids: Iterable[str],
+                   session: Session | None = None, *,
+                   stored: dict[str, StoredModel] | None = None,
+                   open_session: OpenSession | None = None) -> Prepared:
+    """Each topic's prepared relevance (phase 1 of ``judge``: the part that may read the
+    database). ``stored``: the tuned models (default: read through ``session`` now).
+    A topic that cannot be prepared maps to its exception (``score`` fails open)."""
+    ids = list(dict.fromkeys(topic_ids))
+    if stored is None:
+        stored = stored_models(session, ids)
+    out: Prepared = {}
+    for tid in ids:
+        try:
+            out[tid] = topic_relevance(config, cache, tid, session, stored.get(tid),
+                                       use_stored=False, open_session=open_session)
+        except Exception as exc:  # a relevance bug must never lose an alert: fail open
+            log.exception("relevance for topic %s: cannot prepare it", tid)
+            out[tid] = exc
+    return out
+
+
+def score(doc: Document, matches: Sequence[TopicMatch], prepared: Prepared) -> list[Judged]:
+    """Phase 2 of ``judge``: pure CPU, no database (the pipeline runs it under the
+    article's CPU budget). Topics with ``relevance: off`` (and unknown topics) get
+    ``None``: alerted exactly as before. ``BudgetExceeded`` passes through."""
     pstory: PreparedStory | None = None
     out: list[Judged] = []
     for m in matches:
+        tr = prepared.get(m.topic_id)
+        if isinstance(tr, Exception):
+            out.append(Judged(m, None, error=f"{type(tr).__name__}: {tr}"[:300]))
+            continue
+        if tr is None:
+            out.append(Judged(m, None))
+            continue
         try:
-            tr = topic_relevance(config, cache, m.topic_id, session, stored.get(m.topic_id),
-                                 use_stored=False)
-            if tr is None:
-                out.append(Judged(m, None))
-                continue
             if pstory is None:
                 pstory = story_for(doc)
             evidence = cast(Sequence[Any], branch_hits(tr.branches, doc))  # BranchLike, read-only
             out.append(Judged(m, relevance(pstory, tr.prepared, evidence)))
+        except BudgetExceeded:
+            raise
         except Exception as exc:  # a relevance bug must never lose an alert: fail open
             log.exception("relevance for topic %s failed; alerting as the gate decided", m.topic_id)
             out.append(Judged(m, None, error=f"{type(exc).__name__}: {exc}"[:300]))
     return out
+
+
+def judge(config: Config, cache: RelevanceCache, doc: Document,
+          matches: Sequence[TopicMatch], session: Session | None = None) -> list[Judged]:
+    """Relevance for every topic the gate passed, in the gate's order: ``prepare_topics``
+    (with the tuned models read through ``session``, when given) then ``score``."""
+    return score(doc, matches,
+                 prepare_topics(config, cache, [m.topic_id for m in matches], session))
+
+
+def split_hits(config: Config, topic_id: str, hits: Iterable[Any],
+               story: Callable[[Any], Document | None], session: Session | None = None
+               ) -> tuple[list[Any], list[tuple[Any, Relevance]]]:
+    """A backtest's hits split as the pipeline would decide them: (would alert, held
+    back with its relevance). ``story(hit)`` gives the hit's story (None: not stored, so
+    it is kept, as the gate decided); ``hit.score`` is the gate's score. With a session,
+    the topic's tuned threshold and model are used, as in the pipeline."""
+    cache = RelevanceCache()
+    prepared = prepare_topics(config, cache, [topic_id], session)
+    kept: list[Any] = []
+    held: list[tuple[Any, Relevance]] = []
+    for h in hits:
+        doc = story(h)
+        if doc is None:
+            kept.append(h)
+            continue
+        [j] = score(doc, [TopicMatch(topic_id, h.score)], prepared)
+        if j.relevance is not None and not j.relevance.relevant:
+            held.append((h, j.relevance))
+        else:
+            kept.append(h)
+    return kept, held

@@ -977,26 +977,20 @@ def _relevance_split(session: Session, config: Config, query: str, min_score: fl
     """The hits relevance lets through and the ones it would hold back, judged as the
     pipeline judges a topic with this query and no description (salience from the
     query alone: what a console topic gets)."""
-    from worker.pipeline.relevance import RelevanceCache, judge
-    from worker.topics import Document, TopicMatch
+    from worker.pipeline.relevance import split_hits
+    from worker.topics import Document
 
     cfg = config.model_copy(update={"topics": [TopicConfig(id="preview", query=query,
                                                            min_score=min_score)]})
-    cache = RelevanceCache()
-    kept: list[Hit] = []
-    held: list[HeldBackHit] = []
-    for h in hits:
+
+    def story(h: Hit) -> Document | None:
         art = session.get(Article, h.article_id) if h.article_id is not None else None
         if art is None or not art.text:
-            kept.append(h)
-            continue
-        rel = judge(cfg, cache, Document(title=art.title or h.title, body=art.text),
-                    [TopicMatch("preview", h.score)])[0].relevance
-        if rel is not None and not rel.relevant:
-            held.append(HeldBackHit(h, round(rel.score, 3), rel.reason))
-        else:
-            kept.append(h)
-    return kept, held
+            return None
+        return Document(title=art.title or h.title, body=art.text)
+
+    kept, held = split_hits(cfg, "preview", hits, story)
+    return kept, [HeldBackHit(h, round(rel.score, 3), rel.reason) for h, rel in held]
 
 
 def save_topic(session: Session, config: Config, *, topic_id: str, query: str,

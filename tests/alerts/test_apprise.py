@@ -243,6 +243,14 @@ def test_small_digest_has_every_story():
     msg = chat_message(digest_message("chat"), "markdown")
     assert msg.title == "Korean War armistice anniversary: 2 new stories"
     assert [x[:2] for x in msg.body.splitlines()] == ["• ", "• "]
+    assert msg.body.count("relevance 0.87") == 2
+
+
+def test_chat_alert_rates_by_relevance_with_its_reason_or_by_the_gate_score():
+    body = chat_message(alert_message("chat"), "markdown").body
+    assert "relevance 0.87" in body and "Why: '\"korean war\"' appears 2 times" in body
+    gate_only = chat_message(alert_message("chat", relevance=None), "markdown").body
+    assert "score 8" in gate_only and "relevance" not in gate_only and "Why:" not in gate_only
 
 
 # ---------------------------------------------------------------------------

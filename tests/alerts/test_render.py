@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -48,6 +49,13 @@ def test_digest_and_system_render():
     assert d.subject == "[newsradar] Korean War armistice anniversary: 2 new stories"
     assert "1. Kim Jong Un vows" in d.text and "2. Rallies across North Korea" in d.text
     assert "Also: wire.example.org, daily.example.net" in d.text
+    # each story says how relevant it is and why, in both parts
+    assert d.text.count("relevance 0.8731") == 2 and d.html.count("relevance 0.8731") == 2
+    assert "Why: '\"korean war\"' appears 2 times" in d.text and "Why: " in d.html
+    bare = digest_message()
+    bare = dataclasses.replace(bare, items=[dataclasses.replace(i, relevance=None) for i in bare.items])
+    plain = Renderer().email(bare)  # relevance off for the topic: no line, no error
+    assert "relevance" not in plain.text and "Why:" not in plain.text
     s = Renderer().email(system_message())
     assert s.subject == "[newsradar] feed health: feed failing: Example News"
     assert "HTTP 503" in s.text and "HTTP 503" in s.html

@@ -97,18 +97,22 @@ def _fit(lines: list[str], limit: int) -> str:
 
 def _alert_body(m: AlertMessage, w: _Writer, limit: int, tz: ZoneInfo) -> str:
     head = [w.link(m.headline, m.url)]
-    facts = [x for x in (m.outlet, _when(m.published, tz), f"relevance {m.score:.2f}") if x]
+    rel = m.relevance or {}
+    rated = (f"relevance {float(rel['score']):.2f}" if "score" in rel else f"score {m.score:g}")
+    facts = [x for x in (m.outlet, _when(m.published, tz), rated) if x]
     head.append(w.text(" · ".join(facts)))
+    why = [w.text(f"Why: {rel['reason']}")] if rel.get("reason") else []
     others = [w.link(s.outlet or s.title or s.url, s.url) for s in m.other_sources]
     also = [w.text("Also reported by: ") + ", ".join(others)] if others else []
-    # Richest first; drop highlights, then outlets, then shorten until it fits.
+    # Richest first; drop highlights, then outlets, then the reason, then shorten.
     for n_snippets, snippet_len in ((3, 280), (2, 200), (1, 140), (1, _MIN_SNIPPET), (0, 0)):
         quotes = [w.quote(s, snippet_len) for s in m.snippets[:n_snippets]]
         for tail in (also, []):
-            body = _fit(head + quotes + tail, limit)
+            body = _fit(head + why + quotes + tail, limit)
             if body:
                 return body
-    return _truncate("\n".join(head), limit)
+    body = _fit(head + [w.quote(s, _MIN_SNIPPET) for s in m.snippets[:1]], limit) or _fit(head, limit)
+    return body or _truncate("\n".join(head), limit)
 
 
 def _digest_body(m: DigestMessage, w: _Writer, limit: int, tz: ZoneInfo) -> str:
@@ -116,6 +120,8 @@ def _digest_body(m: DigestMessage, w: _Writer, limit: int, tz: ZoneInfo) -> str:
     for item in m.items:
         line = "• " + w.link(item.headline, item.url)
         extra = [x for x in (item.outlet,) if x]
+        if item.relevance and "score" in item.relevance:
+            extra.append(f"relevance {float(item.relevance['score']):.2f}")
         if item.other_sources:
             n = len(item.other_sources)
             extra.append(f"+{n} outlet{'s' if n != 1 else ''}")

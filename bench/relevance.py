@@ -79,6 +79,19 @@ DEV = next((p / "shared" / "relevance-dev" for p in REPO.parents
             if (p / "shared" / "relevance-dev").is_dir()), REPO.parent / "shared" / "relevance-dev")
 
 
+NOTES: dict[str, str] = {}
+
+
+def errors(name: str, pred: dict, truth: dict, scores: dict | None = None) -> None:
+    """The pairs a configuration gets wrong: false alerts, then misses."""
+    wrong = sorted(k for k in truth if pred.get(k, False) != truth[k])
+    print(f"  {name}: {len(wrong)} wrong")
+    for k in wrong:
+        kind = "FP" if pred.get(k, False) else "FN"
+        sc = f" {scores[k]:.2f}" if scores and k in scores else ""
+        print(f"    {kind} {k[0]} {k[1]:<16}{sc}  {NOTES.get(k[0], '')[:110]}")
+
+
 def rss_mb() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -92,8 +105,9 @@ def load(dev: Path):
     queries = yaml.safe_load((dev / "queries.yaml").read_text())
     labels = {}
     for line in (dev / "labels.tsv").read_text().splitlines()[1:]:
-        sid, lab, *_ = line.split("\t")
+        sid, lab, *rest = line.split("\t")
         labels[sid] = set() if lab.strip() == "-" else {x.strip() for x in lab.split(",")}
+        NOTES[sid] = " ".join(rest)
     stories = {}
     for p in sorted((dev / "stories").glob("*.txt")):
         title, _, body = p.read_text(encoding="utf-8").partition("\n")
@@ -145,6 +159,8 @@ def main() -> None:
                     help="also fit each topic's threshold on its feedback labels")
     ap.add_argument("--no-short-names", action="store_true",
                     help="count only full hits of multi-word names")
+    ap.add_argument("--errors", action="store_true",
+                    help="list the pairs each LOTO configuration gets wrong (with the label note)")
     args = ap.parse_args()
     dev = Path(args.dev)
     topics, queries, labels, stories = load(dev)
@@ -241,6 +257,8 @@ def main() -> None:
            f"min_score {th_all:g}")
 
     # salience alone ------------------------------------------------------------------
+    loto_scores: dict = {}
+
     def loto(make_score, fit):
         pred, ths = {}, []
         for held in tids:
@@ -251,7 +269,8 @@ def main() -> None:
             ths.append(th)
             for k in gated:
                 if k[1] == held:
-                    pred[k] = make_score(rows[k], model) >= th
+                    loto_scores[k] = make_score(rows[k], model)
+                    pred[k] = loto_scores[k] >= th
         return pred, ths
 
     def sal_fit(tr):
@@ -263,6 +282,7 @@ def main() -> None:
     pred, ths = loto(sal_score, sal_fit)
     report("+ salience (LOTO)", pred, truth, tids,
            f"thresholds {min(ths):.2f}–{max(ths):.2f}, median {statistics.median(ths):.2f}")
+    wrong = [("+ salience (LOTO)", dict(pred), dict(loto_scores))]
     pred05 = {}
     for held in tids:
         m = sal_fit([rows[k] for k in gated if k[1] != held])
@@ -290,6 +310,7 @@ def main() -> None:
 
     pred, ths = loto(desc_score, desc_fit)
     loto_ths = {"DESCRIPTION": ths}
+    wrong.append(("+ description (LOTO)", dict(pred), dict(loto_scores)))
     report("+ description (LOTO)", pred, truth, tids, f"thresholds {min(ths):.2f}–{max(ths):.2f}, median {statistics.median(ths):.2f}")
     pred05 = {}
     for held in tids:
@@ -357,6 +378,10 @@ def main() -> None:
               f"{r.f1:6.3f}  " + "  ".join(f"{x:>9}" for x in per)
               + f"  {args.draws} draws; gated pairs only")
 
+    if args.errors:
+        print()
+        for name, p, sc in wrong:
+            errors(name, p, truth, sc)
     print()
     print(f"cost (CPU, median of {args.repeat}): "
           f"{1000 * (story_s + pair_s) / max(n_pairs, 1):.2f} ms per (story, gated topic) "

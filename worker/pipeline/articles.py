@@ -195,8 +195,6 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
         art.attempts += 1
         url, attempts, site = art.url, art.attempts, art.site
         fallback_text, fallback_title = art.entry_summary, art.title
-        # the tuned relevance models: this process's copy, re-read at most every 30 s
-        models = ctx.relevance.stored(s)
 
     # clean + match run under the article's CPU budget (worker/pipeline/budget.py); no
     # database transaction is open inside a budget.stage block
@@ -249,7 +247,8 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
         # scoring is CPU only and runs under what is left of the article's budget
         prepared = relevance_step.prepare_topics(
             ctx.config, ctx.relevance, [m.topic_id for m in topic_matches],
-            stored=models, open_session=ctx.session)
+            # the tuned models: this process's copy, re-read at most every 30 s
+            stored=ctx.relevance.stored(open_session=ctx.session), open_session=ctx.session)
         with budget.stage("relevance"):
             judged = relevance_step.score(gate_doc, topic_matches, prepared)
     except BudgetExceeded as exc:

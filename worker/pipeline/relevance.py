@@ -122,15 +122,27 @@ class RelevanceCache:
         self.topics.clear()
         self.models = None
 
-    def stored(self, session: Session, *, now: float | None = None) -> dict[str, StoredModel]:
-        """Every tuned model, from this process's copy while it is fresh (one small read
-        every ``MODELS_REFRESH_S`` s: only tuned topics have a row)."""
+    def stored(self, session: Session | None = None, *, open_session: OpenSession | None = None,
+               now: float | None = None) -> dict[str, StoredModel]:
+        """Every tuned model, from this process's copy while it is fresh: one small read
+        every ``MODELS_REFRESH_S`` s (only tuned topics have a row), through ``session``
+        or a short one from ``open_session``."""
         now = time.monotonic() if now is None else now
-        if self.models is None or now - self.models_read_at >= MODELS_REFRESH_S:
-            self.models = {r.topic_id: StoredModel.of(r)
-                           for r in session.scalars(select(TopicRelevanceModel))}
-            self.models_read_at = now
+        if self.models is not None and now - self.models_read_at < MODELS_REFRESH_S:
+            return self.models
+        if session is not None:
+            self.models = _read_models(session)
+        elif open_session is not None:
+            with open_session() as s:
+                self.models = _read_models(s)
+        else:
+            return self.models or {}
+        self.models_read_at = now
         return self.models
+
+
+def _read_models(session: Session) -> dict[str, StoredModel]:
+    return {r.topic_id: StoredModel.of(r) for r in session.scalars(select(TopicRelevanceModel))}
 
 
 def _config_version(t: TopicConfig) -> str:

@@ -99,7 +99,11 @@ def test_no_secret_in_any_stored_error_or_cli_output(failed_run) -> None:
                for e in stored["feeds.last_error"]), stored
     assert any(stored["deliveries.last_error"]) and any(stored["delivery_attempts.error"])
     for args in (["feeds", "list"], ["feeds", "list", "--json"], ["alerts", "list"],
-                 ["alerts", "list", "--json"], ["alerts", "show", str(delivery_id)]):
+                 ["alerts", "list", "--json"], ["alerts", "show", str(delivery_id)],
+                 ["deliveries", "list"], ["deliveries", "list", "--json"],
+                 ["deliveries", "show", str(delivery_id)], ["status"], ["status", "--json"],
+                 ["articles", "list"], ["articles", "list", "--json"],
+                 ["feeds", "refresh", "--all"]):
         res = newsradar(*args, env=env)
         assert res.returncode == 0, (args, res.stderr)
         _no_secret(res.stdout + res.stderr, " ".join(args))

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from worker.budget import cpu_budget, run_with_cpu_limit
+from worker.budget import checkpoint, cpu_budget, run_with_cpu_limit
 from worker.errors import BudgetExceeded
 from worker.retry import should_retry
 
@@ -60,6 +60,93 @@ def test_off_the_main_thread_it_measures_and_raises_at_the_end() -> None:
     t.start()
     t.join()
     assert isinstance(got[0], BudgetExceeded) and got[0].cpu_s > 0.05
+
+
+def _in_a_thread(fn) -> list:
+    got: list = []
+
+    def work() -> None:
+        try:
+            got.append(fn())
+        except BudgetExceeded as exc:
+            got.append(exc)
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    return got
+
+
+def test_off_the_main_thread_a_checkpoint_stops_the_block() -> None:
+    """A threads pool has no timer: the stages' checkpoints stop the block once this
+    thread's CPU is over the budget, not at the end of the stage."""
+    steps: list[int] = []
+
+    def stage() -> None:
+        with cpu_budget(0.1, what="threaded", stage="clean"):
+            for i in range(5_000):  # ~5-10 s of spinning if nothing stopped it
+                _spin(20_000)
+                steps.append(i)
+                try:
+                    checkpoint()
+                except Exception:  # a stage boundary cannot swallow it
+                    pass
+
+    [exc] = _in_a_thread(stage)
+    assert isinstance(exc, BudgetExceeded) and exc.stage == "clean"
+    assert 0.1 <= exc.cpu_s < 2.0 and len(steps) < 5_000
+
+
+def test_checkpoint_is_a_no_op_outside_a_budget_and_after_one() -> None:
+    checkpoint()  # main thread, no budget
+
+    def after() -> str:
+        with cpu_budget(30.0):
+            _spin(1000)
+            checkpoint()
+        with cpu_budget(0.05, what="inner"):
+            pass  # ended: its deadline must not outlive it
+        _spin(3_000_000)
+        checkpoint()
+        return "ok"
+
+    assert _in_a_thread(after) == ["ok"]
+
+
+def test_an_inner_budget_off_the_main_thread_keeps_the_outer_deadline() -> None:
+    def nested() -> str:
+        with cpu_budget(0.1, what="outer"):
+            with cpu_budget(60.0, what="inner"):
+                while True:
+                    _spin(20_000)
+                    checkpoint()
+        return "not stopped"
+
+    [exc] = _in_a_thread(nested)
+    assert isinstance(exc, BudgetExceeded) and exc.cpu_s < 5.0
+
+
+def test_clean_page_on_a_thread_stops_at_a_checkpoint_well_before_its_end() -> None:
+    """The cleaner's steps (parse, blocks, trafilatura, coverage, block model, metadata,
+    line rules) are each 0.1-0.4 s on a hostile page: the budget stops it between them."""
+    import time
+
+    from tests.data import hostile
+    from worker.clean import clean_page
+
+    data, ctype = hostile.page_p_words_50k()
+    t0 = time.process_time()
+    clean_page(data, content_type=ctype, url="https://hostile.example/p")
+    whole = time.process_time() - t0
+
+    def budgeted() -> str:
+        with cpu_budget(0.1, what="article 1", stage="clean"):
+            clean_page(data, content_type=ctype, url="https://hostile.example/p")
+        return "finished"
+
+    [exc] = _in_a_thread(budgeted)
+    assert isinstance(exc, BudgetExceeded), f"clean ran to its end ({whole:.2f} s)"
+    assert exc.cpu_s < whole * 0.75, (exc.cpu_s, whole)
 
 
 def test_run_with_cpu_limit_returns_results_and_kills_runaways() -> None:

@@ -150,3 +150,19 @@ def test_short_message_the_stored_error_of_every_stage_is_redacted() -> None:
         assert not any(s in text for s in ("HookPw99", "S1gnatureV")), text
     assert short_message(RuntimeError("x" * 2000)).endswith("…")
     assert len(short_message(RuntimeError("x" * 2000))) == 1000
+
+
+def test_authorization_credentials_quoted_back_are_masked() -> None:
+    """A target's error page (logged by Apprise at debug level) may echo the request's
+    Authorization header: Basic credentials decode to "user:password"."""
+    import base64
+
+    basic = base64.b64encode(b"chatuser:Chat-Env-Pw74").decode()
+    assert basic not in redact(f"b'denied authorization=Basic {basic}'")
+    assert redact(f"Authorization: Basic {basic}") == f"Authorization: Basic {MASK}"
+    assert redact(f"Basic {basic.rstrip('=')}") == f"Basic {MASK}"  # padding dropped
+    assert redact("Authorization: Bearer eyJhbGciOi.J9x4Qz7Ab1") == f"Authorization: Bearer {MASK}"
+    # words that only follow "Basic"/"Bearer" stay
+    for text in ("Basic information about Basic authentication", "Bearer token missing",
+                 "Basic Zm9vYmFyYmF6"):  # base64 of "foobarbaz": no "user:password"
+        assert redact(text) == text

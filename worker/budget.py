@@ -8,8 +8,13 @@ block once the process has used ``seconds`` of CPU in it, with an exception that
 stages' ``except Exception`` boundaries cannot swallow, and the block ends in
 ``BudgetExceeded``. It is cooperative at the granularity of one C call (a signal handler
 runs between bytecodes), which the stages' input caps keep short. Off the main thread it cannot
-install a timer: it measures, and raises at the end of the block if over budget
-(``enforced`` says which).
+install a timer: it measures this thread's CPU (``time.thread_time``), stops the block
+at the next ``checkpoint()`` a stage passes once the budget is used up, and raises at the
+end of the block if no checkpoint came (``enforced`` says whether a timer ran).
+
+``checkpoint()`` is where a stage may stop cheaply (between its steps: after parsing,
+after extraction, between topics): on a threads pool it is what enforces the budget
+inside a stage; elsewhere it costs one thread-local read.
 
 ``run_with_cpu_limit(fn, *args, seconds=..., memory_mb=...)`` runs ``fn`` in a forked
 child under ``RLIMIT_CPU`` / ``RLIMIT_AS``: a hard stop, even inside C code, at the
@@ -34,7 +39,8 @@ from typing import Any, TypeVar
 
 from worker.errors import BudgetExceeded
 
-__all__ = ["ARTICLE_CPU_SECONDS", "Usage", "cpu_budget", "peak_rss_mb", "run_with_cpu_limit"]
+__all__ = ["ARTICLE_CPU_SECONDS", "Usage", "checkpoint", "cpu_budget", "peak_rss_mb",
+           "run_with_cpu_limit"]
 
 ARTICLE_CPU_SECONDS = 10.0  # default per-article budget (a hostile page is ~2 s after caps)
 T = TypeVar("T")
@@ -67,6 +73,18 @@ class _CpuTimeUp(BaseException):
 
 _REPEAT_S = 0.05  # if something swallows it anyway, the timer fires again this soon
 
+# Off the main thread: the thread_time() past which checkpoint() stops the block.
+_deadline = threading.local()
+
+
+def checkpoint() -> None:
+    """Stop here if this thread's CPU budget is used up (a threads pool: no timer can
+    interrupt the block). Raises the same BaseException the timer does, so the stages'
+    ``except Exception`` boundaries let it through to ``cpu_budget``'s edge."""
+    at = getattr(_deadline, "at", None)
+    if at is not None and time.thread_time() > at:
+        raise _CpuTimeUp
+
 
 @contextmanager
 def cpu_budget(seconds: float, *, what: str = "work", stage: str | None = None
@@ -89,10 +107,14 @@ def cpu_budget(seconds: float, *, what: str = "work", stage: str | None = None
             cpu_s=round(used, 3), limit_s=float(seconds), stage=stage,
             peak_rss_mb=round(peak_rss_mb()))
 
+    outer_deadline = getattr(_deadline, "at", None)
     if main and seconds > 0:
         previous_handler = signal.signal(signal.SIGPROF, _on_prof)
         previous_timer = signal.setitimer(signal.ITIMER_PROF, seconds, _REPEAT_S)
         usage.enforced = True
+    elif seconds > 0:  # an inner budget never extends an outer one
+        at = start + seconds
+        _deadline.at = at if outer_deadline is None else min(at, outer_deadline)
     try:
         try:
             yield usage
@@ -101,6 +123,8 @@ def cpu_budget(seconds: float, *, what: str = "work", stage: str | None = None
                 signal.setitimer(signal.ITIMER_PROF, 0)
             raise _over(_cpu() - start) from None
     finally:
+        if not main:
+            _deadline.at = outer_deadline
         if usage.enforced:
             signal.setitimer(signal.ITIMER_PROF, 0)
             signal.signal(signal.SIGPROF, previous_handler)

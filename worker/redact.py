@@ -8,6 +8,9 @@ logging filter:
   ``u:p@ss@h`` are forms SQLAlchemy accepts;
 * secret-looking parameters: ``?password=``, ``&token=``, ``api_key``, ``sig``,
   ``X-Amz-Signature``... in URLs, and ``password=`` in a libpq key=value DSN;
+* an Authorization header's credentials quoted back (``Basic <base64 of user:pw>``,
+  ``Bearer <token>``): a target's error page may echo the request, and Apprise logs
+  the response body at debug level;
 * the values of secrets newsradar has read (``worker.config.read_secret`` registers
   them; ``register_url_secrets`` the password of the database and Redis URLs, with its
   percent-encoded and '@'-split forms, which is what a driver's error may show).
@@ -19,6 +22,8 @@ first, cut second (a cut must not leave half a secret that no longer matches).
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import re
 import threading
@@ -38,6 +43,9 @@ _SECRET_PARAM = re.compile(r"(?P<k>[?&;]" + _SECRET_NAMES + r"=)(?P<v>[^&#\s'\"<
 _DSN_PASSWORD = re.compile(
     r"(?P<k>(?<![?&;\w.-])(?:password|passwd|pwd)\s*=\s*)(?P<v>'[^']*'|[^\s&'\"<>]+)",
     re.IGNORECASE)
+# "Basic Zm9vOmJhcg==" (only when it decodes to "user:password") and "Bearer <token>"
+# (16+ characters with a digit): "Basic information" is left alone.
+_AUTH_HEADER = re.compile(r"\b(?P<k>Basic|Bearer)(?P<sep>\s+|=)(?P<v>[A-Za-z0-9+/._~-]{8,}=*)")
 _secrets: set[str] = set()
 _lock = threading.Lock()
 MASK = "***"
@@ -82,12 +90,26 @@ def redact(text: str) -> str:
     if "=" in text:
         text = _SECRET_PARAM.sub(lambda m: f"{m['k']}{MASK}", text)
         text = _DSN_PASSWORD.sub(lambda m: f"{m['k']}{MASK}", text)
+    if "Basic" in text or "Bearer" in text:
+        text = _AUTH_HEADER.sub(_auth_credentials, text)
     with _lock:
         secrets = sorted(_secrets, key=len, reverse=True)
     for value in secrets:
         if value in text:
             text = text.replace(value, MASK)
     return text
+
+
+def _auth_credentials(m: re.Match[str]) -> str:
+    value = m["v"]
+    if m["k"] == "Basic":
+        try:
+            secret = b":" in base64.b64decode(value + "=" * (-len(value) % 4), validate=True)
+        except (binascii.Error, ValueError):
+            secret = False
+    else:
+        secret = len(value) >= 16 and any(c.isdigit() for c in value)
+    return f"{m['k']}{m['sep']}{MASK}" if secret else m.group(0)
 
 
 def stored_error(error: BaseException | str, limit: int = 1000) -> str:

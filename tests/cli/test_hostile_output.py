@@ -99,7 +99,11 @@ def test_no_secret_in_any_stored_error_or_cli_output(failed_run) -> None:
                for e in stored["feeds.last_error"]), stored
     assert any(stored["deliveries.last_error"]) and any(stored["delivery_attempts.error"])
     for args in (["feeds", "list"], ["feeds", "list", "--json"], ["alerts", "list"],
-                 ["alerts", "list", "--json"], ["alerts", "show", str(delivery_id)]):
+                 ["alerts", "list", "--json"], ["alerts", "show", str(delivery_id)],
+                 ["deliveries", "list"], ["deliveries", "list", "--json"],
+                 ["deliveries", "show", str(delivery_id)], ["status"], ["status", "--json"],
+                 ["articles", "list"], ["articles", "list", "--json"],
+                 ["feeds", "refresh", "--all"]):
         res = newsradar(*args, env=env)
         assert res.returncode == 0, (args, res.stderr)
         _no_secret(res.stdout + res.stderr, " ".join(args))
@@ -116,7 +120,8 @@ def test_no_secret_in_any_stored_error_or_cli_output(failed_run) -> None:
     ("postgresql+psycopg://u@127.0.0.1:1/db?password=Qu3ryPw0rd", "Qu3ryPw0rd"),
     ("postgresql+psycopg://u:Pa%2Fss%40word@127.0.0.1:1/db", "Pa/ss@word"),
 ])
-@pytest.mark.parametrize("command", [["feeds", "list"], ["alerts", "list", "--json"]])
+@pytest.mark.parametrize("command", [["feeds", "list"], ["alerts", "list", "--json"],
+                                     ["deliveries", "list", "--json"], ["run", "--once"]])
 def test_an_unreachable_database_never_shows_its_password(url: str, secret: str,
                                                           command: list[str]) -> None:
     res = newsradar(*command, "--database-url", url)
@@ -124,6 +129,27 @@ def test_an_unreachable_database_never_shows_its_password(url: str, secret: str,
     out = res.stdout + res.stderr
     assert "database" in out.lower()
     for piece in {secret, *[p for p in secret.replace("@", "/").split("/") if len(p) >= 4]}:
+        assert piece not in out, f"{piece!r} shown:\n{out}"
+
+
+@pytest.mark.parametrize("how", ["env", "file"])
+@pytest.mark.parametrize("command", [["feeds", "list"], ["deliveries", "list", "--json"],
+                                     ["alerts", "list"], ["run", "--once", "-v"]])
+def test_a_database_password_kept_out_of_the_url_is_never_shown(
+        tmp_path: Path, how: str, command: list[str]) -> None:
+    """NEWSRADAR_DATABASE_PASSWORD(_FILE): any character, '@' '/' '#' included, is
+    escaped into the URL; no piece of it reaches the terminal when the database is down."""
+    secret = "Env/Pw@rd#99xyZ"
+    env = {"NEWSRADAR_DATABASE_URL": "postgresql+psycopg://u@127.0.0.1:1/db"}
+    if how == "env":
+        env["NEWSRADAR_DATABASE_PASSWORD"] = secret
+    else:
+        (tmp_path / "pw").write_text(secret + "\n", encoding="utf-8")
+        env["NEWSRADAR_DATABASE_PASSWORD_FILE"] = str(tmp_path / "pw")
+    res = newsradar(*command, env=env)
+    assert res.returncode == 3, res.stdout + res.stderr  # the database's exit code
+    out = res.stdout + res.stderr
+    for piece in (secret, "Env/Pw", "rd#99xyZ", "Env%2FPw%40rd%2399xyZ"):
         assert piece not in out, f"{piece!r} shown:\n{out}"
 
 
@@ -159,3 +185,19 @@ def test_sources_check_prints_a_hostile_title_as_text(hostile_feed: str, as_json
     else:
         assert "Evil [/bold] [link=http://x]" in res.stdout  # printed as itself
         assert "click" in res.stdout
+
+
+def test_the_commands_connect_with_the_password_kept_out_of_the_url(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI's --database-url option reads NEWSRADAR_DATABASE_URL itself: the password
+    from NEWSRADAR_DATABASE_PASSWORD must still be in the URL the commands connect with."""
+    from sqlalchemy.engine import make_url
+
+    from worker.cli._common import settings
+
+    monkeypatch.setenv("NEWSRADAR_DATABASE_URL", "postgresql+psycopg://u@127.0.0.1:1/db")
+    monkeypatch.setenv("NEWSRADAR_DATABASE_PASSWORD", "Env/Pw@rd#99xyZ")
+    url = settings("postgresql+psycopg://u@127.0.0.1:1/db").database_url
+    assert make_url(url).password == "Env/Pw@rd#99xyZ"
+    # an explicit --database-url is taken as written
+    assert make_url(settings("postgresql+psycopg://v@h/db").database_url).password is None

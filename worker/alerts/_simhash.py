@@ -41,7 +41,8 @@ _WORD = re.compile(r"\w+", re.UNICODE)
 def tokens(text: str) -> list[str]:
     """Lower-cased words, accents and curly quotes folded, digits kept."""
     folded = unicodedata.normalize("NFKD", text.casefold())
-    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    if not folded.isascii():  # ASCII has no combining marks: skip a pass per character
+        folded = "".join(c for c in folded if not unicodedata.combining(c))
     return _WORD.findall(folded)
 
 
@@ -58,14 +59,18 @@ def simhash(text: str) -> int | None:
     words = tokens(text)
     if len(words) < MIN_TOKENS:
         return None
-    counts = [0] * BITS
-    for feature in set(_features(words)):  # a repeated line counts once
-        h = int.from_bytes(hashlib.blake2b(feature, digest_size=8).digest(), "big")
-        for bit in range(BITS):
-            counts[bit] += 1 if (h >> bit) & 1 else -1
+    import numpy as np  # noqa: PLC0415 - only the pipeline's story step needs it
+
+    features = set(_features(words))  # a repeated line counts once
+    digests = b"".join(hashlib.blake2b(f, digest_size=8).digest() for f in features)
+    hashes = np.frombuffer(digests, dtype=">u8").astype(np.uint64)
+    # Bit b is set when more features have it set than not (each votes +1 or -1): the
+    # same as a loop over 64 bits per feature in Python, which was 0.7 s on 100,000
+    # distinct lines.
     value = 0
     for bit in range(BITS):
-        if counts[bit] > 0:
+        ones = int(np.count_nonzero((hashes >> np.uint64(bit)) & np.uint64(1)))
+        if 2 * ones > len(features):
             value |= 1 << bit
     return value
 

@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 from functools import lru_cache
 
+from worker.budget import checkpoint
+
 from ._bounds import bound_input, bound_text
 from ._decode import MAX_BYTES, decode, looks_like_html
 from ._htmlpath import MIN_BODY_CHARS, extract_html
@@ -85,6 +87,7 @@ def _clean_html(page: str, url: str | None, fallback_text: str | None,
         site_name=h.site_name, language=h.language, description=h.description,
         dropped=h.dropped, status="ok", method="html")
     if len(h.text) < MIN_BODY_CHARS:
+        checkpoint()  # a second pass over the page: stop here if the budget is spent
         # trafilatura found no or too little body: the text path on the visible text
         t = _text_cleaner().clean(bound_text(visible_text(page)).text, fallback_title=story.title)
         if len(t.text) > len(h.text):

@@ -8,6 +8,8 @@ import logging
 import re
 from dataclasses import dataclass, field
 
+from worker.budget import checkpoint
+
 from ._blocks import Block, page_blocks
 from ._bounds import bound_text
 from ._dates import DATE_RE, FoundDate, parse_iso_like
@@ -124,14 +126,18 @@ def page_parts(page: str, url: str | None = None) -> PageParts:
     """One parse for our blocks and metadata; trafilatura (metadata off, fast mode, its
     full cascade only when fast mode missed the story) beside it."""
     root = _parse(page)
+    checkpoint()  # between steps: where a budget off the main thread stops (worker/budget.py)
     if root is None:
         return PageParts([], {}, _trafilatura_text(page, url), PageMeta())
     blocks, scores = page_blocks(root)
     blocks = [b for b in blocks if not _link_only(b)]
     btoks = [tokens(b.text) for b in blocks]
+    checkpoint()
     traf = _trafilatura_text(root, url, fast=True)  # trafilatura copies a tree it is given
+    checkpoint()
     cov = coverage(blocks, traf, btoks)
     if _fast_missed_story(blocks, scores, traf, cov):
+        checkpoint()
         full = _trafilatura_text(root, url, fast=False)
         if full:
             traf, cov = full, coverage(blocks, full, btoks)
@@ -209,6 +215,7 @@ def extract_html(page: str, url: str | None = None) -> HtmlResult:
     model = load_block_model()
     text = parts.traf_text
     if model is not None and parts.blocks:
+        checkpoint()  # each step below is 0.1-0.4 s on a hostile page: a place to stop
         by_model: list[Dropped] = []
         picked = select_blocks(parts, model, by_model)
         if picked.strip():
@@ -217,7 +224,9 @@ def extract_html(page: str, url: str | None = None) -> HtmlResult:
     if res.published is None:
         res.published = _date_in_blocks(parts.blocks)
     if parts.root is not None and (res.title is None or res.published is None):
+        checkpoint()
         _full_metadata(parts.root, url, res)  # last: it may prune the tree it reads
+    checkpoint()
     body = bound_text(text)  # hostile input: the line rules cost ~60 us a line
     res.dropped.extend(body.notes)
     res.text = filter_lines(body.text, res.title, res.dropped)

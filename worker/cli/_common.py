@@ -77,6 +77,10 @@ def settings(database_url: str | None = None, config: Path | None = None) -> Set
     from worker.config import get_settings
 
     s = get_settings()
+    if database_url and s.database_password and database_url == os.environ.get("NEWSRADAR_DATABASE_URL"):
+        # the option's value came from the environment: keep the settings' copy, which
+        # has NEWSRADAR_DATABASE_PASSWORD(_FILE) escaped into it
+        database_url = s.database_url
     if database_url:
         s = s.model_copy(update={"database_url": database_url})
     elif not os.environ.get("NEWSRADAR_DATABASE_URL"):

@@ -120,6 +120,7 @@ def articles_show(
     from sqlalchemy import select
 
     from worker.alerts.message import why_matched
+    from worker.redact import redact
     from worker.store import Article, Feed, Match
 
     with read_session(config, database_url) as s:
@@ -131,7 +132,8 @@ def articles_show(
         matches = list(s.scalars(select(Match).where(Match.article_id == a.id).order_by(Match.score.desc())))
         data: dict[str, Any] = {
             "id": a.id, "title": a.title, "url": a.url, "canonical_url": a.canonical_url,
-            "feed": (feed.name or feed.title or feed.url) if feed else None, "site": a.site,
+            # a feed URL may carry credentials; the stored error is redacted already
+            "feed": redact(feed.name or feed.title or feed.url) if feed else None, "site": a.site,
             "author": a.author, "language": a.language, "published_at": iso(a.published_at),
             "fetched_at": iso(a.fetched_at), "status": a.status, "attempts": a.attempts,
             "error_code": a.error_code, "error": a.error, "story_id": a.story_id,

@@ -155,6 +155,7 @@ def feeds_add(
     linked feed discovered; polled by the next `newsradar run`."""
     from worker.config import parse_duration
     from worker.pipeline.console import add_feed
+    from worker.redact import redact
 
     try:
         seconds = parse_duration(interval)
@@ -164,7 +165,7 @@ def feeds_add(
     with _refusal(), _session(config, database_url, create=True) as (cfg, s):
         feed = add_feed(s, cfg, url, name=name, poll_interval=seconds, now=_now(), discover=not no_check)
         fid, furl, fname = feed.id, feed.url, feed.name
-    out.print(f"added feed {fid}: {furl}" + (f" ({fname})" if fname else "") +
+    out.print(f"added feed {fid}: {redact(furl)}" + (f" ({fname})" if fname else "") +
               "; polled by the next `newsradar run`", highlight=False, markup=False, soft_wrap=True)
 
 
@@ -177,11 +178,12 @@ def feeds_remove(
     """Remove a feed added with `feeds add` (or the console); its articles and alerts
     stay. A feed defined in the config is removed from the YAML file."""
     from worker.pipeline.console import remove_feed
+    from worker.redact import redact
 
     with _refusal(), _session(config, database_url, create=False) as (cfg, s):
         feed = remove_feed(s, cfg, feed_id)
         furl = feed.url
-    out.print(f"removed feed {feed_id}: {furl}", highlight=False, markup=False, soft_wrap=True)
+    out.print(f"removed feed {feed_id}: {redact(furl)}", highlight=False, markup=False, soft_wrap=True)
 
 
 @app.command("refresh")
@@ -194,13 +196,14 @@ def feeds_refresh(
     """Poll now: the feed is due at once, its backoff cleared, a gone (410) feed tried
     again; the next `newsradar run` (or the running service) polls it."""
     from worker.pipeline.feeds import refresh_all, refresh_feed
+    from worker.redact import redact
 
     if (feed_id is None) == (not all_feeds):
         err.print("error: give a feed id or --all", highlight=False, markup=False)
         raise typer.Exit(EXIT_USAGE)
     with _refusal(), _session(config, database_url, create=False, need_config=False) as (_cfg, s):
         feeds = refresh_all(s, _now()) if all_feeds else [refresh_feed(s, feed_id or 0, _now())]
-        lines = [f"feed {f.id}: due now ({f.url})" for f in feeds]
+        lines = [f"feed {f.id}: due now ({redact(f.url)})" for f in feeds]
     for line in lines:
         out.print(line, highlight=False, markup=False, soft_wrap=True)
     out.print(f"{len(lines)} feed(s) will be polled by the next `newsradar run`", highlight=False, markup=False)

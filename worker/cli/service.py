@@ -41,6 +41,12 @@ def worker(
     NEWSRADAR_METRICS_PORT."""
     from worker.service.celery_app import app as celery
 
+    if "process" in [q.strip() for q in queues.split(",")] and pool != "prefork":
+        # docs/service.md, "Where the CPU budget is enforced"
+        typer.echo(f"warning: the 'process' queue on a {pool} pool: an article over its CPU "
+                   "budget is stopped only at the stages' checkpoints (some tenths of a second "
+                   "late), and Celery's time limits do not apply; run 'process' on prefork",
+                   err=True)
     argv = ["worker", f"--queues={queues}", f"--pool={pool}", f"--loglevel={loglevel}"]
     if concurrency:
         argv.append(f"--concurrency={concurrency}")

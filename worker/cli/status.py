@@ -26,7 +26,9 @@ def status(
     from sqlalchemy import func, select
 
     from worker.cli.articles import read_session
+    from worker.redact import redact
     from worker.store import Article, Delivery, Feed
+    from worker.terminal import safe_terminal_text
 
     with read_session(config, database_url) as s:
         def counts(col: object, *where: object) -> dict[str, int]:
@@ -36,7 +38,10 @@ def status(
         feeds = counts(Feed.status)
         articles = counts(Article.status)
         deliveries = counts(Delivery.status)
-        failing = [(f.id, f.name or f.url, f.last_error_code or f.status) for f in s.scalars(
+        # a feed's URL may carry credentials (https://user:pw@host/feed): redacted as
+        # everywhere else the CLI shows one
+        failing = [(f.id, safe_terminal_text(redact(f.name or f.url)), f.last_error_code or f.status)
+                   for f in s.scalars(
             select(Feed).where(Feed.status.in_(("error", "gone"))).order_by(Feed.id))]
         last_poll = s.scalar(select(func.max(Feed.last_polled_at)))
         last_article = s.scalar(select(func.max(Article.created_at)))

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -64,11 +64,32 @@ class StoredEntries:
 
 
 def store_entries(
-    ctx: Context, feed_id: int, entries: Sequence[Any], cap: int, now: datetime
+    ctx: Context, feed_id: int, entries: Sequence[Any], cap: int, now: datetime,
+    older: Callable[[], Sequence[Any]] | None = None,
 ) -> StoredEntries:
     """Insert a feed's new entries (newest first) as ``new`` articles; the unique keys
-    skip the ones already stored. At most ``cap`` are taken."""
+    skip the ones already stored. At most ``cap`` are taken. ``older``: the entries that
+    follow ``entries`` (a large feed parsed newest part first), called only when fewer
+    than ``cap`` of ``entries`` were new, outside any transaction."""
     out = StoredEntries()
+    skipped_links = _store_new(ctx, feed_id, entries, cap, now, out)
+    if older is not None and not out.capped:
+        if len(out.article_ids) >= cap:
+            out.capped = True  # the older entries come next poll
+        else:
+            skipped_links += _store_new(ctx, feed_id, older(), cap, now, out)
+    if skipped_links:
+        out.problems.append(f"{skipped_links} item(s) without a link were skipped")
+    if out.capped:
+        out.problems.append(
+            f"more than {cap} new items: the first {cap} (newest) were taken, the rest come next poll"
+        )
+    return out
+
+
+def _store_new(ctx: Context, feed_id: int, entries: Sequence[Any], cap: int, now: datetime,
+               out: StoredEntries) -> int:
+    """``store_entries`` for one run of entries, into ``out``; returns the number without a link."""
     with ctx.session() as s:
         for entry in entries:  # newest first
             if len(out.article_ids) >= cap:
@@ -107,14 +128,7 @@ def store_entries(
             ).first()
             if row is not None:
                 out.article_ids.append(row[0])
-        skipped_links = sum(1 for e in entries if not e.link)
-        if skipped_links:
-            out.problems.append(f"{skipped_links} item(s) without a link were skipped")
-        if out.capped:
-            out.problems.append(
-                f"more than {cap} new items: the first {cap} (newest) were taken, the rest come next poll"
-            )
-    return out
+    return sum(1 for e in entries if not e.link)
 
 
 # ---------------------------------------------------------------------------

@@ -13,9 +13,12 @@ Where it is enforced:
   their main thread: ``cpu_budget`` sets an ``ITIMER_PROF`` timer and stops the block
   when the budget is used up;
 * on a **threads** (or gevent/eventlet) pool the task runs off the main thread: no timer
-  can be installed, so the budget is *measured* and the article is failed with the same
-  code at the end of the stage that went over (the stages' own input caps bound how far
-  over). The service's ``process`` queue runs on prefork (DESIGN.md), where it is enforced.
+  can be installed, so the budget counts this thread's CPU and the article is stopped at
+  the next ``worker.budget.checkpoint()`` a stage passes (between the cleaner's steps and
+  between topics: ~0.1-0.4 s apart on hostile pages), or at the end of the stage if none
+  comes. The service's ``process`` queue runs on prefork (DESIGN.md, docker-compose.yml),
+  where the timer enforces it; ``newsradar worker`` warns when ``process`` is given a
+  threads pool.
 
 Nothing inside a stage block may hold a database transaction or a lock: the interrupt can
 land anywhere in it.

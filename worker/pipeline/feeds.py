@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -30,7 +31,7 @@ from worker.pipeline._common import INFRA_ERRORS, fetch_via, storable
 from worker.pipeline.context import Context
 from worker.pipeline.states import FeedStatus, move
 from worker.retry import feed_backoff
-from worker.sources import FEED_ACCEPT, parse_feed
+from worker.sources import FEED_ACCEPT, FeedEntry, ParsedFeed, parse_feed
 from worker.store import ConsoleFeed, Feed
 from worker.store.rows import claim, insert_or_skip, rowcount
 
@@ -226,6 +227,9 @@ def poll_feed(ctx: Context, feed_id: int, *, force: bool = False) -> PollResult:
             url=fetched.final_url,
             content_type=fetched.content_type,
             fetched_at=now,  # a date later than the fetch is clamped to it
+            # a large feed: its newest entries first, the others parsed only if fewer
+            # than the cap of them are new (parsing them all is most of a poll's CPU)
+            window=ctx.config.run.max_entries_per_poll,
         )
     except (FetchError, FeedParseError) as exc:
         return _feed_failed(ctx, feed_id, interval, exc, result)
@@ -236,7 +240,8 @@ def poll_feed(ctx: Context, feed_id: int, *, force: bool = False) -> PollResult:
     cap = ctx.config.run.max_entries_per_poll
     result.problems = list(parsed.problems)
     try:
-        stored = articles.store_entries(ctx, feed_id, parsed.entries, cap, now)
+        stored = articles.store_entries(ctx, feed_id, parsed.entries, cap, now,
+                                        older=_older_entries(parsed, result.problems))
     except INFRA_ERRORS:
         raise  # the database itself: the task retries, the claim expires for the sweep
     except Exception as exc:  # one odd entry must not stop the run or keep the feed claimed
@@ -261,6 +266,21 @@ def poll_feed(ctx: Context, feed_id: int, *, force: bool = False) -> PollResult:
         next_in=min(interval, 60.0) if capped else None,
     )
     return result
+
+
+def _older_entries(parsed: ParsedFeed, problems: list[str]) -> Callable[[], list[FeedEntry]] | None:
+    """The entries a windowed parse left for later, parsed when called (their problems
+    noted with the poll's)."""
+    older = parsed.older
+    if older is None:
+        return None
+
+    def entries() -> list[FeedEntry]:
+        rest = older()
+        problems.extend(rest.problems)
+        return rest.entries
+
+    return entries
 
 
 def _feed_succeeded(

@@ -29,6 +29,7 @@ from worker.sources._normalize import (
     feed_title,
     normalize_entries,
 )
+from worker.sources._window import plan_window
 from worker.sources._xmlsafe import decode_body, defuse, root_element, utf8_xml, without_cdata
 
 __all__ = ["MAX_FEED_BYTES", "parse_feed"]
@@ -54,16 +55,23 @@ def parse_feed(
     max_entries: int | None = None,
     max_bytes: int = MAX_FEED_BYTES,
     fetched_at: datetime | None = None,
+    window: int | None = None,
 ) -> ParsedFeed:
     """Entries of the feed in ``content`` (fetched from ``url`` at ``fetched_at``, default
     now: later dates are clamped to it), newest first.
+
+    ``window``: a caller that takes only the newest entries (the poller's cap) may get
+    just the newest ``window`` of a larger feed in ``entries`` and the others from
+    ``older()``, parsed only if asked (``_window.py``: the order is read from the raw dates
+    and checked after parsing; a feed whose dates cannot be read first is parsed whole,
+    ``older`` None). ``max_entries`` parses only the newest ``max_entries`` the same way.
 
     Raises FeedParseError with ``code`` in: too_large, empty, not_a_feed (HTML page; the
     message lists the feeds it advertises), bad_json, entity_bomb, doctype_refused,
     truncated, bad_xml. Recoverable issues go to ``ParsedFeed.problems``.
     """
     try:
-        return _parse(content, url, content_type, max_entries, max_bytes, fetched_at)
+        return _parse(content, url, content_type, max_entries, max_bytes, fetched_at, window)
     except FeedParseError:
         raise
     except (RecursionError, MemoryError) as exc:  # a pathological document
@@ -76,7 +84,7 @@ def parse_feed(
 
 def _parse(
     content: bytes, url: str, content_type: str | None, max_entries: int | None, max_bytes: int,
-    fetched_at: datetime | None = None,
+    fetched_at: datetime | None = None, window: int | None = None,
 ) -> ParsedFeed:
     if len(content) > max_bytes:
         raise FeedParseError(f"feed {url}: {len(content)} bytes is more than the "
@@ -121,15 +129,54 @@ def _parse(
         raise FeedParseError(f"feed {url}: more than {MAX_PARSE_TAGS} XML tags outside "
                              "its entries", code="too_large")
     head = _valid_char_refs(head)
+    sizes = [n for n in (window, max_entries) if n is not None and n > 0]
+    if sizes and not _is_truncated(safe, root):
+        windowed = _newest_first(head, min(sizes), safe, url, root, problems,
+                                 whole=max_entries is not None and min(sizes) == max_entries,
+                                 cut=cut, now=fetched_at or datetime.now(UTC))
+        if windowed is not None:
+            return windowed
+    return _adapt(_feedparser(head), safe, url, root, problems, max_entries, cut=cut, now=fetched_at)
+
+
+def _feedparser(text: str) -> Any:
     # HTML sanitising happens later, only for the entries kept, within a budget: done by
     # feedparser on every entry it took 18 s on 10 MB of dense markup.
-    parsed = feedparser.parse(
-        io.BytesIO(utf8_xml(head)),
+    return feedparser.parse(
+        io.BytesIO(utf8_xml(text)),
         response_headers={"content-type": "application/xml; charset=utf-8"},
         sanitize_html=False,
         resolve_relative_uris=False,
     )
-    return _adapt(parsed, safe, url, root, problems, max_entries, cut=cut, now=fetched_at)
+
+
+def _newest_first(
+    head: str, size: int, safe: str, url: str, root: str, problems: list[str], *,
+    whole: bool, cut: bool, now: datetime,
+) -> ParsedFeed | None:
+    """The newest ``size`` entries of ``head`` parsed alone (``_window.py``), the others
+    left to ``older()`` (never, when ``whole``: the caller keeps only these); None when
+    the dates cannot be read first or the parsed window is not what they promised."""
+    plan = plan_window(head, size, now)
+    if plan is None:
+        return None
+    feed = _adapt(_feedparser(plan.newest), safe, url, root, list(problems), None, cut=cut, now=now)
+    if [(e.guid, e.published) for e in feed.entries] != plan.expected:
+        return None  # feedparser read them otherwise (xml:base, an odd date): parse it whole
+    if whole:
+        feed.problems.append(f"kept the newest {size} of {plan.total} entries")
+        return feed
+
+    def older() -> ParsedFeed:
+        try:
+            return _adapt(_feedparser(plan.others), safe, url, root, [], None, cut=cut, now=now)
+        except Exception as exc:  # the newest entries are in hand: keep them, say why no more
+            return ParsedFeed(title=feed.title, site_url=feed.site_url, entries=[],
+                              problems=[f"the entries after the newest {size} could not be "
+                                        f"parsed: {type(exc).__name__}: {exc}"])
+
+    feed.older = older
+    return feed
 
 
 def _first_entries(text: str, limit: int, max_tags: int, max_entry_tags: int

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -36,3 +37,7 @@ class ParsedFeed:
     entries: list[FeedEntry]  # newest first
     problems: list[str] = field(default_factory=list)  # recoverable issues, human-readable
     format: str = "unknown"  # "rss20", "atom10", "rss10", "jsonfeed", ...
+    # Set when parse_feed(window=N) parsed only the newest N entries of a larger feed:
+    # parses the others on demand, newest first (``entries`` + ``older().entries`` is
+    # what a full parse returns, in the same order).
+    older: Callable[[], ParsedFeed] | None = field(default=None, repr=False, compare=False)

@@ -28,7 +28,7 @@ from worker.sources._sanitize import sanitize_html, strip_tags
 from worker.terminal import clean_title_text
 from worker.urls import canonical_url
 
-__all__ = ["RawEntry", "absolute_http", "clean_text", "entry_key", "feed_title",
+__all__ = ["RawEntry", "absolute_http", "clean_text", "entry_key", "feed_title", "guid_hash",
            "normalize_entries"]
 
 GUID_MAX = 512
@@ -148,6 +148,11 @@ def entry_key(guid: str, link: str | None, other_link: str | None) -> str:
 def _hash(*parts: str | None) -> str:
     digest = hashlib.sha256("\n".join(p or "" for p in parts).encode("utf-8", "replace"))
     return "sha256:" + digest.hexdigest()
+
+
+def guid_hash(guid: str) -> str:
+    """The key of an id longer than ``GUID_MAX``."""
+    return _hash(guid)
 
 
 def _utc(value: datetime | None) -> datetime | None:

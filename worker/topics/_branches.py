@@ -100,6 +100,7 @@ def branch_hits(branches: Sequence[Node], doc: Document | PreparedDoc, *,
                                                              doc.lang)
     paras = paragraph_starts(d.body)
     sents = {"title": d.sentence_starts("title"), "body": d.sentence_starts("body")}
+    contexts: dict[tuple[str, int], str] = {}  # one string per sentence, shared by its hits
     out = []
     for node in branches:
         m = _compiled(node)
@@ -113,9 +114,7 @@ def branch_hits(branches: Sequence[Node], doc: Document | PreparedDoc, *,
                 field, cs, ce = d.char_span(start_pos, end_pos)
                 text = d.title if field == "title" else d.body
                 para = -1 if start_pos < BODY_OFFSET else bisect_right(paras, cs) - 1
-                st = sents[field]
-                si = bisect_right(st, cs) - 1
-                s_end = st[si + 1] if si + 1 < len(st) else len(text)
+                si = bisect_right(sents[field], cs) - 1
                 hits.append(BranchHit(
                     text=" ".join(text[cs:ce].split()),
                     zone=d.zone(start_pos),
@@ -123,13 +122,26 @@ def branch_hits(branches: Sequence[Node], doc: Document | PreparedDoc, *,
                     end=ce,
                     paragraph=max(para, -1 if field == "title" else 0),
                     sentence=si,
-                    context=" ".join(text[st[si]:s_end].split()),
+                    context=_context(contexts, sents, field, text, si),
                 ))
         if hits and short_names:
-            hits.extend(_short_name_hits(node, d, hits, paras, sents))
+            hits.extend(_short_name_hits(node, d, hits, paras, sents, contexts))
             hits.sort(key=lambda h: (h.zone != "title", h.start))
         out.append(BranchHits(node.text, tuple(hits)))
     return out
+
+
+def _context(cache: dict[tuple[str, int], str], sents: dict[str, list[int]], field: str,
+             text: str, si: int) -> str:
+    """Sentence ``si`` of ``field``, whitespace collapsed: built once per sentence (a
+    30,000-character sentence with 6,000 hits was 1.5 s and 180 MB built per hit)."""
+    key = (field, si)
+    found = cache.get(key)
+    if found is None:
+        st = sents[field]
+        s_end = st[si + 1] if si + 1 < len(st) else len(text)
+        found = cache[key] = " ".join(text[st[si]:s_end].split())
+    return found
 
 
 def _name_words(node: Node) -> set[str]:
@@ -151,7 +163,8 @@ def _name_words(node: Node) -> set[str]:
 
 
 def _short_name_hits(node: Node, d: PreparedDoc, hits: list[BranchHit], paras: list[int],
-                     sents: dict[str, list[int]]) -> list[BranchHit]:
+                     sents: dict[str, list[int]], contexts: dict[tuple[str, int], str]
+                     ) -> list[BranchHit]:
     """Capitalised mentions of a word of a full name the branch already hit."""
     words = _name_words(node)
     taken = {(h.zone == "title", h.start) for h in hits}
@@ -167,13 +180,11 @@ def _short_name_hits(node: Node, d: PreparedDoc, hits: list[BranchHit], paras: l
             if any(t == in_title and s <= cs < e for t, s, e in covered):
                 continue
             taken.add((in_title, cs))
-            st = sents[field]
-            si = bisect_right(st, cs) - 1
-            s_end = st[si + 1] if si + 1 < len(st) else len(text)
+            si = bisect_right(sents[field], cs) - 1
             out.append(BranchHit(
                 text=text[cs:ce], zone=d.zone(pos), start=cs, end=ce,
                 paragraph=-1 if in_title else max(bisect_right(paras, cs) - 1, 0),
-                sentence=si, context=" ".join(text[st[si]:s_end].split()), partial=True))
+                sentence=si, context=_context(contexts, sents, field, text, si), partial=True))
     return out
 
 

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from operator import attrgetter
 
+from worker.budget import checkpoint
 from worker.errors import QueryError
 
 from ._ast import Node
@@ -263,6 +264,7 @@ class TopicIndex:
         topics = self._topics
         vocab = d.postings
         for tid in self.candidates(d):
+            checkpoint()  # between topics: where a budget off the main thread stops
             ct = topics[tid]
             if ct.checks and not _passes(ct.checks, vocab):
                 continue

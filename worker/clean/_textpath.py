@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 
 from ._dates import DATE_RE, FoundDate, find_date, parse_date_text
-from ._features import LineInfo, line_logits
+from ._features import STOPWORDS, LineInfo, line_logits
 from ._model import Dropped, LineDecision
 from ._params import Params
 from ._rules import line_rule
@@ -43,6 +43,8 @@ _AUTHOR_LABEL = re.compile(
     r"^(?:authors?|reporter|writer)\s*:\s*(?P<name>.+)$"
     r"|^(?P<name2>(?-i:[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){1,3})),\s+(?:[\w.]+\s+){0,4}"
     r"(?:writer|reporter|correspondent|editor|columnist|contributor)$", re.I)
+_PARTICLES = frozenset({"de", "da", "del", "der", "van", "von", "bin", "al", "el", "la", "le",
+                        "du", "dos", "of"})
 _NAME_WORD = re.compile(r"^(?:[A-Z][\w.'’-]*|de|da|del|der|van|von|bin|al|el|la|le|du|dos|of)$")
 _DATE_LABEL = re.compile(
     r"(published|created|posted|updated|modified|first\s+published|last\s+updated|date)"
@@ -110,6 +112,10 @@ def _name_like(text: str) -> bool:
     if not (2 <= len(words) <= 5) or len(text) > 50:
         return False
     if any(c.isdigit() for c in text) or text[-1] in ".!?:;,":
+        return False
+    # a shouted label ("MORE STORIES LIKE THIS ONE") has function words; a name has at
+    # most one that doubles as a name ("Will Smith")
+    if sum(1 for w in words if w.lower() in STOPWORDS and w.lower() not in _PARTICLES) >= 2:
         return False
     return all(_NAME_WORD.match(w) for w in words) and words[0][0].isupper()
 

@@ -177,7 +177,8 @@ def _date_in_blocks(blocks: list[Block]) -> FoundDate | None:
 HEADER_BEFORE, HEADER_AFTER = 3, 25  # blocks read around the headline for a byline
 
 
-def _header_from_blocks(blocks: list[Block], res: HtmlResult) -> None:
+def _header_from_blocks(blocks: list[Block], res: HtmlResult,
+                        infos: list[LineInfo] | None = None) -> None:
     """The byline and date the page writes in its text, when its tags give none: the
     text path's metadata reading over the blocks around the headline (the block that
     holds the title, else the first <h1>). A few dozen lines, a fraction of a
@@ -191,7 +192,10 @@ def _header_from_blocks(blocks: list[Block], res: HtmlResult) -> None:
     if k is None:
         return
     window = blocks[max(0, k - HEADER_BEFORE):k + HEADER_AFTER]
-    got = _header_cleaner().clean("\n".join(b.text for b in window), fallback_title=res.title)
+    known = {i.text: i for i in infos[max(0, k - HEADER_BEFORE):k + HEADER_AFTER]} \
+        if infos is not None and len(infos) == len(blocks) else None
+    got = _header_cleaner().clean("\n".join(b.text for b in window), fallback_title=res.title,
+                                  known=known)
     res.author = res.author or got.author
     if res.published is None:
         res.published = got.published
@@ -266,7 +270,7 @@ def extract_html(page: str, url: str | None = None) -> HtmlResult:
             text = picked
             res.dropped.extend(by_model)
     if res.author is None or res.published is None:
-        _header_from_blocks(parts.blocks, res)
+        _header_from_blocks(parts.blocks, res, parts.infos)
     if res.published is None:
         res.published = _date_in_blocks(parts.blocks)
     if parts.root is not None and (res.title is None or res.published is None):

@@ -182,9 +182,12 @@ class TextCleaner:
         self._w = params.vector()
 
     # -- steps -------------------------------------------------------------------
-    def _lines(self, text: str, dates: list[tuple[int, int, FoundDate]]) -> list[_Line]:
+    def _lines(self, text: str, dates: list[tuple[int, int, FoundDate]],
+               known: dict[str, LineInfo] | None = None) -> list[_Line]:
         out: list[_Line] = []
-        seen: dict[str, LineInfo] = {}  # menus repeat: one LineInfo per distinct line
+        # menus repeat: one LineInfo per distinct line; ``known`` ones are reused
+        seen: dict[str, LineInfo] = {k: v for k, v in known.items() if v.text == k} \
+            if known else {}
         for no, raw in enumerate(text.splitlines(), start=1):
             s = raw.strip()
             if not s:
@@ -522,11 +525,13 @@ class TextCleaner:
 
     # -- the whole page ------------------------------------------------------------
     def clean(self, text: str, fallback_title: str | None = None,
-              explain: bool = False) -> TextResult:
-        """Clean one dump; ``explain`` also records every line's decision."""
+              explain: bool = False, known: dict[str, LineInfo] | None = None) -> TextResult:
+        """Clean one dump; ``explain`` also records every line's decision. ``known``:
+        line facts already computed by the caller, by line text (their ``count`` is
+        overwritten)."""
         res = TextResult()
         dates: list[tuple[int, int, FoundDate]] = []
-        lines = self._lines(text, dates)
+        lines = self._lines(text, dates, known)
         if not lines:
             return res
         self._score(lines)

@@ -14,8 +14,9 @@ HTML extractors' one pass each) for:
       comments), readability-lxml and jusText; then the cost of our HTML path per page
       against trafilatura alone, timed page by page in alternation (so that load from
       other processes hits both alike), as a ratio;
-  (c) the same pages' text dumps (text/), text path: 5-fold cross-validated (the text
-      path re-tuned on the other folds plus the seeds) and with the packaged parameters.
+  (c) the same pages' text dumps (text/), text path: 5-fold cross-validated (both line
+      models and the span thresholds re-fitted by ``clean tune``'s fit on the other folds
+      plus the seeds) and with the packaged parameters (in-sample where tuned on them).
 
 The figures say where they are in-sample: the packaged parameters (worker/clean/
 params.json) record which page sets ``newsradar clean tune`` used, the block model
@@ -240,6 +241,9 @@ def main() -> None:
     if bench_mode == "absent":
         print(_row("newsradar text path, all pages", sc, pps,
                    "held out: params.json was not tuned on the benchmark"))
+    elif bench_mode is None:  # tuned on every page of the benchmark (clean tune --seeds)
+        print(_row("newsradar text path, packaged parameters", sc, pps,
+                   "IN-SAMPLE: params.json was tuned on all these pages"))
     else:
         held = [s for s, i in zip(sc, pids) if not in_tune_half(i)]
         used = [s for s, i in zip(sc, pids) if in_tune_half(i)]

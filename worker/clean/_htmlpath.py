@@ -16,8 +16,8 @@ from ._features import LineInfo
 from ._htmlmodel import BlockModel, coverage, load_block_model, rule_of, stage1_rows, tokens
 from ._meta import PageMeta, page_meta
 from ._model import Dropped
-from ._rules import line_rule
 from ._params import load_params
+from ._rules import line_rule
 from ._textpath import TextCleaner, _date_candidates
 
 FULL_CASCADE_BELOW = 0.25  # fast-mode coverage of the top container's prose that sends

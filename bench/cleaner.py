@@ -23,6 +23,7 @@ params.json) record which page sets ``newsradar clean tune`` used, the block mod
 (worker/clean/html_model.json) which pages ``python -m worker.clean.train_html`` used.
 
     .venv/bin/python bench/cleaner.py [--bench DIR] [--skip-others] [--no-cv]
+    .venv/bin/python bench/cleaner.py --cost-against REV   # the cost ratio before/after
 """
 
 from __future__ import annotations
@@ -134,10 +135,16 @@ def main() -> None:
                     help="Skip the cross-validated figures (they refit the models, minutes).")
     ap.add_argument("--bench", type=Path, default=None,
                     help="The extraction benchmark directory (html/, text/, gold/).")
+    ap.add_argument("--cost-against", metavar="REV", default=None,
+                    help="Only the HTML path's cost: this checkout's and git revision REV's "
+                         "cleaner and trafilatura alone, page by page in alternation.")
     args = ap.parse_args()
     global BENCH
     if args.bench is not None:
         BENCH = args.bench
+    if args.cost_against:
+        _cost_against(args.cost_against)
+        return
 
     params = load_params()
     prov = params.provenance or {}
@@ -271,6 +278,48 @@ def _cost(htmls: list[str]) -> tuple[float, float]:
         ours += best_o
         traf += best_t
     return ours / len(htmls), traf / len(htmls)
+
+
+def _cost_against(rev: str) -> None:
+    """The cost ratio before and after a change, in one run: ``worker/clean`` of git
+    revision ``rev`` is unpacked into a temporary directory as the package ``baseclean``
+    (the cleaner's modules import each other relatively), then every page is timed for
+    trafilatura alone, that cleaner and this checkout's, in alternation, best of three."""
+    import importlib
+    import subprocess
+    import tarfile
+    import tempfile
+    from io import BytesIO
+
+    htmls = [b[1] for b in _read_bench()]
+    tmp = Path(tempfile.mkdtemp(prefix="cleaner-base-"))
+    tar = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "worker/clean"],
+                         check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=BytesIO(tar)) as tf:
+        tf.extractall(tmp, filter="data")
+    (tmp / "worker" / "clean").rename(tmp / "baseclean")
+    sys.path.insert(0, str(tmp))
+    base = importlib.import_module("baseclean")
+    fns = {"trafilatura": _trafilatura,
+           rev: lambda h: base.clean_page(h, content_type="text/html"),
+           "this checkout": _ours_html}
+    for f in fns.values():
+        f(htmls[0])
+    total = dict.fromkeys(fns, 0.0)
+    for h in htmls:
+        best = dict.fromkeys(fns, float("inf"))
+        for _ in range(3):
+            for name, f in fns.items():
+                t0 = time.process_time()
+                f(h)
+                best[name] = min(best[name], time.process_time() - t0)
+        for name in fns:
+            total[name] += best[name]
+    n, traf = len(htmls), total["trafilatura"]
+    print(f"cost per page over {n} pages (each page timed in alternation, best of 3):")
+    for name, t in total.items():
+        ratio = "" if name == "trafilatura" else f"  ratio {t / traf:.3f}"
+        print(f"  {name:<20s} {t / n * 1000:6.1f} ms{ratio}")
 
 
 def _text_cv(pids: list[str], dumps: list[str], golds: list[str]) -> list[PageScore]:

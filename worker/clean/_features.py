@@ -287,13 +287,17 @@ def context_rows(infos: list[LineInfo], z1: list[float], ruled: list[bool],
     else:
         med_len, stop, mode = 100.0, 0.3, indents[0]
     flat = min(indents) == max(indents)
+    zc = [(z if -10.0 < z < 10.0 else (10.0 if z > 0 else -10.0)) / 5.0 for z in z1]
     rows: list[list[float]] = []
     for k, inf in enumerate(infos):
-        lo3, hi3 = max(0, k - 3), min(n, k + 4)
-        lo8, hi8 = max(0, k - 8), min(n, k + 9)
+        lo3 = k - 3 if k > 3 else 0
+        hi3 = k + 4 if k + 4 < n else n
+        lo8 = k - 8 if k > 8 else 0
+        hi8 = k + 9 if k + 9 < n else n
+        lo4 = k - 4 if k > 4 else 0
+        hi4 = k + 5 if k + 5 < n else n
         o3 = (hi3 - lo3 - 1) or 1
         o8 = (hi8 - lo8 - 1) or 1
-        lo4, hi4 = max(0, k - 4), min(n, k + 5)
         o4 = (hi4 - lo4 - 1) or 1
         before = math.log1p(blo - k) / 5.0 if k < blo else 0.0
         after = math.log1p(k - bhi) / 5.0 if bhi >= 0 and k > bhi else 0.0
@@ -305,7 +309,7 @@ def context_rows(infos: list[LineInfo], z1: list[float], ruled: list[bool],
             same = sum(1 for j in range(lo4, hi4) if j != k and indents[j] == ik) / o4
         rows.append([
             1.0,
-            max(-10.0, min(10.0, z1[k])) / 5.0,
+            zc[k],
             p[k - 1] if k > 0 else 0.0,
             p[k + 1] if k + 1 < n else 0.0,
             (cp[hi3] - cp[lo3] - p[k]) / o3,
@@ -325,8 +329,8 @@ def context_rows(infos: list[LineInfo], z1: list[float], ruled: list[bool],
             same,
             same if off == 0 else 0.0,
             1.0 if flat else 0.0,
-            (max(-10.0, min(10.0, z1[k])) / 5.0) if blo <= k <= bhi else 0.0,
-            (max(-10.0, min(10.0, z1[k])) / 5.0) * after,
+            zc[k] if blo <= k <= bhi else 0.0,
+            zc[k] * after,
             # a headline-shaped line (no sentence end, 4+ words) among the story's lines
             1.0 if (blo <= k <= bhi and not inf.ends_sentence and inf.n_words >= 4) else 0.0,
         ])

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from operator import mul
 
 from ._dates import DATE_RE, FoundDate, find_date, parse_date_text
 from ._features import STOPWORDS, LineInfo, context_rows, line_logits
@@ -263,7 +264,7 @@ class TextCleaner:
         """Stages 2 and 3: each line's score again, with the page around it (each stage
         reads the previous stage's logits); sets ``p`` and returns the last logits."""
         for w in stages:
-            z = [sum(a * b for a, b in zip(w, row)) for row in self.context(lines, z)]
+            z = [sum(map(mul, w, row)) for row in self.context(lines, z)]
             for ln, zz in zip(lines, z):
                 ln.p = _sigmoid(zz)
         return z

@@ -213,12 +213,17 @@ def main() -> None:
           f"fitted by: {mprov.get('command', 'none packaged')} ({mprov.get('pages', 0)} pages)")
     print(HEADER)
     results: list[tuple[str, list[PageScore], float | None, str]] = []
+    site_folds = _site_folds(pids)
     if not args.no_cv:
         rows = [train_html.page_rows(i, h, g) for i, h, g in zip(pids, htmls, bgold)]
         cv = train_html.cross_validate(rows)
         results.append(("newsradar HTML path, 5-fold cross-validated",
                         [cv[r.page_id] for r in rows], None,
                         "no page scored by a model that saw it"))
+        cv = train_html.cross_validate(rows, site_folds)
+        results.append(("  the same, folds by site",
+                        [cv[r.page_id] for r in rows], None,
+                        "no page scored by a model that saw its site"))
     sc, pps = _run(_ours_html, htmls, bgold, repeat=0)
     results.append(("newsradar HTML path, packaged model", sc, pps,
                     "IN-SAMPLE: the packaged model was fitted on these pages"))
@@ -245,6 +250,9 @@ def main() -> None:
         cvs = _text_cv(pids, dumps, bgold)
         print(_row("newsradar text path, 5-fold cross-validated", cvs, None,
                    "re-tuned on the other folds + the seeds"))
+        cvs = _text_cv(pids, dumps, bgold, site_folds)
+        print(_row("  the same, folds by site", cvs, None,
+                   "no page scored by parameters that saw its site"))
     if bench_mode == "absent":
         print(_row("newsradar text path, all pages", sc, pps,
                    "held out: params.json was not tuned on the benchmark"))
@@ -322,9 +330,32 @@ def _cost_against(rev: str) -> None:
         print(f"  {name:<20s} {t / n * 1000:6.1f} ms{ratio}")
 
 
-def _text_cv(pids: list[str], dumps: list[str], golds: list[str]) -> list[PageScore]:
+def _site_folds(pids: list[str]) -> dict[str, int]:
+    """Each page's fold by its site (the host of its URL in the benchmark's meta.json,
+    without "www."), so that two pages of one outlet are never on both sides; pages
+    without a URL fall back to a fold by id."""
+    import hashlib
+    from urllib.parse import urlparse
+
+    from worker.clean.train_html import FOLDS, fold_of
+
+    try:
+        items = json.loads((BENCH / "meta.json").read_text(encoding="utf-8"))["items"]
+        urls = {it["id"]: it["url"] for it in items}
+    except (OSError, ValueError, KeyError, TypeError):
+        urls = {}
+    out: dict[str, int] = {}
+    for i in pids:
+        host = urlparse(urls[i]).netloc.lower().removeprefix("www.") if i in urls else ""
+        out[i] = (hashlib.sha1(host.encode()).digest()[0] % FOLDS) if host else fold_of(i)
+    return out
+
+
+def _text_cv(pids: list[str], dumps: list[str], golds: list[str],
+             folds: dict[str, int] | None = None) -> list[PageScore]:
     """The text path's parameters re-tuned (``clean tune``'s fit) on the seeds and four
-    folds of the benchmark, each fifth scored by parameters that never saw it."""
+    folds of the benchmark, each fifth scored by parameters that never saw it (folds by
+    page id, or as ``folds`` gives)."""
     from worker.clean._params import Params  # noqa: F401  (the type tune returns)
     from worker.clean._textpath import TextCleaner
     from worker.clean._tune import GoldPage, tune_pages
@@ -332,13 +363,14 @@ def _text_cv(pids: list[str], dumps: list[str], golds: list[str]) -> list[PageSc
 
     seeds = _seed_pages()
     out: dict[str, PageScore] = {}
+    fold = folds.__getitem__ if folds is not None else fold_of
     for k in range(FOLDS):
         train = [GoldPage(i, "bench", t, g, None)
-                 for i, t, g in zip(pids, dumps, golds) if fold_of(i) != k]
+                 for i, t, g in zip(pids, dumps, golds) if fold(i) != k]
         params = tune_pages(seeds + train)
         cleaner = TextCleaner(params)
         for i, t, g in zip(pids, dumps, golds):
-            if fold_of(i) == k:
+            if fold(i) == k:
                 out[i] = score_page(cleaner.clean(t).text, g)
     return [out[i] for i in pids]
 

@@ -14,14 +14,16 @@ HTML extractors' one pass each) for:
       comments), readability-lxml and jusText; then the cost of our HTML path per page
       against trafilatura alone, timed page by page in alternation (so that load from
       other processes hits both alike), as a ratio;
-  (c) the same pages' text dumps (text/), text path: 5-fold cross-validated (the text
-      path re-tuned on the other folds plus the seeds) and with the packaged parameters.
+  (c) the same pages' text dumps (text/), text path: 5-fold cross-validated (both line
+      models and the span thresholds re-fitted by ``clean tune``'s fit on the other folds
+      plus the seeds) and with the packaged parameters (in-sample where tuned on them).
 
 The figures say where they are in-sample: the packaged parameters (worker/clean/
 params.json) record which page sets ``newsradar clean tune`` used, the block model
 (worker/clean/html_model.json) which pages ``python -m worker.clean.train_html`` used.
 
     .venv/bin/python bench/cleaner.py [--bench DIR] [--skip-others] [--no-cv]
+    .venv/bin/python bench/cleaner.py --cost-against REV   # the cost ratio before/after
 """
 
 from __future__ import annotations
@@ -133,10 +135,16 @@ def main() -> None:
                     help="Skip the cross-validated figures (they refit the models, minutes).")
     ap.add_argument("--bench", type=Path, default=None,
                     help="The extraction benchmark directory (html/, text/, gold/).")
+    ap.add_argument("--cost-against", metavar="REV", default=None,
+                    help="Only the HTML path's cost: this checkout's and git revision REV's "
+                         "cleaner and trafilatura alone, page by page in alternation.")
     args = ap.parse_args()
     global BENCH
     if args.bench is not None:
         BENCH = args.bench
+    if args.cost_against:
+        _cost_against(args.cost_against)
+        return
 
     params = load_params()
     prov = params.provenance or {}
@@ -205,12 +213,17 @@ def main() -> None:
           f"fitted by: {mprov.get('command', 'none packaged')} ({mprov.get('pages', 0)} pages)")
     print(HEADER)
     results: list[tuple[str, list[PageScore], float | None, str]] = []
+    site_folds = _site_folds(pids)
     if not args.no_cv:
         rows = [train_html.page_rows(i, h, g) for i, h, g in zip(pids, htmls, bgold)]
         cv = train_html.cross_validate(rows)
         results.append(("newsradar HTML path, 5-fold cross-validated",
                         [cv[r.page_id] for r in rows], None,
                         "no page scored by a model that saw it"))
+        cv = train_html.cross_validate(rows, site_folds)
+        results.append(("  the same, folds by site",
+                        [cv[r.page_id] for r in rows], None,
+                        "no page scored by a model that saw its site"))
     sc, pps = _run(_ours_html, htmls, bgold, repeat=0)
     results.append(("newsradar HTML path, packaged model", sc, pps,
                     "IN-SAMPLE: the packaged model was fitted on these pages"))
@@ -237,9 +250,15 @@ def main() -> None:
         cvs = _text_cv(pids, dumps, bgold)
         print(_row("newsradar text path, 5-fold cross-validated", cvs, None,
                    "re-tuned on the other folds + the seeds"))
+        cvs = _text_cv(pids, dumps, bgold, site_folds)
+        print(_row("  the same, folds by site", cvs, None,
+                   "no page scored by parameters that saw its site"))
     if bench_mode == "absent":
         print(_row("newsradar text path, all pages", sc, pps,
                    "held out: params.json was not tuned on the benchmark"))
+    elif bench_mode is None:  # tuned on every page of the benchmark (clean tune --seeds)
+        print(_row("newsradar text path, packaged parameters", sc, pps,
+                   "IN-SAMPLE: params.json was tuned on all these pages"))
     else:
         held = [s for s, i in zip(sc, pids) if not in_tune_half(i)]
         used = [s for s, i in zip(sc, pids) if in_tune_half(i)]
@@ -269,9 +288,74 @@ def _cost(htmls: list[str]) -> tuple[float, float]:
     return ours / len(htmls), traf / len(htmls)
 
 
-def _text_cv(pids: list[str], dumps: list[str], golds: list[str]) -> list[PageScore]:
+def _cost_against(rev: str) -> None:
+    """The cost ratio before and after a change, in one run: ``worker/clean`` of git
+    revision ``rev`` is unpacked into a temporary directory as the package ``baseclean``
+    (the cleaner's modules import each other relatively), then every page is timed for
+    trafilatura alone, that cleaner and this checkout's, in alternation, best of three."""
+    import importlib
+    import subprocess
+    import tarfile
+    import tempfile
+    from io import BytesIO
+
+    htmls = [b[1] for b in _read_bench()]
+    tmp = Path(tempfile.mkdtemp(prefix="cleaner-base-"))
+    tar = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "worker/clean"],
+                         check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=BytesIO(tar)) as tf:
+        tf.extractall(tmp, filter="data")
+    (tmp / "worker" / "clean").rename(tmp / "baseclean")
+    sys.path.insert(0, str(tmp))
+    base = importlib.import_module("baseclean")
+    fns = {"trafilatura": _trafilatura,
+           rev: lambda h: base.clean_page(h, content_type="text/html"),
+           "this checkout": _ours_html}
+    for f in fns.values():
+        f(htmls[0])
+    total = dict.fromkeys(fns, 0.0)
+    for h in htmls:
+        best = dict.fromkeys(fns, float("inf"))
+        for _ in range(3):
+            for name, f in fns.items():
+                t0 = time.process_time()
+                f(h)
+                best[name] = min(best[name], time.process_time() - t0)
+        for name in fns:
+            total[name] += best[name]
+    n, traf = len(htmls), total["trafilatura"]
+    print(f"cost per page over {n} pages (each page timed in alternation, best of 3):")
+    for name, t in total.items():
+        ratio = "" if name == "trafilatura" else f"  ratio {t / traf:.3f}"
+        print(f"  {name:<20s} {t / n * 1000:6.1f} ms{ratio}")
+
+
+def _site_folds(pids: list[str]) -> dict[str, int]:
+    """Each page's fold by its site (the host of its URL in the benchmark's meta.json,
+    without "www."), so that two pages of one outlet are never on both sides; pages
+    without a URL fall back to a fold by id."""
+    import hashlib
+    from urllib.parse import urlparse
+
+    from worker.clean.train_html import FOLDS, fold_of
+
+    try:
+        items = json.loads((BENCH / "meta.json").read_text(encoding="utf-8"))["items"]
+        urls = {it["id"]: it["url"] for it in items}
+    except (OSError, ValueError, KeyError, TypeError):
+        urls = {}
+    out: dict[str, int] = {}
+    for i in pids:
+        host = urlparse(urls[i]).netloc.lower().removeprefix("www.") if i in urls else ""
+        out[i] = (hashlib.sha1(host.encode()).digest()[0] % FOLDS) if host else fold_of(i)
+    return out
+
+
+def _text_cv(pids: list[str], dumps: list[str], golds: list[str],
+             folds: dict[str, int] | None = None) -> list[PageScore]:
     """The text path's parameters re-tuned (``clean tune``'s fit) on the seeds and four
-    folds of the benchmark, each fifth scored by parameters that never saw it."""
+    folds of the benchmark, each fifth scored by parameters that never saw it (folds by
+    page id, or as ``folds`` gives)."""
     from worker.clean._params import Params  # noqa: F401  (the type tune returns)
     from worker.clean._textpath import TextCleaner
     from worker.clean._tune import GoldPage, tune_pages
@@ -279,13 +363,14 @@ def _text_cv(pids: list[str], dumps: list[str], golds: list[str]) -> list[PageSc
 
     seeds = _seed_pages()
     out: dict[str, PageScore] = {}
+    fold = folds.__getitem__ if folds is not None else fold_of
     for k in range(FOLDS):
         train = [GoldPage(i, "bench", t, g, None)
-                 for i, t, g in zip(pids, dumps, golds) if fold_of(i) != k]
+                 for i, t, g in zip(pids, dumps, golds) if fold(i) != k]
         params = tune_pages(seeds + train)
         cleaner = TextCleaner(params)
         for i, t, g in zip(pids, dumps, golds):
-            if fold_of(i) == k:
+            if fold(i) == k:
                 out[i] = score_page(cleaner.clean(t).text, g)
     return [out[i] for i in pids]
 

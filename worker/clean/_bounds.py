@@ -70,22 +70,12 @@ def bound_html(page: str) -> Bounds:
         notes.append(_note(f"read the first {MAX_HTML_CHARS:,} of {len(page):,} characters "
                            "(scripts and styles not counted)"))
         page = page[:MAX_HTML_CHARS]
-    if len(page) >= LONG_TAG_CHARS:
-        trimmed = [0]
-
-        def _trim(m: re.Match[str]) -> str:
-            attrs = _ATTR.findall(m.group(2), 0)
-            if len(attrs) <= MAX_ATTRS:
-                return m.group(0)
-            trimmed[0] += 1
-            return f"<{m.group(1)}{''.join(attrs[:MAX_ATTRS])}>"
-
-        page = _LONG_TAG.sub(_trim, page)
-        if trimmed[0]:
-            notes.append(_note(f"kept the first {MAX_ATTRS} attributes of {trimmed[0]} "
-                               "tag(s)"))
+    page, trimmed = _trim_long_tags(page)
+    if trimmed:
+        notes.append(_note(f"kept the first {MAX_ATTRS} attributes of {trimmed} tag(s)"))
     count = 0
-    for m in _START_TAG.finditer(page):
+    # every start tag begins with "<": a page with few of them needs no count
+    for m in _START_TAG.finditer(page) if page.count("<") > MAX_NODES else ():
         count += 1
         if count > MAX_NODES:
             total = count + sum(1 for _ in _START_TAG.finditer(page, m.end()))
@@ -93,6 +83,30 @@ def bound_html(page: str) -> Bounds:
             page = page[: m.start()]
             break
     return Bounds(page, notes)
+
+
+def _trim_long_tags(page: str) -> tuple[str, int]:
+    """``page`` with every tag longer than ``LONG_TAG_CHARS`` cut to its first
+    ``MAX_ATTRS`` attributes, and how many were cut. A tag lies within one "<"-delimited
+    piece, so the regex runs on the few pieces long enough to hold one, not over the
+    whole page (a C-level max over the pieces rules most pages out at once)."""
+    pieces = page.split("<")
+    if max(map(len, pieces)) <= LONG_TAG_CHARS:
+        return page, 0
+    trimmed = 0
+    for i in range(1, len(pieces)):
+        s = pieces[i]
+        if len(s) <= LONG_TAG_CHARS or not (s[0].isascii() and s[0].isalpha()) \
+                or s.find(">") < LONG_TAG_CHARS:
+            continue
+        m = _LONG_TAG.match("<" + s)
+        if m is None:
+            continue
+        attrs = _ATTR.findall(m.group(2), 0)
+        if len(attrs) > MAX_ATTRS:
+            pieces[i] = f"{m.group(1)}{''.join(attrs[:MAX_ATTRS])}>" + s[m.end() - 1:]
+            trimmed += 1
+    return ("<".join(pieces) if trimmed else page), trimmed
 
 
 def _without_scripts(page: str) -> str:

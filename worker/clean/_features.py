@@ -90,6 +90,12 @@ class LineInfo:
                     stop += 1
             elif t in STOPWORDS:
                 stop += 1
+        if nw <= 3 and n >= 12:
+            # Chinese and Japanese put no spaces between words: a long line of few
+            # "words" is counted in characters instead (about two to a word)
+            cjk = sum(1 for c in body if "\u3040" <= c <= "\u30ff" or "\u4e00" <= c <= "\u9fff")
+            if cjk >= n // 2:
+                nw = na = max(nw, cjk // 2)
         self.n_words = nw
         d = na or 1
         self.stop_ratio = stop / d
@@ -208,3 +214,124 @@ def line_logits(infos: list[LineInfo], w: list[float]) -> list[float]:
             z += w_trunc
         out.append(z)
     return out
+
+
+# -- stage 2: the page around a line ---------------------------------------------------
+# A line's stage-1 score says what the line looks like; stage 2 weighs it with what the
+# page around it looks like, learnt from pages with gold rather than written per outlet:
+# the neighbours' scores (a sentence inside a run of story or inside a teaser list), how
+# much of the neighbourhood is rule-matched furniture, runs of short lines and of lines
+# without a sentence end (menus, link lists, tag clouds), where the line sits against the
+# page's densest run of prose (before it, in it, after it, and how far), and how it
+# compares with that run: its length, its function-word density and its indentation
+# (page dumps indent each container; comments and sidebars sit at another depth than
+# the story).
+CONTEXT_NAMES = (
+    "c_bias", "c_z1", "c_prev_p", "c_next_p", "c_win3_p", "c_win8_p", "c_rule_win",
+    "c_short_win", "c_noend_win", "c_in_core", "c_before_core", "c_after_core",
+    "c_rel_len", "c_rel_stop", "c_indent_off", "c_indent_deeper", "c_rule_prev", "c_rule_next",
+    "c_indent_run", "c_core_indent_run", "c_flat", "c_z1_core", "c_z1_after", "c_head_core",
+)
+
+
+def _sig(z: float) -> float:
+    if z < -30:
+        return 0.0
+    if z > 30:
+        return 1.0
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def context_rows(infos: list[LineInfo], z1: list[float], ruled: list[bool],
+                 indents: list[int]) -> list[list[float]]:
+    """Stage-2 rows (``CONTEXT_NAMES`` order) for a page's non-blank lines: ``z1`` their
+    stage-1 logits, ``ruled`` whether a rule already marked them, ``indents`` their
+    leading whitespace in the dump (a dump without any indentation gets neutral
+    indentation features and ``c_flat``)."""
+    n = len(infos)
+    if not n:
+        return []
+    p = [0.0 if r else _sig(z) for z, r in zip(z1, ruled)]
+    short = [1.0 if i.n_words <= 5 else 0.0 for i in infos]
+    noend = [0.0 if i.ends_sentence else 1.0 for i in infos]
+    rl = [1.0 if r else 0.0 for r in ruled]
+
+    def cums(xs: list[float]) -> list[float]:
+        out = [0.0]
+        for x in xs:
+            out.append(out[-1] + x)
+        return out
+
+    cp, cs, cn, cr = cums(p), cums(short), cums(noend), cums(rl)
+    # the page's densest run of prose: a maximum-sum stretch of (p - 1/2) x length
+    best = cur = 0.0
+    lo = blo = 0
+    bhi = -1
+    for k, (pk, inf) in enumerate(zip(p, infos)):
+        v = (pk - 0.5) * (min(inf.n_chars, 400) / 100.0) if not ruled[k] else -0.1
+        if cur <= 0:
+            cur, lo = v, k
+        else:
+            cur += v
+        if cur > best:
+            best, blo, bhi = cur, lo, k
+    core = [k for k in range(blo, bhi + 1) if p[k] >= 0.5 and not ruled[k]]
+    if core:
+        lens = sorted(infos[k].n_chars for k in core)
+        med_len = float(lens[len(lens) // 2]) or 1.0
+        stop = sum(infos[k].stop_ratio for k in core) / len(core)
+        ind: dict[int, int] = {}
+        for k in core:
+            ind[indents[k]] = ind.get(indents[k], 0) + infos[k].n_chars
+        mode = max(ind, key=ind.__getitem__)
+    else:
+        med_len, stop, mode = 100.0, 0.3, indents[0]
+    flat = min(indents) == max(indents)
+    zc = [(z if -10.0 < z < 10.0 else (10.0 if z > 0 else -10.0)) / 5.0 for z in z1]
+    rows: list[list[float]] = []
+    for k, inf in enumerate(infos):
+        lo3 = k - 3 if k > 3 else 0
+        hi3 = k + 4 if k + 4 < n else n
+        lo8 = k - 8 if k > 8 else 0
+        hi8 = k + 9 if k + 9 < n else n
+        lo4 = k - 4 if k > 4 else 0
+        hi4 = k + 5 if k + 5 < n else n
+        o3 = (hi3 - lo3 - 1) or 1
+        o8 = (hi8 - lo8 - 1) or 1
+        o4 = (hi4 - lo4 - 1) or 1
+        before = math.log1p(blo - k) / 5.0 if k < blo else 0.0
+        after = math.log1p(k - bhi) / 5.0 if bhi >= 0 and k > bhi else 0.0
+        if flat:  # a dump without indentation says nothing by it
+            off, ik, same = 0, mode, 0.0
+        else:
+            off = abs(indents[k] - mode)
+            ik = indents[k]
+            same = sum(1 for j in range(lo4, hi4) if j != k and indents[j] == ik) / o4
+        rows.append([
+            1.0,
+            zc[k],
+            p[k - 1] if k > 0 else 0.0,
+            p[k + 1] if k + 1 < n else 0.0,
+            (cp[hi3] - cp[lo3] - p[k]) / o3,
+            (cp[hi8] - cp[lo8] - p[k]) / o8,
+            (cr[hi3] - cr[lo3] - rl[k]) / o3,
+            (cs[hi4] - cs[lo4] - short[k]) / o4,
+            (cn[hi4] - cn[lo4] - noend[k]) / o4,
+            1.0 if blo <= k <= bhi else 0.0,
+            before,
+            after,
+            min(2.0, inf.n_chars / med_len) / 2.0,
+            inf.stop_ratio - stop,
+            min(off, 12) / 12.0,
+            1.0 if ik > mode else 0.0,
+            rl[k - 1] if k > 0 else 0.0,
+            rl[k + 1] if k + 1 < n else 0.0,
+            same,
+            same if off == 0 else 0.0,
+            1.0 if flat else 0.0,
+            zc[k] if blo <= k <= bhi else 0.0,
+            zc[k] * after,
+            # a headline-shaped line (no sentence end, 4+ words) among the story's lines
+            1.0 if (blo <= k <= bhi and not inf.ends_sentence and inf.n_words >= 4) else 0.0,
+        ])
+    return rows

@@ -126,11 +126,13 @@ def gold_labels(blocks: list[Block], gold: str) -> list[float]:
 
 def stage1_rows(blocks: list[Block], scores: dict[int, float], traf_text: str,
                 title: str | None, cov: list[float] | None = None,
-                btoks: list[list[str]] | None = None) -> list[list[float]]:
+                btoks: list[list[str]] | None = None,
+                infos: list[LineInfo] | None = None) -> list[list[float]]:
     n = len(blocks)
     if not n:
         return []
-    infos = [LineInfo(b.text) for b in blocks]
+    if infos is None:
+        infos = [LineInfo(b.text) for b in blocks]
     seen: dict[str, int] = {}
     for i in infos:
         seen[i.norm] = seen.get(i.norm, 0) + 1

@@ -14,16 +14,25 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ._features import FEATURE_NAMES
+from ._features import CONTEXT_NAMES, FEATURE_NAMES
 
 PARAMS_PATH = Path(__file__).with_name("params.json")
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: stage-2 (page context) weights
 
 
 @dataclass
 class Params:
     weights: dict[str, float]
+    # stage 2 (``_features.CONTEXT_NAMES``): the line's stage-1 logit with the page around
+    # it; empty (a version-1 file) means stage 1 alone decides
+    weights2: dict[str, float] = field(default_factory=dict)
+    # stage 3: the same context features over stage 2's logits (a second look at the
+    # page once the neighbours' scores have themselves been weighed in context)
+    weights3: dict[str, float] = field(default_factory=dict)
     threshold: float = 0.5  # a line with p(story) at or above this is prose
+    # inside the story span a line is kept at or above this (the span itself is drawn
+    # with ``threshold``): a lower threshold finds the story, a higher one keeps its prose
+    keep_threshold: float = 0.0
     neg_scale: float = 0.6  # how much a non-story line costs the story span, relative
     drop_pen: float = 0.3  # cost of an in-story noise line (caption, ad, ALSO READ)
     end_pen: float = 2.0  # cost of a section-ending line (related list label, share, footer)
@@ -34,6 +43,11 @@ class Params:
 
     def vector(self) -> list[float]:
         return [float(self.weights.get(n, 0.0)) for n in FEATURE_NAMES]
+
+    def context_vectors(self) -> list[list[float]]:
+        """The weights of stages 2 and 3 that are set, in order."""
+        return [[float(w.get(n, 0.0)) for n in CONTEXT_NAMES]
+                for w in (self.weights2, self.weights3) if w]
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2, sort_keys=True) + "\n"

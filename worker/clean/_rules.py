@@ -17,8 +17,12 @@ _SOCIAL = (r"facebook|twitter|x\.com|whatsapp|linkedin|instagram|youtube|telegra
 _RULES: list[tuple[str, re.Pattern[str]]] = [
     ("also_read", re.compile(
         r"^\[\s*(?:related|read\s+more|see\s+also|also\s+read)\s*:"
-        r"|^(?:see\s+more|also\s+read|read\s+also|read\s+more|more\s+on\s+this|must\s+read|"
-        r"also\s+see|"
+        r"|^\(?(?:see\s+more|also\s+read|read\s+also|read\s+more|more\s+on\s+this|must\s+read|"
+        r"also\s+see|also|related\s+(?:posts?|stories|articles?|content)|"
+        # "read also" in the other languages the stopwords know
+        r"leggi\s+anche(?:\s+su)?|(?:à\s+)?lire\s+aussi|lesen\s+sie\s+auch|mehr\s+zum\s+thema|"
+        r"leia\s+(?:também|mais)|veja\s+também|lee\s+también|lea\s+también|baca\s+juga|"
+        r"lihat\s+juga|lees\s+ook|zie\s+ook|"
         r"see\s+also|also\s+watch|watch|related|recommended|suggested|don'?t\s+miss|"
         r"click\s+here|trending|read\s+next|up\s+next|more)\s*(?:[:|»>\-–—]|\.\.\.)"
         r"|click\s+here\s+(?:to|for)\b.{0,60}$"
@@ -72,7 +76,7 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"(?:provided|courtesy)\s+(?:by|of)\b|more\s+information\s*:|explore\s+further$|"
         r"(?:this\s+(?:document|article|story|material)\s+is\s+)?subject\s+to\s+copyright)", re.I)),
     ("advert", re.compile(
-        r"^(?:advertisement|advertisment|ad|ads|sponsored(?:\s+content)?|promoted|"
+        r"^(?:advertisement|advertisment|advert|ad|ads|sponsored(?:\s+content)?|promoted|"
         r"story\s+continues\s+(?:below|after)(?:\s+(?:this\s+)?(?:advertisement|ad))?|"
         r"continue\s+reading\s+(?:below|the\s+main\s+story)|scroll\s+to\s+continue.*|"
         r"article\s+continues\s+(?:below|after).*|skip\s+(?:advert|ad)\w*|"
@@ -102,7 +106,10 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"|join\s+the\s+(?:conversation|discussion)|(?:\d+\s+)?(?:likes?|views?|shares?)"
         r"|comments\s+are\s+closed\.?|discussion|tell\s+us\s+what\s+you\s+think.*"
         r"|(?:show|hide|view)\s+\d+\s+(?:more\s+)?repl(?:y|ies)"
-        r"|your\s+email\s+address\s+will\s+not\s+be\s+published\..*)\s*"
+        r"|your\s+email\s+address\s+will\s+not\s+be\s+published\..*"
+        r"|(?:top|best|most)\s+(?:rated|liked|recent|popular|recommended)\s+comments"
+        r"|\[\s*\d+\s+comments?\s*\]|\(?view\s+all(?:\s+\d+)?(?:\s+comments)?\)?"
+        r"|rating\s*:\s*[-+]?\d+\s+votes?)\s*"
         r"(?:\(\d+\))?$", re.I)),
     ("ui", re.compile(
         r"^(?:left\s+menu|menu|search|home|close(?:\s+(?:share\s+)?panel)?|"
@@ -116,7 +123,10 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"in\s+(?:brief|short)|quick\s+read|opinion|sections?|editions?|categories|"
         r"(?:top|more|other|quick|useful|group)\s+(?:categories|links|websites|products|"
         r"sections|stories|news)|follow\s+us|connect\s+(?:with\s+)?us(?:\s+on)?|"
-        r"give\s+feedback|feedback|loading\.*|please\s+wait\.*)\s*[:.]?$", re.I)),
+        r"give\s+feedback|feedback|loading\.*|please\s+wait\.*|"
+        r"this\s+(?:slideshow|gallery|video|content|feature)\s+requires\s+javascript|"
+        r"(?:please\s+)?enable\s+javascript\b.{0,60}|javascript\s+is\s+(?:required|disabled)\b.{0,60})"
+        r"\s*[:.]?$", re.I)),
     ("list_label", re.compile(
         r"^(?:(?:the\s+)?(?:most\s+(?:popular|read|viewed|shared|commented|watched)|"
         r"don'?t\s+miss|"
@@ -126,8 +136,12 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
         r"more\s+from\s+(?:the\s+)?(?:author|[\w\s]{1,30})|you\s+(?:may|might)\s+(?:also\s+)?"
         r"(?:like|enjoy|be\s+interested\s+in)|(?:what\s+)?to\s+read\s+next|"
         r"in\s+(?:other|related)\s+news|around\s+the\s+web|from\s+(?:the\s+)?web|"
-        r"(?:photos?|videos?|watch|gallery|podcasts?|live\s+tv|web\s+stories|shorts))"
-        r"\s*[:!]?)$", re.I)),
+        r"(?:photos?|videos?|watch|gallery|podcasts?|live\s+tv|web\s+stories|shorts)|"
+        r"leggi\s+anche|potrebbe\s+interessarti|(?:à\s+)?lire\s+aussi|sur\s+le\s+même\s+sujet|"
+        r"lesen\s+sie\s+auch|mehr\s+zum\s+thema|leia\s+também|veja\s+também|lee\s+también|"
+        r"te\s+puede\s+interesar|baca\s+juga|berita\s+terkait|lees\s+ook|zie\s+ook)"
+        r"(?:\s+(?:in|from|on)\s+this\s+(?:section|category|topic|site))?"
+        r"\s*(?:[:!]|\.\.\.|…)?)$", re.I)),
     # an author box: "About the author", "About Jane Doe" (and the same in other languages)
     ("author_bio", re.compile(
         r"^(?:about|sobre|acerca\s+de|à\s+propos\s+de?|über|tentang)\s+(?:the\s+author|o\s+autor|"

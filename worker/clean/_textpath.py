@@ -21,9 +21,10 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from operator import mul
 
 from ._dates import DATE_RE, FoundDate, find_date, parse_date_text
-from ._features import LineInfo, line_logits
+from ._features import STOPWORDS, LineInfo, context_rows, line_logits
 from ._model import Dropped, LineDecision
 from ._params import Params
 from ._rules import line_rule
@@ -43,6 +44,8 @@ _AUTHOR_LABEL = re.compile(
     r"^(?:authors?|reporter|writer)\s*:\s*(?P<name>.+)$"
     r"|^(?P<name2>(?-i:[A-Z][\w'’.-]+(?:\s+[A-Z][\w'’.-]+){1,3})),\s+(?:[\w.]+\s+){0,4}"
     r"(?:writer|reporter|correspondent|editor|columnist|contributor)$", re.I)
+_PARTICLES = frozenset({"de", "da", "del", "der", "van", "von", "bin", "al", "el", "la", "le",
+                        "du", "dos", "of"})
 _NAME_WORD = re.compile(r"^(?:[A-Z][\w.'’-]*|de|da|del|der|van|von|bin|al|el|la|le|du|dos|of)$")
 _DATE_LABEL = re.compile(
     r"(published|created|posted|updated|modified|first\s+published|last\s+updated|date)"
@@ -95,6 +98,7 @@ class _Line:
     p: float = 0.0
     meta: str | None = None  # "title", "description", "author", ... once used as metadata
     carried: bool = False  # kept as prose past in-story furniture (see _extend)
+    indent: int = 0  # leading whitespace in the dump (stage 2 compares it with the story's)
 
 
 def _sigmoid(x: float) -> float:
@@ -110,6 +114,10 @@ def _name_like(text: str) -> bool:
     if not (2 <= len(words) <= 5) or len(text) > 50:
         return False
     if any(c.isdigit() for c in text) or text[-1] in ".!?:;,":
+        return False
+    # a shouted label ("MORE STORIES LIKE THIS ONE") has function words; a name has at
+    # most one that doubles as a name ("Will Smith")
+    if sum(1 for w in words if w.lower() in STOPWORDS and w.lower() not in _PARTICLES) >= 2:
         return False
     return all(_NAME_WORD.match(w) for w in words) and words[0][0].isupper()
 
@@ -174,11 +182,15 @@ class TextCleaner:
     def __init__(self, params: Params) -> None:
         self.params = params
         self._w = params.vector()
+        self._stages = params.context_vectors()
 
     # -- steps -------------------------------------------------------------------
-    def _lines(self, text: str, dates: list[tuple[int, int, FoundDate]]) -> list[_Line]:
+    def _lines(self, text: str, dates: list[tuple[int, int, FoundDate]],
+               known: dict[str, LineInfo] | None = None) -> list[_Line]:
         out: list[_Line] = []
-        seen: dict[str, LineInfo] = {}  # menus repeat: one LineInfo per distinct line
+        # menus repeat: one LineInfo per distinct line; ``known`` ones are reused
+        seen: dict[str, LineInfo] = {k: v for k, v in known.items() if v.text == k} \
+            if known else {}
         for no, raw in enumerate(text.splitlines(), start=1):
             s = raw.strip()
             if not s:
@@ -194,7 +206,7 @@ class TextCleaner:
             info = seen.get(s)
             if info is None:
                 info = seen[s] = LineInfo(s)
-            out.append(_Line(no, s, info))
+            out.append(_Line(no, s, info, indent=len(raw) - len(raw.lstrip())))
         return out
 
     def _score(self, lines: list[_Line]) -> None:
@@ -209,7 +221,8 @@ class TextCleaner:
                 ln.rule = rules[t]
             else:
                 ln.rule = rules[t] = line_rule(t)
-        for ln, z in zip(lines, line_logits([ln.info for ln in lines], self._w)):
+        z1 = line_logits([ln.info for ln in lines], self._w)
+        for ln, z in zip(lines, z1):
             ln.p = _sigmoid(z)
         # a caption split from its credit line: "X" then "X | Photo: AP"
         for a, b in zip(lines, lines[1:]):
@@ -244,6 +257,23 @@ class TextCleaner:
                 ln.rule = "summary"
                 continue
             in_summary = False
+        self.restage(lines, z1, self._stages)
+
+    def restage(self, lines: list[_Line], z: list[float], stages: list[list[float]]
+                ) -> list[float]:
+        """Stages 2 and 3: each line's score again, with the page around it (each stage
+        reads the previous stage's logits); sets ``p`` and returns the last logits."""
+        for w in stages:
+            z = [sum(map(mul, w, row)) for row in self.context(lines, z)]
+            for ln, zz in zip(lines, z):
+                ln.p = _sigmoid(zz)
+        return z
+
+    @staticmethod
+    def context(lines: list[_Line], z1: list[float]) -> list[list[float]]:
+        """Stage-2 rows for scored lines (rules already applied)."""
+        return context_rows([ln.info for ln in lines], z1, [ln.rule is not None for ln in lines],
+                            [ln.indent for ln in lines])
 
     def _mark_teasers(self, lines: list[_Line]) -> None:
         """A teaser list: three or more headline + short blurb pairs in a row (a story's
@@ -409,7 +439,11 @@ class TextCleaner:
         # -- author: in the header, between the headline and the story ------------
         lo2, hi2 = _best_span(self._values(lines))
         zone_end = max(lo2 if hi2 >= lo2 else len(lines), title_idx + 1)
-        zone_start = max(0, title_idx, zone_end - 25)  # bylines sit near the story's start
+        # bylines sit near the story's start, below the headline: its first copy when the
+        # page repeats it around the byline (a headline, the byline, the headline again)
+        heads = [i for i in range(max(0, zone_end - 25), zone_end)
+                 if lines[i].meta in ("title", "title_repeat")]
+        zone_start = max(0, min([title_idx] + heads), zone_end - 25)
         zone = lines[zone_start:zone_end]
         authors: list[tuple[int, str, _Line]] = []
         for zi, ln in enumerate(zone):
@@ -516,11 +550,13 @@ class TextCleaner:
 
     # -- the whole page ------------------------------------------------------------
     def clean(self, text: str, fallback_title: str | None = None,
-              explain: bool = False) -> TextResult:
-        """Clean one dump; ``explain`` also records every line's decision."""
+              explain: bool = False, known: dict[str, LineInfo] | None = None) -> TextResult:
+        """Clean one dump; ``explain`` also records every line's decision. ``known``:
+        line facts already computed by the caller, by line text (their ``count`` is
+        overwritten)."""
         res = TextResult()
         dates: list[tuple[int, int, FoundDate]] = []
-        lines = self._lines(text, dates)
+        lines = self._lines(text, dates, known)
         if not lines:
             return res
         self._score(lines)
@@ -537,6 +573,7 @@ class TextCleaner:
         keep = [False] * len(lines)
         reason = [""] * len(lines)  # Dropped.rule; --explain adds p(story)
         t = pr.threshold
+        keep_t = max(t, pr.keep_threshold)  # the span is drawn at t; lines kept at keep_t
         for i, ln in enumerate(lines):
             if ln.meta is not None:
                 reason[i] = "metadata: " + ln.meta
@@ -544,7 +581,7 @@ class TextCleaner:
                 reason[i] = ln.rule
             elif not (lo <= i <= hi):
                 reason[i] = "outside story"
-            elif ln.p >= t:
+            elif ln.p >= keep_t:
                 keep[i] = True
                 reason[i] = "prose"
             elif ln.carried:

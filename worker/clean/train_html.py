@@ -133,12 +133,15 @@ def score_pages(model: BlockModel, pages: list[PageRows]) -> list[PageScore]:
     return [score_page(predict(model, p), p.gold) for p in pages]
 
 
-def cross_validate(pages: list[PageRows]) -> dict[str, PageScore]:
-    """Every page scored by the model fitted on the other folds."""
+def cross_validate(pages: list[PageRows], folds: dict[str, int] | None = None
+                   ) -> dict[str, PageScore]:
+    """Every page scored by the model fitted on the other folds (``folds``: page id ->
+    fold, e.g. by site; by default ``fold_of`` the page id)."""
     out: dict[str, PageScore] = {}
+    fold = folds.__getitem__ if folds is not None else fold_of
     for k in range(FOLDS):
-        train = [p for p in pages if fold_of(p.page_id) != k]
-        test = [p for p in pages if fold_of(p.page_id) == k]
+        train = [p for p in pages if fold(p.page_id) != k]
+        test = [p for p in pages if fold(p.page_id) == k]
         if not train or not test:
             continue
         model = fit(train)

@@ -483,3 +483,73 @@ def settled(db_url: str, corpus: Corpus) -> bool:
     pending = sum(n for s, n in o.deliveries.items() if s in ("pending", "failed", "sending"))
     return len(o.article_urls) == pages and finished == pages and pending == 0 \
         and o.alerts >= len(corpus.positive_urls)
+
+
+# ---------------------------------------------------------------------------
+# a whole worker SIGKILLed, a new one started: recovery by leases
+
+
+@dataclass
+class Recovery:
+    killed_at: float  # time.time() of the SIGKILL
+    restarted_at: float  # time.time() the new worker said "ready."
+    finished_at: float  # the last article done or delivery sent (database times)
+    in_flight: dict[str, int]  # rows held by the dead worker at the kill, by state
+
+    @property
+    def seconds(self) -> float:
+        """From the new worker's start to the last delivery: the recovery."""
+        return self.finished_at - self.restarted_at
+
+
+def in_flight_rows(db_url: str) -> dict[str, int]:
+    """Rows claimed right now (a worker holds them), by table and state."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as c:
+            out: dict[str, int] = {}
+            for table in ("articles", "deliveries", "feeds"):
+                for status, n in c.execute(text(
+                        f"SELECT status, count(*) FROM {table} WHERE claimed_until > now() GROUP BY status")):
+                    out[f"{table}:{status}"] = n
+            return out
+    finally:
+        engine.dispose()
+
+
+def last_finished_at(db_url: str) -> float:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as c:
+            fetched, sent = c.execute(text(
+                "SELECT (SELECT max(fetched_at) FROM articles), (SELECT max(sent_at) FROM deliveries)")).one()
+    finally:
+        engine.dispose()
+    stamps = [t.replace(tzinfo=t.tzinfo or UTC).timestamp() for t in (fetched, sent) if t is not None]
+    return max(stamps)
+
+
+def kill_worker_and_recover(db_url: str, site: NewsSite, env: dict[str, str], tmp: Path,
+                            first: ServiceProcess, others: list[ServiceProcess], *,
+                            settle: float = 120.0) -> tuple[Recovery, ServiceProcess]:
+    """SIGKILL ``first`` (the worker and its pool) once pages are being processed and no
+    alert is being sent, start a new worker, and wait until everything is done and
+    delivered. The caller stops the new worker."""
+
+    def under_way() -> bool:
+        out = read_outcome(db_url)
+        return (out.articles.get("done", 0) >= 4 and out.articles.get("processing", 0) >= 1
+                and out.deliveries.get("sending", 0) == 0)
+
+    wait_until(under_way, 60, "processing under way")
+    held = in_flight_rows(db_url)
+    first.kill_group()
+    killed_at = time.time()
+    second = start_worker(env, tmp, "w2")
+    restarted_at = time.time()
+    wait_settled(db_url, site.corpus, [first, second, *others], settle, "recovery after SIGKILL")
+    return Recovery(killed_at, restarted_at, last_finished_at(db_url), held), second

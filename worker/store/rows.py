@@ -68,6 +68,21 @@ def claim_row(
     return session.scalars(stmt, execution_options={"populate_existing": True}).first()
 
 
+def renew_claims(session: Session, model: Any, ids: list[int], now: datetime, lease: timedelta) -> int:
+    """Extend the live claims on ``ids`` to ``now + lease`` (a worker's heartbeat for the
+    rows its tasks hold). A claim that has already expired is left alone: another
+    worker may have claimed the row since, and an expired claim is never revived."""
+    if not ids:
+        return 0
+    stmt = (
+        update(model)
+        .where(model.id.in_(ids), model.claimed_until.is_not(None), model.claimed_until > now)
+        .values(claimed_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(session.execute(stmt))
+
+
 def rowcount(result: Result[Any]) -> int:
     """The rows an UPDATE or DELETE matched (SQLAlchemy types ``execute`` as a plain
     ``Result``; for these statements it is a ``CursorResult``)."""

@@ -30,6 +30,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
 
@@ -207,10 +208,12 @@ def run_instrumented(site: NewsSite, tmp: Path, db_url: str) -> dict[str, float]
     engine = make_engine(db_url)
     upgrade(engine)
     counts = {"statements": 0, "begins": 0, "commits": 0, "rollbacks": 0}
+    by_statement: Counter[str] = Counter()
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _stmt(*_: object) -> None:
+    def _stmt(_conn: object, _cursor: object, statement: str, *_: object) -> None:
         counts["statements"] += 1
+        by_statement[_shape(statement)] += 1
 
     @event.listens_for(engine, "begin")
     def _begin(*_: object) -> None:
@@ -237,7 +240,17 @@ def run_instrumented(site: NewsSite, tmp: Path, db_url: str) -> dict[str, float]
     round_trips = counts["statements"] + counts["commits"] + counts["rollbacks"]
     return {"round_trips_per_article": round_trips / n, "commits_per_article": counts["commits"] / n,
             "statements_per_article": counts["statements"] / n,
-            "lock_ms_per_article": 1000 * stories.ChoiceTimer.total_s / n, "passes": passes}
+            "lock_ms_per_article": 1000 * stories.ChoiceTimer.total_s / n, "passes": passes,
+            "rollbacks_per_article": counts["rollbacks"] / n,
+            "top_statements": [(round(c / n, 2), shape) for shape, c in by_statement.most_common(40)]}
+
+
+def _shape(statement: str) -> str:
+    """A statement's first words, its table and its WHERE, enough to tell them apart."""
+    flat = " ".join(statement.split())
+    head = flat.split(" WHERE ")[0][:70]
+    where = flat.split(" WHERE ")[1][:60] if " WHERE " in flat else ""
+    return f"{head} | {where}" if where else head
 
 
 def main() -> None:
@@ -246,7 +259,21 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=10, help="pages per feed")
     ap.add_argument("--concurrency", type=int, default=2, help="prefork processes of the one worker")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    ap.add_argument("--db-only", action="store_true",
+                    help="only the instrumented embedded PostgreSQL pass: round trips, commits and "
+                         "the statements that make them, per article")
     args = ap.parse_args()
+    if args.db_only:
+        with tempfile.TemporaryDirectory(prefix="newsradar-bench-") as d, \
+                NewsSite(args.feeds, args.pages) as site, TempDatabase() as pg:
+            instr = run_instrumented(site, Path(d), pg.url)
+        print(f"instrumented embedded PG pass, {args.feeds * args.pages} articles: "
+              f"{instr['round_trips_per_article']:.1f} round trips "
+              f"({instr['statements_per_article']:.1f} statements, {instr['rollbacks_per_article']:.2f} "
+              f"rollbacks), {instr['commits_per_article']:.2f} commits per article")
+        for per, shape in instr["top_statements"]:  # type: ignore[attr-defined]
+            print(f"  {per:6.2f}  {shape}")
+        return
 
     with tempfile.TemporaryDirectory(prefix="newsradar-bench-") as d, NewsSite(args.feeds, args.pages) as site:
         tmp = Path(d)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,11 +36,11 @@ from worker.pipeline import relevance as relevance_step
 from worker.pipeline._common import INFRA_ERRORS, fetch_via, storable
 from worker.pipeline.budget import ArticleBudget
 from worker.pipeline.context import Context
-from worker.pipeline.states import ArticleStatus, DeliveryStatus, move
+from worker.pipeline.states import ArticleStatus, DeliveryStatus, move, sources_of
 from worker.retry import RetryPolicy, should_retry
 from worker.sources import PAGE_ACCEPT, PAGE_TYPES, entry_key
 from worker.store import Alert, Article, Delivery, Match
-from worker.store.rows import claim_row, insert_or_skip
+from worker.store.rows import claim, claim_row, insert_or_skip
 from worker.topics import Document, TopicMatch, bounded_document, note_bounded
 from worker.urls import canonical_url, host_of
 
@@ -166,11 +167,19 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
     own text or marks the article ``failed`` with the error."""
     now = ctx.now()
     with ctx.session() as s:
-        # One round trip on the common path: the claim hands back the row as claimed.
-        art = claim_row(s, Article, article_id, now, ctx.claim_lease,
-                        or_(Article.status.in_((_A.NEW, _A.PROCESSING)),
-                            and_(Article.status == _A.RETRY,
-                                 or_(Article.next_attempt_at.is_(None), Article.next_attempt_at <= now))))
+        # One round trip on the common path: the claim moves the row to 'processing',
+        # counts the attempt and hands the row back (states.py: a claim is one of the
+        # bulk UPDATEs that name their move); its commit does not wait for the WAL flush
+        # (lost in a database crash, the article is simply processed again).
+        art = claim_row(
+            s, Article, article_id, now, ctx.claim_lease,
+            or_(Article.status == _A.NEW,
+                and_(Article.status == _A.PROCESSING, Article.attempts < ARTICLE_RETRY.max_attempts),
+                and_(Article.status == _A.RETRY,
+                     or_(Article.next_attempt_at.is_(None), Article.next_attempt_at <= now))),
+            values={"status": _A.PROCESSING.value, "attempts": Article.attempts + 1},
+            lazy_commit=True,
+        )
         if art is None:  # why not: read it
             art = s.get(Article, article_id)
             if art is None:
@@ -181,20 +190,21 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
                 # a duplicate message: the page is not asked again before its retry time
                 return ProcessResult(article_id, _A.RETRY, error=art.error,
                                      retry_after=(art.next_attempt_at - now).total_seconds())
+            if art.status == _A.PROCESSING and claim(s, Article, article_id, now, ctx.claim_lease,
+                                                      Article.status == _A.PROCESSING):
+                # Still 'processing' with its claim expired and its attempts spent: each
+                # earlier attempt ended with its worker (a hard time limit, memory). Give
+                # up instead of looping.
+                move(art, _A.FAILED)
+                art.error = (f"gave up after {art.attempts} attempts: the worker processing it "
+                             "stopped each time (time limit or crash)")
+                art.error_code = ErrorCode.CRASHED.value
+                art.claimed_until = None
+                return ProcessResult(article_id, _A.FAILED, error=art.error)
             return ProcessResult(article_id, "claimed")
-        if art.status == _A.PROCESSING and art.attempts >= ARTICLE_RETRY.max_attempts:
-            # Still 'processing' with its claim expired: each earlier attempt ended with
-            # its worker (a hard time limit, memory). Give up instead of looping.
-            move(art, _A.FAILED)
-            art.error = (f"gave up after {art.attempts} attempts: the worker processing it "
-                         "stopped each time (time limit or crash)")
-            art.error_code = ErrorCode.CRASHED.value
-            art.claimed_until = None
-            return ProcessResult(article_id, _A.FAILED, error=art.error)
-        move(art, _A.PROCESSING)
-        art.attempts += 1
         url, attempts, site = art.url, art.attempts, art.site
         fallback_text, fallback_title = art.entry_summary, art.title
+        stored = _Stored(title=art.title, author=art.author, published_at=art.published_at, site=site)
 
     # clean + match run under the article's CPU budget (worker/pipeline/budget.py); no
     # database transaction is open inside a budget.stage block
@@ -248,7 +258,7 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
         log.exception("process_article %s: cannot match the page", url)
         return _article_failed(ctx, article_id, now, as_newsradar_error(exc), None)
     try:
-        return _store_result(ctx, article_id, page, error, now, topic_matches)
+        return _store_result(ctx, article_id, stored, page, error, now, topic_matches)
     except INFRA_ERRORS:
         raise  # the database itself: the task retries, the claim expires for the sweep
     except Exception as exc:  # a bug matching or storing must not stop the run nor loop
@@ -288,73 +298,95 @@ def _article_failed(
     return ProcessResult(article_id, _A.FAILED, error=short_message(error) if error else "no story text")
 
 
+@dataclass(frozen=True)
+class _Stored:
+    """What the claim read of the article that its result keeps or falls back on."""
+
+    title: str | None
+    author: str | None
+    published_at: datetime | None
+    site: str | None
+
+
 def _store_result(
-    ctx: Context, article_id: int, page: CleanPage, error: NewsradarError | None, now: datetime,
-    topic_matches: Sequence[TopicMatch],
+    ctx: Context, article_id: int, stored: _Stored, page: CleanPage, error: NewsradarError | None,
+    now: datetime, topic_matches: Sequence[TopicMatch],
 ) -> ProcessResult:
-    """The article's cleaned page, its matches, its story and the outbox: one transaction."""
+    """The article's cleaned page, its story, its matches and the outbox: one
+    transaction, one durable commit, written without reading back what it writes.
+
+    A worker whose claim expired while it was slow may get here with another: the
+    article's UPDATE is conditional (only from a state that may move to ``done``), so
+    the second to come finds the row done and rolls back its whole result (its story
+    choice included) instead of putting the article in a second story."""
+    title = (page.title or stored.title or "")[:1000] or None
+    author = page.author or stored.author
+    values: dict[str, Any] = {
+        "title": title,
+        "text": page.text,
+        "published_at": stored.published_at or page.published,
+        "author": author[:300] if author else None,
+        "language": page.language,
+        "description": page.description,
+        "content_hash": hashlib.sha256(page.text.encode("utf-8")).hexdigest(),
+        "fetched_at": now,
+        "error": None,
+        "error_code": None,
+        "status": _A.DONE.value,
+        "claimed_until": None,
+    }
+    if error is not None:  # the page from the feed entry: keep the page error visible
+        values["error"] = f"page unavailable, matched the feed entry's text: {short_message(error)}"
+        values["error_code"] = error_code(error).value
     with ctx.session() as s:
-        # Locked and read afresh: a worker whose claim expired while it was slow may
-        # get here with another; the second to come must see what the first stored,
-        # or it would put the article in a second story (whose near-duplicates would
-        # then get a second alert).
-        art = s.get(Article, article_id, with_for_update=True, populate_existing=True)
-        assert art is not None
-        if art.status == _A.DONE:
-            return ProcessResult(article_id, _A.DONE, delivery_ids=pending_deliveries(s, article_id))
-        art.title = (page.title or art.title or "")[:1000] or None
-        art.text = page.text
-        art.published_at = art.published_at or page.published
-        author = page.author or art.author
-        art.author = author[:300] if author else None
-        art.language = page.language
-        art.description = page.description
-        art.content_hash = hashlib.sha256(page.text.encode("utf-8")).hexdigest()
-        art.fetched_at = now
-        if error is not None:  # the page from the feed entry: keep the page error visible
-            art.error = f"page unavailable, matched the feed entry's text: {short_message(error)}"
-            art.error_code = error_code(error).value
-        else:
-            art.error = None
-            art.error_code = None
         # the relevance step, on the same bounded story the gate read: held-back matches
         # are recorded, never alerted (its input is bounded, so its cost is too)
         judged = relevance_step.judge(ctx.config, ctx.relevance,
-                                      _gate_document(page, art.title, art.site),
+                                      _gate_document(page, title, stored.site),
                                       topic_matches, s)
-        story_id = stories.assign_story(s, art)
+        t0 = time.perf_counter()
+        story_id, signed = stories.choose_story(s, article_id, page.text, now)
+        done = s.execute(
+            update(Article)
+            .where(Article.id == article_id, Article.status.in_(sources_of(_A.DONE) - {_A.DONE}))
+            .values(story_id=story_id, simhash=signed, **values)
+            .returning(Article.id)
+            .execution_options(synchronize_session=False)
+        ).first()
+        if done is None:  # another worker finished it (or moved it on) meanwhile
+            s.rollback()
+            art = s.get(Article, article_id)
+            status = art.status if art is not None else "missing"
+            return ProcessResult(article_id, status, delivery_ids=pending_deliveries(s, article_id))
         delivery_ids: list[int] = []
-        for j in judged:
-            m = j.match
-            match_row = s.execute(
+        match_ids: dict[str, int] = {}
+        if judged:
+            rows = s.execute(
                 insert_or_skip(s, Match)
-                .values(
-                    article_id=article_id,
-                    topic_id=m.topic_id,
-                    score=m.score,
-                    explanation=m.explanation,
-                    highlights=m.highlights,
-                    created_at=now,
-                    status=j.status.value,
-                    relevance=j.relevance_dict(),
-                )
+                .values([{
+                    "article_id": article_id, "topic_id": j.match.topic_id, "score": j.match.score,
+                    "explanation": j.match.explanation, "highlights": j.match.highlights,
+                    "created_at": now, "status": j.status.value, "relevance": j.relevance_dict(),
+                } for j in judged])
                 .on_conflict_do_nothing()
-                .returning(Match.id)
-            ).first()
-            match_id = match_row[0] if match_row else None
-            if not j.alerts:
-                continue
-            delivery_ids += outbox.create_alert(
-                ctx, s, art, story_id, m.topic_id, m.score, match_id, now)
-        move(art, _A.DONE)
-        art.claimed_until = None
-        return ProcessResult(
-            article_id,
-            _A.DONE,
-            delivery_ids=delivery_ids or pending_deliveries(s, article_id),
-            matched_topics=[j.match.topic_id for j in judged if j.alerts],
-            held_back_topics=[j.match.topic_id for j in judged if not j.alerts],
-        )
+                .returning(Match.id, Match.topic_id)
+            ).all()
+            match_ids = {topic_id: match_id for match_id, topic_id in rows}
+        alerted = [j for j in judged if j.alerts]
+        if alerted:
+            delivery_ids = outbox.create_alerts(
+                ctx, s, article_id, story_id,
+                [(j.match.topic_id, j.match.score, match_ids.get(j.match.topic_id)) for j in alerted], now)
+    # the story's bucket locks are held from the choice to the commit
+    stories.ChoiceTimer.total_s += time.perf_counter() - t0
+    stories.ChoiceTimer.count += 1
+    return ProcessResult(
+        article_id,
+        _A.DONE,
+        delivery_ids=delivery_ids,
+        matched_topics=[j.match.topic_id for j in alerted],
+        held_back_topics=[j.match.topic_id for j in judged if not j.alerts],
+    )
 
 
 def _article_retry(

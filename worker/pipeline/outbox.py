@@ -53,6 +53,41 @@ def create_alert(
     return _deliveries(session, alert_row[0], topic.channels, now)
 
 
+def create_alerts(
+    ctx: Context,
+    session: Session,
+    article_id: int,
+    story_id: int | None,
+    items: list[tuple[str, float, int | None]],
+    now: datetime,
+) -> list[int]:
+    """``create_alert`` for several (topic id, score, match id) of one article at once:
+    one INSERT for the alerts and one for their deliveries, whatever the number of
+    topics and channels. The unique keys decide, as there: a (topic, story) or (topic,
+    article) that already has an alert gets nothing new. Returns the new delivery ids."""
+    channels_of = {}
+    for topic_id, _, _ in items:
+        topic = ctx.config.topic(topic_id)
+        if topic is not None:
+            channels_of[topic_id] = topic.channels
+    rows = [{"topic_id": topic_id, "article_id": article_id, "story_id": story_id, "match_id": match_id,
+             "score": score, "kind": AlertKind.ARTICLE.value, "created_at": now}
+            for topic_id, score, match_id in items if topic_id in channels_of]
+    if not rows:
+        return []
+    alerts = session.execute(
+        insert_or_skip(session, Alert).values(rows).on_conflict_do_nothing().returning(Alert.id, Alert.topic_id)
+    ).all()
+    wanted = [{"alert_id": alert_id, "channel": channel, "status": DeliveryStatus.PENDING.value,
+               "attempts": 0, "next_attempt_at": now, "created_at": now, "payload": None}
+              for alert_id, topic_id in alerts for channel in channels_of[topic_id]]
+    if not wanted:
+        return []
+    return list(session.scalars(
+        insert_or_skip(session, Delivery).values(wanted).on_conflict_do_nothing().returning(Delivery.id)
+    ))
+
+
 def create_system_alert(
     session: Session, feed_id: int, channels: list[str], now: datetime,
     payload: Callable[[int, str], dict[str, Any]],

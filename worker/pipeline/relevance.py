@@ -182,7 +182,9 @@ def judge(config: Config, cache: RelevanceCache, doc: Document,
           matches: Sequence[TopicMatch], session: Session | None = None) -> list[Judged]:
     """Relevance for every topic the gate passed, in the gate's order. Topics with
     ``relevance: off`` (and unknown topics) get ``None``: alerted exactly as before."""
-    stored = stored_models(session, [m.topic_id for m in matches])
+    # a round trip only for topics that use relevance (a relevance-off topic never reads it)
+    gated = [m.topic_id for m in matches if (t := config.topic(m.topic_id)) is not None and t.relevance]
+    stored = stored_models(session, gated)
     pstory: PreparedStory | None = None
     out: list[Judged] = []
     for m in matches:

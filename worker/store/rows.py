@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import or_, update
+from sqlalchemy import func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -50,11 +50,15 @@ def claim(
 
 
 def claim_row(
-    session: Session, model: type[M], row_id: int, now: datetime, lease: timedelta, *conditions: Any
+    session: Session, model: type[M], row_id: int, now: datetime, lease: timedelta, *conditions: Any,
+    values: dict[str, Any] | None = None, lazy_commit: bool = False,
 ) -> M | None:
     """``claim`` in one round trip: an ``UPDATE ... RETURNING`` that hands back the row
     as claimed (loaded into the session afresh), or None if another worker holds it or
-    the conditions no longer hold."""
+    the conditions no longer hold. ``values`` are set by the same statement (a status
+    move the claim starts). ``lazy_commit`` (PostgreSQL): the transaction commits
+    without waiting for its WAL flush, for a claim whose loss in a database crash only
+    means the row is done again (the next durable commit flushes it anyway)."""
     stmt = (
         update(model)
         .where(
@@ -62,10 +66,15 @@ def claim_row(
             or_(model.claimed_until.is_(None), model.claimed_until < now),  # type: ignore[attr-defined]
             *conditions,
         )
-        .values(claimed_until=now + lease)
-        .returning(model)
+        .values(claimed_until=now + lease, **(values or {}))
     )
-    return session.scalars(stmt, execution_options={"populate_existing": True}).first()
+    if lazy_commit and session.get_bind().dialect.name == "postgresql":
+        # in the RETURNING list: evaluated only when the row was claimed, no extra round trip
+        lazy = func.set_config("synchronous_commit", "off", True)
+        row = session.execute(stmt.returning(model, lazy),
+                              execution_options={"populate_existing": True}).first()
+        return None if row is None else cast(M, row[0])
+    return session.scalars(stmt.returning(model), execution_options={"populate_existing": True}).first()
 
 
 def renew_claims(session: Session, model: Any, ids: list[int], now: datetime, lease: timedelta) -> int:

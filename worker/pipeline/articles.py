@@ -40,7 +40,7 @@ from worker.pipeline.states import ArticleStatus, DeliveryStatus, move, sources_
 from worker.retry import RetryPolicy, should_retry
 from worker.sources import PAGE_ACCEPT, PAGE_TYPES, entry_key
 from worker.store import Alert, Article, Delivery, Match
-from worker.store.rows import claim, claim_row, insert_or_skip
+from worker.store.rows import claim, claim_columns, insert_or_skip
 from worker.topics import Document, TopicMatch, bounded_document, note_bounded
 from worker.urls import canonical_url, host_of
 
@@ -174,45 +174,27 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
     ``retry`` with ``next_attempt_at``; a permanent one falls back to the feed entry's
     own text or marks the article ``failed`` with the error."""
     now = ctx.now()
-    with ctx.session() as s:
-        # One round trip on the common path: the claim moves the row to 'processing',
-        # counts the attempt and hands the row back (states.py: a claim is one of the
-        # bulk UPDATEs that name their move); its commit does not wait for the WAL flush
-        # (lost in a database crash, the article is simply processed again).
-        art = claim_row(
-            s, Article, article_id, now, ctx.claim_lease,
-            or_(Article.status == _A.NEW,
-                and_(Article.status == _A.PROCESSING, Article.attempts < ARTICLE_RETRY.max_attempts),
-                and_(Article.status == _A.RETRY,
-                     or_(Article.next_attempt_at.is_(None), Article.next_attempt_at <= now))),
-            values={"status": _A.PROCESSING.value, "attempts": Article.attempts + 1},
-            lazy_commit=True,
-        )
-        if art is None:  # why not: read it
-            art = s.get(Article, article_id)
-            if art is None:
-                return ProcessResult(article_id, "missing", error="no such article")
-            if art.status in (_A.DONE, _A.FAILED):
-                return ProcessResult(article_id, art.status, pending_deliveries(s, article_id))
-            if art.status == _A.RETRY and art.next_attempt_at is not None and art.next_attempt_at > now:
-                # a duplicate message: the page is not asked again before its retry time
-                return ProcessResult(article_id, _A.RETRY, error=art.error,
-                                     retry_after=(art.next_attempt_at - now).total_seconds())
-            if art.status == _A.PROCESSING and claim(s, Article, article_id, now, ctx.claim_lease,
-                                                      Article.status == _A.PROCESSING):
-                # Still 'processing' with its claim expired and its attempts spent: each
-                # earlier attempt ended with its worker (a hard time limit, memory). Give
-                # up instead of looping.
-                move(art, _A.FAILED)
-                art.error = (f"gave up after {art.attempts} attempts: the worker processing it "
-                             "stopped each time (time limit or crash)")
-                art.error_code = ErrorCode.CRASHED.value
-                art.claimed_until = None
-                return ProcessResult(article_id, _A.FAILED, error=art.error)
-            return ProcessResult(article_id, "claimed")
-        url, attempts, site = art.url, art.attempts, art.site
-        fallback_text, fallback_title = art.entry_summary, art.title
-        stored = _Stored(title=art.title, author=art.author, published_at=art.published_at, site=site)
+    # One round trip on the common path: the claim moves the row to 'processing', counts
+    # the attempt and hands back what processing needs, in a statement that commits
+    # itself (states.py: a claim is one of the bulk UPDATEs that name their move); the
+    # commit does not wait for the WAL flush (lost in a database crash, the article is
+    # simply processed again).
+    claimed = claim_columns(
+        ctx.engine, Article, article_id, now, ctx.claim_lease,
+        or_(Article.status == _A.NEW,
+            and_(Article.status == _A.PROCESSING, Article.attempts < ARTICLE_RETRY.max_attempts),
+            and_(Article.status == _A.RETRY,
+                 or_(Article.next_attempt_at.is_(None), Article.next_attempt_at <= now))),
+        columns=[Article.url, Article.attempts, Article.site, Article.entry_summary, Article.title,
+                 Article.author, Article.published_at],
+        values={"status": _A.PROCESSING.value, "attempts": Article.attempts + 1},
+        lazy_commit=True,
+    )
+    if claimed is None:
+        return _not_claimed(ctx, article_id, now)
+    fields: tuple[Any, ...] = tuple(claimed)
+    url, attempts, site, fallback_text, fallback_title, author, published_at = fields[:7]
+    stored = _Stored(title=fallback_title, author=author, published_at=published_at, site=site)
 
     # clean + match run under the article's CPU budget (worker/pipeline/budget.py); no
     # database transaction is open inside a budget.stage block
@@ -272,6 +254,33 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
     except Exception as exc:  # a bug matching or storing must not stop the run nor loop
         log.exception("process_article %s: cannot match or store the page", url)
         return _article_failed(ctx, article_id, now, as_newsradar_error(exc), None)
+
+
+def _not_claimed(ctx: Context, article_id: int, now: datetime) -> ProcessResult:
+    """Why the claim failed, and what follows: done or failed already (hand on its
+    deliveries), a retry not yet due, another worker's claim, or attempts spent."""
+    with ctx.session() as s:
+        art = s.get(Article, article_id)
+        if art is None:
+            return ProcessResult(article_id, "missing", error="no such article")
+        if art.status in (_A.DONE, _A.FAILED):
+            return ProcessResult(article_id, art.status, pending_deliveries(s, article_id))
+        if art.status == _A.RETRY and art.next_attempt_at is not None and art.next_attempt_at > now:
+            # a duplicate message: the page is not asked again before its retry time
+            return ProcessResult(article_id, _A.RETRY, error=art.error,
+                                 retry_after=(art.next_attempt_at - now).total_seconds())
+        if art.status == _A.PROCESSING and claim(s, Article, article_id, now, ctx.claim_lease,
+                                                  Article.status == _A.PROCESSING):
+            # Still 'processing' with its claim expired and its attempts spent: each
+            # earlier attempt ended with its worker (a hard time limit, memory). Give up
+            # instead of looping.
+            move(art, _A.FAILED)
+            art.error = (f"gave up after {art.attempts} attempts: the worker processing it "
+                         "stopped each time (time limit or crash)")
+            art.error_code = ErrorCode.CRASHED.value
+            art.claimed_until = None
+            return ProcessResult(article_id, _A.FAILED, error=art.error)
+        return ProcessResult(article_id, "claimed")
 
 
 def _match(ctx: Context, page: CleanPage, title: str | None, site: str | None) -> list[TopicMatch]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from worker.alerts import decide, effective_policy, retry_delay
@@ -196,17 +196,28 @@ def _record(ctx: Context, delivery_id: int, channel: str, attempts: int,
             status, next_at = _D.DEAD, None
         else:
             status, next_at = _D.FAILED, now + delay
+    attempt = {"delivery_id": delivery_id, "at": now, "ok": error is None,
+               "status_code": getattr(error, "status_code", None),
+               "error": short_message(error) if error else None}
     with ctx.session() as s:
-        moved = s.execute(
+        move_row = (
             update(Delivery)
             .where(Delivery.id == delivery_id, Delivery.status.in_(sources_of(status)))
             .values(status=status.value, next_attempt_at=next_at, **values)
             .returning(Delivery.id)
-            .execution_options(synchronize_session=False)
-        ).first()
-        s.add(DeliveryAttempt(delivery_id=delivery_id, at=now, ok=error is None,
-                              status_code=getattr(error, "status_code", None),
-                              error=short_message(error) if error else None))
+        )
+        if s.get_bind().dialect.name == "postgresql":
+            # one statement: the move in a CTE (PostgreSQL runs it whether or not it is
+            # read), the attempt's row, and whether the move happened
+            moved_cte = move_row.cte("moved")
+            moved = s.execute(
+                insert(DeliveryAttempt).values(**attempt)
+                .returning(select(func.count()).select_from(moved_cte).scalar_subquery())
+                .add_cte(moved_cte)
+            ).scalar_one() or None
+        else:
+            moved = s.execute(move_row.execution_options(synchronize_session=False)).first()
+            s.execute(insert(DeliveryAttempt).values(**attempt))
         if moved is None:  # a bug, or a hand-made change meanwhile: the attempt is still logged
             log.error("delivery %s: cannot record %s over its current state", delivery_id, status)
         if status == _D.DISABLED and error is not None:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, column, literal, select, values
 from sqlalchemy.orm import Session
 
 from worker.pipeline.context import Context
@@ -75,9 +75,31 @@ def create_alerts(
             for topic_id, score, match_id in items if topic_id in channels_of]
     if not rows:
         return []
-    alerts = session.execute(
-        insert_or_skip(session, Alert).values(rows).on_conflict_do_nothing().returning(Alert.id, Alert.topic_id)
-    ).all()
+    new_alerts = insert_or_skip(session, Alert).values(rows).on_conflict_do_nothing().returning(
+        Alert.id, Alert.topic_id)
+    if session.get_bind().dialect.name == "postgresql":
+        # one statement: the alerts in a CTE, a delivery per (alert, channel of its topic)
+        # for the alerts it inserted (the unique keys still decide)
+        a = new_alerts.cte("new_alerts")
+        pairs = [(topic_id, channel) for topic_id, chans in channels_of.items() for channel in chans]
+        if not pairs:
+            session.execute(new_alerts)
+            return []
+        v = values(column("topic_id", String), column("channel", String), name="topic_channels").data(pairs)
+        delivery_rows = select(
+            a.c.id, v.c.channel, literal(DeliveryStatus.PENDING.value), literal(0),
+            literal(now, Delivery.__table__.c.next_attempt_at.type),
+            literal(now, Delivery.__table__.c.created_at.type),
+        ).select_from(a.join(v, v.c.topic_id == a.c.topic_id))
+        return list(session.scalars(
+            insert_or_skip(session, Delivery)
+            .from_select(["alert_id", "channel", "status", "attempts", "next_attempt_at", "created_at"],
+                         delivery_rows)
+            .on_conflict_do_nothing()
+            .returning(Delivery.id)
+            .add_cte(a)
+        ))
+    alerts = session.execute(new_alerts).all()
     wanted = [{"alert_id": alert_id, "channel": channel, "status": DeliveryStatus.PENDING.value,
                "attempts": 0, "next_attempt_at": now, "created_at": now, "payload": None}
               for alert_id, topic_id in alerts for channel in channels_of[topic_id]]

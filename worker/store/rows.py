@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import func, or_, update
+from sqlalchemy import Engine, Row, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -75,6 +75,30 @@ def claim_row(
                               execution_options={"populate_existing": True}).first()
         return None if row is None else cast(M, row[0])
     return session.scalars(stmt.returning(model), execution_options={"populate_existing": True}).first()
+
+
+def claim_columns(
+    engine: Engine, model: Any, row_id: int, now: datetime, lease: timedelta, *conditions: Any,
+    columns: Sequence[Any], values: dict[str, Any] | None = None, lazy_commit: bool = False,
+) -> Row[Any] | None:
+    """``claim_row`` as one statement that commits itself (PostgreSQL: autocommit, so
+    the claim costs one round trip, not an UPDATE and a COMMIT), handing back
+    ``columns`` of the claimed row, or None. ``lazy_commit`` as in ``claim_row``."""
+    stmt = (
+        update(model)
+        .where(model.id == row_id, or_(model.claimed_until.is_(None), model.claimed_until < now), *conditions)
+        .values(claimed_until=now + lease, **(values or {}))
+    )
+    if engine.dialect.name != "postgresql":
+        with engine.begin() as conn:
+            return conn.execute(stmt.returning(*columns)).first()
+    if lazy_commit:
+        # in the RETURNING list: evaluated only when the row was claimed; the implicit
+        # transaction of the statement commits without waiting for its WAL flush
+        columns = [*columns, func.set_config("synchronous_commit", "off", True)]
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        return conn.execute(stmt.returning(*columns)).first()
 
 
 def renew_claims(session: Session, model: Any, ids: list[int], now: datetime, lease: timedelta) -> int:

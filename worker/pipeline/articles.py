@@ -65,64 +65,69 @@ class StoredEntries:
 
 
 def store_entries(
-    ctx: Context, feed_id: int, entries: Sequence[Any], cap: int, now: datetime
+    ctx: Context, feed_id: int, entries: Sequence[Any], cap: int, now: datetime,
+    *, session: Session | None = None,
 ) -> StoredEntries:
     """Insert a feed's new entries (newest first) as ``new`` articles; the unique keys
-    skip the ones already stored. At most ``cap`` are taken."""
+    skip the ones already stored. At most ``cap`` are taken. In ``session`` (the
+    poll's transaction) or a transaction of its own."""
+    if session is None:
+        with ctx.session() as s:
+            return store_entries(ctx, feed_id, entries, cap, now, session=s)
+    s = session
     out = StoredEntries()
     linked = [e for e in entries if e.link]  # newest first
     skipped_links = len(entries) - len(linked)
-    with ctx.session() as s:
-        # One read for every GUID the entries carry, one multi-row INSERT for the new
-        # ones (two round trips per poll, not two per entry); the unique keys decide.
-        guids = list({storable(e.guid)[:2048] for e in linked})
-        stored_links: dict[str, str] = {
-            guid: url for guid, url in s.execute(
-                select(Article.guid, Article.url).where(Article.feed_id == feed_id, Article.guid.in_(guids)))
-        } if guids else {}
-        rows: list[dict[str, Any]] = []
-        for entry in linked:
-            link = storable(entry.link)
-            title, author = storable(entry.title), storable(entry.author)
-            guid = storable(entry.guid)[:2048]
-            seen = stored_links.get(guid)
-            if seen is not None:
-                # a GUID reused for another story: keyed on GUID + link (the unique key
-                # (feed_id, guid) still decides; the same story again is skipped by it)
-                key = entry_key(guid, link, seen)[:2048]
-                if key == guid:
-                    continue  # stored already
-                guid = key
-            else:
-                stored_links[guid] = link  # a later entry of this feed under the same GUID
-            rows.append({
-                "feed_id": feed_id,
-                "guid": guid,
-                "url": link[:2048],
-                "canonical_url": canonical_url(link)[:2048],
-                "title": (title or None) and title[:1000],
-                "published_at": entry.published,
-                "entry_summary": storable(entry.content or entry.summary),
-                "author": (author or None) and author[:300],
-                "site": host_of(link),
-                "status": _A.NEW.value,
-                "attempts": 0,
-                "created_at": now,
-            })
-        while rows and len(out.article_ids) < cap:
-            # the newest first, at most the cap; rows another key already holds are skipped
-            # by the INSERT, so the next ones are tried until the cap is reached
-            batch, rows = rows[:cap - len(out.article_ids)], rows[cap - len(out.article_ids):]
-            out.article_ids += s.scalars(
-                insert_or_skip(s, Article).values(batch).on_conflict_do_nothing().returning(Article.id)
-            ).all()
-        out.capped = bool(rows)
-        if skipped_links:
-            out.problems.append(f"{skipped_links} item(s) without a link were skipped")
-        if out.capped:
-            out.problems.append(
-                f"more than {cap} new items: the first {cap} (newest) were taken, the rest come next poll"
-            )
+    # One read for every GUID the entries carry, one multi-row INSERT for the new
+    # ones (two round trips per poll, not two per entry); the unique keys decide.
+    guids = list({storable(e.guid)[:2048] for e in linked})
+    stored_links: dict[str, str] = {
+        guid: url for guid, url in s.execute(
+            select(Article.guid, Article.url).where(Article.feed_id == feed_id, Article.guid.in_(guids)))
+    } if guids else {}
+    rows: list[dict[str, Any]] = []
+    for entry in linked:
+        link = storable(entry.link)
+        title, author = storable(entry.title), storable(entry.author)
+        guid = storable(entry.guid)[:2048]
+        seen = stored_links.get(guid)
+        if seen is not None:
+            # a GUID reused for another story: keyed on GUID + link (the unique key
+            # (feed_id, guid) still decides; the same story again is skipped by it)
+            key = entry_key(guid, link, seen)[:2048]
+            if key == guid:
+                continue  # stored already
+            guid = key
+        else:
+            stored_links[guid] = link  # a later entry of this feed under the same GUID
+        rows.append({
+            "feed_id": feed_id,
+            "guid": guid,
+            "url": link[:2048],
+            "canonical_url": canonical_url(link)[:2048],
+            "title": (title or None) and title[:1000],
+            "published_at": entry.published,
+            "entry_summary": storable(entry.content or entry.summary),
+            "author": (author or None) and author[:300],
+            "site": host_of(link),
+            "status": _A.NEW.value,
+            "attempts": 0,
+            "created_at": now,
+        })
+    while rows and len(out.article_ids) < cap:
+        # the newest first, at most the cap; rows another key already holds are skipped
+        # by the INSERT, so the next ones are tried until the cap is reached
+        batch, rows = rows[:cap - len(out.article_ids)], rows[cap - len(out.article_ids):]
+        out.article_ids += s.scalars(
+            insert_or_skip(s, Article).values(batch).on_conflict_do_nothing().returning(Article.id)
+        ).all()
+    out.capped = bool(rows)
+    if skipped_links:
+        out.problems.append(f"{skipped_links} item(s) without a link were skipped")
+    if out.capped:
+        out.problems.append(
+            f"more than {cap} new items: the first {cap} (newest) were taken, the rest come next poll"
+        )
     return out
 
 

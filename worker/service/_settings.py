@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from worker.config import environment_key
+
 __all__ = ["ServiceSettings", "TaskLimits", "get_service_settings"]
 
 
@@ -127,5 +129,15 @@ class ServiceSettings(BaseSettings):
         return max(1, min(10, int(self.visibility_timeout / 4)))
 
 
+_CACHE: list[tuple[tuple[tuple[str, str], ...], ServiceSettings]] = []
+
+
 def get_service_settings() -> ServiceSettings:
-    return ServiceSettings()
+    """The service settings, built again whenever a NEWSRADAR_* variable changed
+    (building them costs milliseconds; tasks and the received-message hook ask often)."""
+    key = environment_key()
+    if _CACHE and _CACHE[0][0] == key:
+        return _CACHE[0][1]
+    service = ServiceSettings()
+    _CACHE[:] = [(key, service)]
+    return service

@@ -137,9 +137,13 @@ class Corpus:
     def feed_urls(self) -> list[str]:
         return [self.base_url + f for f in self.feeds]
 
-    def rss(self, feed_path: str) -> bytes:
+    def rss(self, feed_path: str, visible: int | None = None) -> bytes:
+        """The feed; with ``visible``, only its oldest ``visible`` pages (published so far)."""
         items = []
-        for p in self.feeds[feed_path]:
+        pages = self.feeds[feed_path]
+        if visible is not None:
+            pages = pages[len(pages) - max(0, min(visible, len(pages))):]
+        for p in pages:
             url = self.base_url + p.path
             items.append(
                 "<item>"
@@ -195,6 +199,7 @@ class NewsSite:
         self.corpus = build_corpus(self.server.url("").rstrip("/"), n_feeds, pages_per_feed, **kw)
         self.feed_hits: dict[str, list[float]] = defaultdict(list)
         self._lock = threading.Lock()
+        self._reveal: tuple[float, float] | None = None  # (start, pages per feed per second)
         for path in self.corpus.feeds:
             self.server.route(path, Route(handler=self._feed_handler(path), content_type="application/rss+xml"))
         for page in self.corpus.pages:
@@ -208,9 +213,20 @@ class NewsSite:
         def handle(_: RequestInfo) -> Reply:
             with self._lock:
                 self.feed_hits[path].append(time.monotonic())
+                reveal = self._reveal
+            if reveal is not None:  # a steady arrival: pages appear one by one over time
+                started, per_feed_s = reveal
+                visible = int((time.monotonic() - started) * per_feed_s) + 1
+                return Reply(200, self.corpus.rss(path, visible), {"Content-Type": "application/rss+xml"})
             return Reply(200, body, {"Content-Type": "application/rss+xml"})
 
         return handle
+
+    def reveal_steadily(self, articles_per_s: float) -> None:
+        """From now on each feed publishes its pages one by one (oldest first), so that the
+        whole site publishes ``articles_per_s`` new pages a second."""
+        with self._lock:
+            self._reveal = (time.monotonic(), articles_per_s / max(1, len(self.corpus.feeds)))
 
     def add_sink(self, sink: WebhookSink) -> str:
         self.sink = sink

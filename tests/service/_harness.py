@@ -120,6 +120,33 @@ class Page:
         ).encode()
 
 
+    def inside(self, shell: bytes) -> bytes:
+        """This page's story inside a real news page (``shell``): the real page's head,
+        navigation, scripts and text stay (the cleaner's real work), with this story's
+        title and paragraphs just before the real page's first paragraph."""
+        body = "\n".join(f"<p>{html.escape(p)}</p>" for p in self.paragraphs)
+        story = (f"<h1>{html.escape(self.title)}</h1>\n{body}\n").encode()
+        # first in the real page's own main text (its first <p>'s parent), else first in <body>
+        at = re.search(rb"<p[\s>]", shell, re.IGNORECASE) or re.search(rb"<body[^>]*>", shell, re.IGNORECASE)
+        cut = (at.start() if at.group(0).lower().startswith(b"<p") else at.end()) if at else 0
+        return shell[:cut] + story + shell[cut:]
+
+
+def real_page_shells(directory: Path) -> list[bytes]:
+    """The benchmark's real pages (``*.html.gz`` or ``*.html``), read in place, never copied."""
+    import gzip
+
+    shells = []
+    for f in sorted(directory.iterdir()):
+        if f.name.endswith(".html.gz"):
+            shells.append(gzip.decompress(f.read_bytes()))
+        elif f.name.endswith(".html"):
+            shells.append(f.read_bytes())
+    if not shells:
+        raise FileNotFoundError(f"no .html or .html.gz pages in {directory}")
+    return shells
+
+
 @dataclass
 class Corpus:
     base_url: str
@@ -194,7 +221,8 @@ class NewsSite:
     """The corpus served by a LocalServer, with a per-feed log of request times and an
     optional webhook sink at /hook."""
 
-    def __init__(self, n_feeds: int, pages_per_feed: int, *, page_delay: float = 0.0, **kw: Any) -> None:
+    def __init__(self, n_feeds: int, pages_per_feed: int, *, page_delay: float = 0.0,
+                 real_pages: Path | None = None, **kw: Any) -> None:
         self.server = LocalServer()
         self.corpus = build_corpus(self.server.url("").rstrip("/"), n_feeds, pages_per_feed, **kw)
         self.feed_hits: dict[str, list[float]] = defaultdict(list)
@@ -202,8 +230,10 @@ class NewsSite:
         self._reveal: tuple[float, float] | None = None  # (start, pages per feed per second)
         for path in self.corpus.feeds:
             self.server.route(path, Route(handler=self._feed_handler(path), content_type="application/rss+xml"))
-        for page in self.corpus.pages:
-            self.server.route(page.path, Route(body=page.html(), content_type="text/html; charset=utf-8",
+        shells = real_page_shells(real_pages) if real_pages is not None else []
+        for i, page in enumerate(self.corpus.pages):
+            body = page.html() if not shells else page.inside(shells[i % len(shells)])
+            self.server.route(page.path, Route(body=body, content_type="text/html; charset=utf-8",
                                                delay=page_delay))
         self.sink: WebhookSink | None = None
 

@@ -366,8 +366,9 @@ def _store_result(
         judged = relevance_step.judge(ctx.config, ctx.relevance,
                                       _gate_document(page, title, stored.site),
                                       topic_matches, s)
+        fp = stories.fingerprint(page.text)  # CPU, before the bucket locks are taken
         t0 = time.perf_counter()
-        story_id, signed = stories.choose_story(s, article_id, page.text, now)
+        story_id, signed = stories.choose_story(s, article_id, page.text, now, fp=fp)
         done = s.execute(
             update(Article)
             .where(Article.id == article_id, Article.status.in_(sources_of(_A.DONE) - {_A.DONE}))

@@ -61,13 +61,21 @@ def assign_story(session: Session, article: Article, now: datetime | None = None
     return story_id
 
 
-def choose_story(session: Session, article_id: int, text: str | None, now: datetime) -> tuple[int, int | None]:
+def fingerprint(text: str | None) -> int | None:
+    """The article's SimHash (None: too short to fingerprint)."""
+    return simhash(text or "")
+
+
+def choose_story(session: Session, article_id: int, text: str | None, now: datetime,
+                 *, fp: int | None = None) -> tuple[int, int | None]:
     """The story of the closest stored article within ``STORY_THRESHOLD`` bits of
     SimHash among those sharing an LSH bucket with this one, else a new story, in the
     caller's transaction; returns (story id, the article's signed SimHash). Articles
     too short to fingerprint get a story of their own. On PostgreSQL the article's
-    bucket locks are held until the caller commits."""
-    fp = simhash(text or "")
+    bucket locks are held until the caller commits. ``fp``: the fingerprint, computed
+    by the caller beforehand (outside any lock)."""
+    if fp is None:
+        fp = fingerprint(text)
     if fp is None:
         story = Story(first_article_id=article_id, simhash=None, created_at=now)
         session.add(story)

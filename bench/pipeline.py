@@ -1,6 +1,8 @@
 """The whole pipeline's speed: Celery service against the embedded runner, in one run.
 
     .venv/bin/python bench/pipeline.py [--feeds 100] [--pages 10] [--concurrency 2]
+                                       [--real-pages [DIR]] [--steady-rate N | --no-steady] [--json]
+    .venv/bin/python bench/pipeline.py --db-only [--feeds 20 --pages 10]   # round trips, commits
 
 A local site (tests/service/_harness.py) serves ``--feeds`` RSS feeds of ``--pages``
 pages each (half of them match the test topic, built from the seed texts; the rest are
@@ -12,6 +14,14 @@ hand-made negatives). The same work is done twice, each time from an empty datab
   (b) embedded: ``newsradar run --once`` (one process, SQLite), repeated until every
       article is done;
   (c) the same on PostgreSQL, to tell the database's cost from Celery's.
+
+Then (d) the 2-process service again while the site publishes its pages at a steady
+rate below capacity (10 feeds x 20 pages, polled every 2 s), and (e) the embedded
+pipeline in-process on PostgreSQL with event listeners counting round trips and commits.
+With ``--real-pages`` every story is served inside one of the extraction benchmark's
+real news pages (read in place, never copied), so cleaning costs what it costs on the
+web (the 1.5 KB stubs understate it about 3x); the cleaner then sometimes keeps the real
+page's own story instead, so fewer alerts are sent (the same in every column).
 
 Printed for each: articles per second (first article stored to last article finished),
 poll-to-delivery latency p50/p95 (alert sent minus article stored at poll time, from
@@ -30,11 +40,15 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+# The extraction benchmark's real pages, read where they are (never copied into the repo).
+REAL_PAGES = Path("/work/shared/bench/extraction/html")
 
 from sqlalchemy import create_engine, text  # noqa: E402 - after the sys.path line
 
@@ -166,6 +180,33 @@ def run_service(site: NewsSite, tmp: Path, concurrency: int) -> tuple[dict[str, 
         return _figures(db.url), sampler, wall
 
 
+def run_steady(site: NewsSite, tmp: Path, concurrency: int, rate: float) -> dict[str, float]:
+    """The service (``concurrency`` prefork processes) while the site publishes ``rate``
+    pages a second, feeds polled every 2 s: latency without a backlog."""
+    from worker.store import make_engine, upgrade
+
+    total = len(site.corpus.pages)
+    with PrivateRedis(tmp / "redis-steady") as redis_server, TempDatabase() as db:
+        engine = make_engine(db.url)
+        upgrade(engine)
+        engine.dispose()
+        cfg = write_config(tmp / "steady.yaml", site.corpus, jsonl=tmp / "steady-alerts.jsonl",
+                           poll_interval=2)
+        env = service_env(db.url, redis_server.url, cfg, NEWSRADAR_VISIBILITY_TIMEOUT=300,
+                          NEWSRADAR_TICK_INTERVAL=1, NEWSRADAR_LOG_LEVEL="WARNING")
+        worker = start_worker(env, tmp, "steady", concurrency=concurrency)
+        beat = start_beat(env, tmp, "steady-beat")
+        try:
+            site.reveal_steadily(rate)
+            wait_until(lambda: _done(db.url, total), 900, "the steady run to finish", interval=0.5)
+        finally:
+            beat.stop()
+            worker.stop()
+        figures = _figures(db.url)
+    figures["offered_articles_s"] = rate
+    return figures
+
+
 def run_embedded(site: NewsSite, tmp: Path, db_url: str, name: str) -> tuple[dict[str, float], int, float, int]:
     total = len(site.corpus.pages)
     cfg = write_config(tmp / f"{name}.yaml", site.corpus, jsonl=tmp / f"{name}-alerts.jsonl")
@@ -206,11 +247,18 @@ def run_instrumented(site: NewsSite, tmp: Path, db_url: str) -> dict[str, float]
     cfg = write_config(tmp / "instr.yaml", site.corpus, jsonl=tmp / "instr-alerts.jsonl")
     engine = make_engine(db_url)
     upgrade(engine)
-    counts = {"statements": 0, "begins": 0, "commits": 0, "rollbacks": 0}
+    counts = {"statements": 0, "begins": 0, "commits": 0, "rollbacks": 0, "autocommits": 0,
+              "lazy_commits": 0}
+    by_statement: Counter[str] = Counter()
 
     @event.listens_for(engine, "before_cursor_execute")
-    def _stmt(*_: object) -> None:
+    def _stmt(conn: Any, _cursor: object, statement: str, *_: object) -> None:
         counts["statements"] += 1
+        by_statement[_shape(statement)] += 1
+        if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            counts["autocommits"] += 1  # the statement commits itself: a commit, no extra round trip
+            if "set_config" in statement:
+                counts["lazy_commits"] += 1  # synchronous_commit off: no WAL flush wait
 
     @event.listens_for(engine, "begin")
     def _begin(*_: object) -> None:
@@ -221,8 +269,10 @@ def run_instrumented(site: NewsSite, tmp: Path, db_url: str) -> dict[str, float]
         counts["commits"] += 1
 
     @event.listens_for(engine, "rollback")
-    def _rollback(*_: object) -> None:
-        counts["rollbacks"] += 1
+    def _rollback(conn: Any, *_: object) -> None:
+        # an autocommit connection has no transaction open: psycopg sends nothing
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            counts["rollbacks"] += 1
 
     ctx = build_context(load_config(cfg), get_settings().model_copy(update={"database_url": db_url}),
                         engine=engine, migrate=False)
@@ -235,9 +285,21 @@ def run_instrumented(site: NewsSite, tmp: Path, db_url: str) -> dict[str, float]
     n = max(1, total)
     # BEGIN costs no round trip of its own with psycopg 3 (sent with the first statement)
     round_trips = counts["statements"] + counts["commits"] + counts["rollbacks"]
-    return {"round_trips_per_article": round_trips / n, "commits_per_article": counts["commits"] / n,
+    commits = counts["commits"] + counts["autocommits"]
+    return {"round_trips_per_article": round_trips / n, "commits_per_article": commits / n,
             "statements_per_article": counts["statements"] / n,
-            "lock_ms_per_article": 1000 * stories.ChoiceTimer.total_s / n, "passes": passes}
+            "lock_ms_per_article": 1000 * stories.ChoiceTimer.total_s / n, "passes": passes,
+            "rollbacks_per_article": counts["rollbacks"] / n,
+            "durable_commits_per_article": (commits - counts["lazy_commits"]) / n,
+            "top_statements": [(round(c / n, 2), shape) for shape, c in by_statement.most_common(40)]}
+
+
+def _shape(statement: str) -> str:
+    """A statement's first words, its table and its WHERE, enough to tell them apart."""
+    flat = " ".join(statement.split())
+    head = flat.split(" WHERE ")[0][:70]
+    where = flat.split(" WHERE ")[1][:60] if " WHERE " in flat else ""
+    return f"{head} | {where}" if where else head
 
 
 def main() -> None:
@@ -246,13 +308,39 @@ def main() -> None:
     ap.add_argument("--pages", type=int, default=10, help="pages per feed")
     ap.add_argument("--concurrency", type=int, default=2, help="prefork processes of the one worker")
     ap.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    ap.add_argument("--steady-rate", type=float, default=None,
+                    help="also run the service while the site publishes this many pages a second "
+                         "(below capacity): poll-to-delivery latency without a backlog "
+                         "(default: a third of the backlog rate of the 2-process service)")
+    ap.add_argument("--no-steady", action="store_true", help="skip the steady-rate run")
+    ap.add_argument("--real-pages", nargs="?", const=str(REAL_PAGES), default=None, metavar="DIR",
+                    help="serve each story inside one of the benchmark's real news pages (~167 KiB, "
+                         f"read in place from DIR, default {REAL_PAGES}) instead of a 1.5 KB stub")
+    ap.add_argument("--db-only", action="store_true",
+                    help="only the instrumented embedded PostgreSQL pass: round trips, commits and "
+                         "the statements that make them, per article")
     args = ap.parse_args()
+    if args.db_only:
+        with tempfile.TemporaryDirectory(prefix="newsradar-bench-") as d, \
+                NewsSite(args.feeds, args.pages) as site, TempDatabase() as pg:
+            instr = run_instrumented(site, Path(d), pg.url)
+        print(f"instrumented embedded PG pass, {args.feeds * args.pages} articles: "
+              f"{instr['round_trips_per_article']:.1f} round trips "
+              f"({instr['statements_per_article']:.1f} statements, {instr['rollbacks_per_article']:.2f} "
+              f"rollbacks), {instr['commits_per_article']:.2f} commits "
+              f"({instr['durable_commits_per_article']:.2f} waiting for the WAL flush) per article")
+        for per, shape in instr["top_statements"]:  # type: ignore[attr-defined]
+            print(f"  {per:6.2f}  {shape}")
+        return
 
-    with tempfile.TemporaryDirectory(prefix="newsradar-bench-") as d, NewsSite(args.feeds, args.pages) as site:
+    real = Path(args.real_pages) if args.real_pages else None
+    with tempfile.TemporaryDirectory(prefix="newsradar-bench-") as d, \
+            NewsSite(args.feeds, args.pages, real_pages=real) as site:
         tmp = Path(d)
         total = len(site.corpus.pages)
         print(f"pipeline bench: {args.feeds} feeds x {args.pages} pages = {total} articles "
-              f"({len(site.corpus.positive_urls)} alerts expected), {os.cpu_count()} CPUs")
+              f"({len(site.corpus.positive_urls)} stories on the topic), {os.cpu_count()} CPUs, "
+              + (f"each story inside a real page from {real}" if real else "1.5 KB stub pages"))
         svc1, mem1, svc1_wall = run_service(site, tmp, 1)
         svc, mem, svc_wall = run_service(site, tmp, args.concurrency)
         emb, emb_kib, emb_wall, passes = run_embedded(site, tmp, f"sqlite:///{tmp / 'embedded.db'}", "sqlite")
@@ -263,12 +351,22 @@ def main() -> None:
             pge, pge_kib, pge_wall, pg_passes = run_embedded(site, tmp, pg.url, "pg")
         with TempDatabase() as pg2:
             instr = run_instrumented(site, tmp, pg2.url)
+    steady: dict[str, float] | None = None
+    if not args.no_steady:
+        rate = args.steady_rate or max(1.0, round(svc["rate"] / 3, 1))
+        # 10 feeds of 20 pages: polling 100 feeds every 2 s would be a load of its own
+        with tempfile.TemporaryDirectory(prefix="newsradar-bench-") as d, \
+                NewsSite(10, 20, real_pages=real) as steady_site:
+            steady = run_steady(steady_site, Path(d), args.concurrency, rate)
 
     if args.json:
         import json
 
         print(json.dumps({
             "articles": total, "cpus": os.cpu_count(),
+            "pages": f"real ({real})" if real else "stub (1.5 KB)",
+            "alerts_sent": {"service1": svc1["sent"], "service2": svc["sent"], "embedded_sqlite": emb["sent"],
+                            "embedded_pg": pge["sent"]},
             "embedded_sqlite_articles_s": emb["rate"], "embedded_pg_articles_s": pge["rate"],
             "service1_articles_s": svc1["rate"], "service2_articles_s": svc["rate"],
             "service2_vs_embedded_pg": svc["rate"] / pge["rate"],
@@ -279,18 +377,29 @@ def main() -> None:
             "fleet_wide_lock_ms_per_article": 0.0,
             "db_round_trips_per_article": instr["round_trips_per_article"],
             "commits_per_article": instr["commits_per_article"],
+            "durable_commits_per_article": instr["durable_commits_per_article"],
             "latency_p50_s": svc["p50"], "latency_p95_s": svc["p95"],
-            "latency_note": "service, all articles arriving at once (a backlog); no steady-rate run yet",
+            "latency_note": "service, all articles arriving at once (a backlog)",
+            "steady": None if steady is None else {
+                "offered_articles_s": steady["offered_articles_s"], "done_articles_s": steady["rate"],
+                "latency_p50_s": steady["p50"], "latency_p95_s": steady["p95"],
+                "note": f"service, {args.concurrency} processes, pages published at a steady rate, "
+                        "10 feeds x 20 pages polled every 2 s; latency = article stored at poll -> alert sent"},
             "worker_memory_mib": {"service1": mem1.peak_kib / 1024, "service2": mem.peak_kib / 1024,
                                   "embedded_sqlite": emb_kib / 1024, "embedded_pg": pge_kib / 1024},
             "politeness_on_vs_off": None,
         }, indent=1))
         return
     print(f"\ninstrumented embedded PG pass: {instr['round_trips_per_article']:.1f} round trips "
-          f"({instr['statements_per_article']:.1f} statements), {instr['commits_per_article']:.2f} commits, "
+          f"({instr['statements_per_article']:.1f} statements), {instr['commits_per_article']:.2f} commits "
+          f"({instr['durable_commits_per_article']:.2f} durable), "
           f"{instr['lock_ms_per_article']:.2f} ms inside the story-bucket locks, per article "
           "(no fleet-wide lock remains)")
 
+    if steady is not None:
+        print(f"\nsteady arrival, service {args.concurrency} procs: {steady['offered_articles_s']:.1f} pages/s "
+              f"published, {steady['rate']:.1f} articles/s done, poll-to-delivery p50 {steady['p50']:.2f} s, "
+              f"p95 {steady['p95']:.2f} s (no backlog; 10 feeds x 20 pages, polled every 2 s)")
     cols = [
         ("service (Celery)", "1 proc, PG", svc1, svc1_wall, mem1.peak_kib, mem1.peak_single_kib,
          f"{mem1.peak_pss_kib / 1024:.0f}"),

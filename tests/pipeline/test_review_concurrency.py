@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event, func, select, text
-from sqlalchemy.orm import Session
 
 from tests.helpers.httpserver import LocalServer
 from tests.pipeline.test_stages import CONFIG, Clock
@@ -43,11 +42,12 @@ def test_a_slow_worker_finishing_after_another_leaves_the_article_in_its_story(t
         a_thread = threading.current_thread()
         a_read, b_done, go = threading.Event(), threading.Event(), threading.Event()
 
-        @event.listens_for(Session, "before_flush")
-        def pause_a(session, _ctx, _instances) -> None:
-            # A, in its last transaction (the story is being written), holds on
-            if threading.current_thread() is worker_a and any(
-                    isinstance(o, Article) and o.text for o in session.dirty):
+        @event.listens_for(ctx.engine, "before_cursor_execute")
+        def pause_a(_conn, _cursor, statement, *_args) -> None:
+            # A, in its last transaction (its story chosen, its buckets locked), holds on
+            # just before it writes the article's result
+            if threading.current_thread() is worker_a and statement.startswith("UPDATE articles SET") \
+                    and "story_id" in statement:
                 a_read.set()
                 go.wait(60)
 
@@ -75,7 +75,7 @@ def test_a_slow_worker_finishing_after_another_leaves_the_article_in_its_story(t
             worker_a.join(60)
             worker_b.join(60)
         finally:
-            event.remove(Session, "before_flush", pause_a)
+            event.remove(ctx.engine, "before_cursor_execute", pause_a)
         assert a_thread is not worker_a
         assert results["a"].status == "done", results  # type: ignore[union-attr]
         assert results["b"].status in ("done", "claimed"), results  # type: ignore[union-attr]

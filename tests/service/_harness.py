@@ -120,6 +120,33 @@ class Page:
         ).encode()
 
 
+    def inside(self, shell: bytes) -> bytes:
+        """This page's story inside a real news page (``shell``): the real page's head,
+        navigation, scripts and text stay (the cleaner's real work), with this story's
+        title and paragraphs just before the real page's first paragraph."""
+        body = "\n".join(f"<p>{html.escape(p)}</p>" for p in self.paragraphs)
+        story = (f"<h1>{html.escape(self.title)}</h1>\n{body}\n").encode()
+        # first in the real page's own main text (its first <p>'s parent), else first in <body>
+        at = re.search(rb"<p[\s>]", shell, re.IGNORECASE) or re.search(rb"<body[^>]*>", shell, re.IGNORECASE)
+        cut = (at.start() if at.group(0).lower().startswith(b"<p") else at.end()) if at else 0
+        return shell[:cut] + story + shell[cut:]
+
+
+def real_page_shells(directory: Path) -> list[bytes]:
+    """The benchmark's real pages (``*.html.gz`` or ``*.html``), read in place, never copied."""
+    import gzip
+
+    shells = []
+    for f in sorted(directory.iterdir()):
+        if f.name.endswith(".html.gz"):
+            shells.append(gzip.decompress(f.read_bytes()))
+        elif f.name.endswith(".html"):
+            shells.append(f.read_bytes())
+    if not shells:
+        raise FileNotFoundError(f"no .html or .html.gz pages in {directory}")
+    return shells
+
+
 @dataclass
 class Corpus:
     base_url: str
@@ -137,9 +164,13 @@ class Corpus:
     def feed_urls(self) -> list[str]:
         return [self.base_url + f for f in self.feeds]
 
-    def rss(self, feed_path: str) -> bytes:
+    def rss(self, feed_path: str, visible: int | None = None) -> bytes:
+        """The feed; with ``visible``, only its oldest ``visible`` pages (published so far)."""
         items = []
-        for p in self.feeds[feed_path]:
+        pages = self.feeds[feed_path]
+        if visible is not None:
+            pages = pages[len(pages) - max(0, min(visible, len(pages))):]
+        for p in pages:
             url = self.base_url + p.path
             items.append(
                 "<item>"
@@ -190,15 +221,19 @@ class NewsSite:
     """The corpus served by a LocalServer, with a per-feed log of request times and an
     optional webhook sink at /hook."""
 
-    def __init__(self, n_feeds: int, pages_per_feed: int, *, page_delay: float = 0.0, **kw: Any) -> None:
+    def __init__(self, n_feeds: int, pages_per_feed: int, *, page_delay: float = 0.0,
+                 real_pages: Path | None = None, **kw: Any) -> None:
         self.server = LocalServer()
         self.corpus = build_corpus(self.server.url("").rstrip("/"), n_feeds, pages_per_feed, **kw)
         self.feed_hits: dict[str, list[float]] = defaultdict(list)
         self._lock = threading.Lock()
+        self._reveal: tuple[float, float] | None = None  # (start, pages per feed per second)
         for path in self.corpus.feeds:
             self.server.route(path, Route(handler=self._feed_handler(path), content_type="application/rss+xml"))
-        for page in self.corpus.pages:
-            self.server.route(page.path, Route(body=page.html(), content_type="text/html; charset=utf-8",
+        shells = real_page_shells(real_pages) if real_pages is not None else []
+        for i, page in enumerate(self.corpus.pages):
+            body = page.html() if not shells else page.inside(shells[i % len(shells)])
+            self.server.route(page.path, Route(body=body, content_type="text/html; charset=utf-8",
                                                delay=page_delay))
         self.sink: WebhookSink | None = None
 
@@ -208,9 +243,20 @@ class NewsSite:
         def handle(_: RequestInfo) -> Reply:
             with self._lock:
                 self.feed_hits[path].append(time.monotonic())
+                reveal = self._reveal
+            if reveal is not None:  # a steady arrival: pages appear one by one over time
+                started, per_feed_s = reveal
+                visible = int((time.monotonic() - started) * per_feed_s) + 1
+                return Reply(200, self.corpus.rss(path, visible), {"Content-Type": "application/rss+xml"})
             return Reply(200, body, {"Content-Type": "application/rss+xml"})
 
         return handle
+
+    def reveal_steadily(self, articles_per_s: float) -> None:
+        """From now on each feed publishes its pages one by one (oldest first), so that the
+        whole site publishes ``articles_per_s`` new pages a second."""
+        with self._lock:
+            self._reveal = (time.monotonic(), articles_per_s / max(1, len(self.corpus.feeds)))
 
     def add_sink(self, sink: WebhookSink) -> str:
         self.sink = sink
@@ -483,3 +529,73 @@ def settled(db_url: str, corpus: Corpus) -> bool:
     pending = sum(n for s, n in o.deliveries.items() if s in ("pending", "failed", "sending"))
     return len(o.article_urls) == pages and finished == pages and pending == 0 \
         and o.alerts >= len(corpus.positive_urls)
+
+
+# ---------------------------------------------------------------------------
+# a whole worker SIGKILLed, a new one started: recovery by leases
+
+
+@dataclass
+class Recovery:
+    killed_at: float  # time.time() of the SIGKILL
+    restarted_at: float  # time.time() the new worker said "ready."
+    finished_at: float  # the last article done or delivery sent (database times)
+    in_flight: dict[str, int]  # rows held by the dead worker at the kill, by state
+
+    @property
+    def seconds(self) -> float:
+        """From the new worker's start to the last delivery: the recovery."""
+        return self.finished_at - self.restarted_at
+
+
+def in_flight_rows(db_url: str) -> dict[str, int]:
+    """Rows claimed right now (a worker holds them), by table and state."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as c:
+            out: dict[str, int] = {}
+            for table in ("articles", "deliveries", "feeds"):
+                for status, n in c.execute(text(
+                        f"SELECT status, count(*) FROM {table} WHERE claimed_until > now() GROUP BY status")):
+                    out[f"{table}:{status}"] = n
+            return out
+    finally:
+        engine.dispose()
+
+
+def last_finished_at(db_url: str) -> float:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(db_url)
+    try:
+        with engine.connect() as c:
+            fetched, sent = c.execute(text(
+                "SELECT (SELECT max(fetched_at) FROM articles), (SELECT max(sent_at) FROM deliveries)")).one()
+    finally:
+        engine.dispose()
+    stamps = [t.replace(tzinfo=t.tzinfo or UTC).timestamp() for t in (fetched, sent) if t is not None]
+    return max(stamps)
+
+
+def kill_worker_and_recover(db_url: str, site: NewsSite, env: dict[str, str], tmp: Path,
+                            first: ServiceProcess, others: list[ServiceProcess], *,
+                            settle: float = 120.0) -> tuple[Recovery, ServiceProcess]:
+    """SIGKILL ``first`` (the worker and its pool) once pages are being processed and no
+    alert is being sent, start a new worker, and wait until everything is done and
+    delivered. The caller stops the new worker."""
+
+    def under_way() -> bool:
+        out = read_outcome(db_url)
+        return (out.articles.get("done", 0) >= 4 and out.articles.get("processing", 0) >= 1
+                and out.deliveries.get("sending", 0) == 0)
+
+    wait_until(under_way, 60, "processing under way")
+    held = in_flight_rows(db_url)
+    first.kill_group()
+    killed_at = time.time()
+    second = start_worker(env, tmp, "w2")
+    restarted_at = time.time()
+    wait_settled(db_url, site.corpus, [first, second, *others], settle, "recovery after SIGKILL")
+    return Recovery(killed_at, restarted_at, last_finished_at(db_url), held), second

@@ -138,7 +138,9 @@ def test_only_one_beat_sends_ticks(private_redis: PrivateRedis, monkeypatch: pyt
 def test_settings_keep_time_limits_under_the_visibility_timeout() -> None:
     s = ServiceSettings(visibility_timeout=20, process_time_limit=120)
     assert s.limits("process").hard == 10 and s.limits("process").soft == 8
-    assert s.countdown_cap <= 5 and s.row_claim_lease > 10
+    assert s.countdown_cap <= 5 and s.unrenewed_claim_lease > 10
+    # row claims are short leases renewed four times per lease while a task holds them
+    assert s.row_claim_lease == 8 and s.lease_renew_every == 2
     assert ServiceSettings().limits("poll").hard < ServiceSettings().visibility_timeout
 
 

@@ -23,6 +23,7 @@ from tests.service._harness import (
     NewsSite,
     WebhookSink,
     jsonl_urls,
+    kill_worker_and_recover,
     read_outcome,
     service_env,
     start_beat,
@@ -150,6 +151,62 @@ def test_worker_sigkilled_mid_processing(tmp_path: Path, private_redis: PrivateR
             if second:
                 second.stop()
             first.stop()
+
+
+def test_whole_worker_sigkilled_work_comes_back_by_leases_not_redelivery(
+    tmp_path: Path, private_redis: PrivateRedis, pg_db: TempDatabase
+) -> None:
+    # The visibility timeout (and so the "queued" marks' life) is an hour: Redis would not
+    # hand the dead worker's messages back within this test. The work comes back because
+    # its claims and marks are leases that the dead worker no longer renews, and the tick
+    # enqueues it again; the state machine keeps every alert to one send.
+    # bench/recovery.py prints how long that takes.
+    with NewsSite(5, 8, page_delay=0.3) as site:
+        jsonl = tmp_path / "alerts.jsonl"
+        cfg = write_config(tmp_path / "newsradar.yaml", site.corpus, jsonl=jsonl)
+        env = service_env(pg_db.url, private_redis.url, cfg, NEWSRADAR_VISIBILITY_TIMEOUT=3600,
+                          NEWSRADAR_CLAIM_LEASE=4)
+        first = start_worker(env, tmp_path, "w1")
+        beat = start_beat(env, tmp_path)
+        second = None
+        try:
+            recovery, second = kill_worker_and_recover(pg_db.url, site, env, tmp_path, first, [beat],
+                                                       settle=SETTLE)
+            # tasks were in flight when the worker died: articles it had claimed
+            assert recovery.in_flight.get("articles:processing", 0) >= 1, recovery.in_flight
+            wait_until(lambda: len(jsonl_urls(jsonl)) >= len(site.corpus.positive_urls), 10, "jsonl lines")
+            assert_exactly_once(pg_db, site, jsonl_urls(jsonl))
+            # each page fetched at most twice: once by the dead worker (in flight), once after
+            assert max(site.page_hits().values()) <= 2
+        finally:
+            beat.stop()
+            if second:
+                second.stop()
+            first.stop()
+
+
+def test_slow_tasks_keep_their_short_leases_while_alive(
+    tmp_path: Path, private_redis: PrivateRedis, pg_db: TempDatabase
+) -> None:
+    # Each page takes 2.5 s to answer, over twice the 1 s lease: the lease keeper renews
+    # the claims and marks of the tasks in flight, so the idle second node never takes a
+    # page from a live worker (each page fetched once) while the tick keeps sweeping.
+    with NewsSite(2, 3, page_delay=2.5) as site:
+        jsonl = tmp_path / "alerts.jsonl"
+        cfg = write_config(tmp_path / "newsradar.yaml", site.corpus, jsonl=jsonl)
+        env = service_env(pg_db.url, private_redis.url, cfg, NEWSRADAR_CLAIM_LEASE=1)
+        one = start_worker(env, tmp_path, "w1", concurrency=2)
+        two = start_worker(env, tmp_path, "w2", concurrency=2)
+        beat = start_beat(env, tmp_path)
+        try:
+            wait_settled(pg_db.url, site.corpus, [one, two, beat], SETTLE, "slow pages processed")
+            wait_until(lambda: len(jsonl_urls(jsonl)) >= len(site.corpus.positive_urls), 10, "jsonl lines")
+        finally:
+            beat.stop()
+            two.stop()
+            one.stop()
+        assert_exactly_once(pg_db, site, jsonl_urls(jsonl))
+        assert set(site.page_hits().values()) == {1}, site.page_hits()
 
 
 def test_pool_child_sigkilled_task_is_redelivered(tmp_path: Path, private_redis: PrivateRedis, pg_db: TempDatabase) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,11 +36,11 @@ from worker.pipeline import relevance as relevance_step
 from worker.pipeline._common import INFRA_ERRORS, fetch_via, storable
 from worker.pipeline.budget import ArticleBudget
 from worker.pipeline.context import Context
-from worker.pipeline.states import ArticleStatus, DeliveryStatus, move
+from worker.pipeline.states import ArticleStatus, DeliveryStatus, move, sources_of
 from worker.retry import RetryPolicy, should_retry
 from worker.sources import PAGE_ACCEPT, PAGE_TYPES, entry_key
 from worker.store import Alert, Article, Delivery, Match
-from worker.store.rows import claim_row, insert_or_skip
+from worker.store.rows import claim, claim_columns, insert_or_skip
 from worker.topics import Document, TopicMatch, bounded_document, note_bounded
 from worker.urls import canonical_url, host_of
 
@@ -65,19 +66,23 @@ class StoredEntries:
 
 def store_entries(
     ctx: Context, feed_id: int, entries: Sequence[Any], cap: int, now: datetime,
-    older: Callable[[], Sequence[Any]] | None = None,
+    older: Callable[[], Sequence[Any]] | None = None, *, session: Session | None = None,
 ) -> StoredEntries:
     """Insert a feed's new entries (newest first) as ``new`` articles; the unique keys
     skip the ones already stored. At most ``cap`` are taken. ``older``: the entries that
-    follow ``entries`` (a large feed parsed newest part first), called only when fewer
-    than ``cap`` of ``entries`` were new, outside any transaction."""
+    follow ``entries`` (a large feed parsed newest part first), parsed only when fewer
+    than ``cap`` of ``entries`` were new. In ``session`` (the poll's transaction) or a
+    transaction of its own."""
+    if session is None:
+        with ctx.session() as s:
+            return store_entries(ctx, feed_id, entries, cap, now, older, session=s)
     out = StoredEntries()
-    skipped_links = _store_new(ctx, feed_id, entries, cap, now, out)
+    skipped_links = _store_new(session, feed_id, entries, cap, now, out)
     if older is not None and not out.capped:
         if len(out.article_ids) >= cap:
             out.capped = True  # the older entries come next poll
         else:
-            skipped_links += _store_new(ctx, feed_id, older(), cap, now, out)
+            skipped_links += _store_new(session, feed_id, older(), cap, now, out)
     if skipped_links:
         out.problems.append(f"{skipped_links} item(s) without a link were skipped")
     if out.capped:
@@ -87,48 +92,57 @@ def store_entries(
     return out
 
 
-def _store_new(ctx: Context, feed_id: int, entries: Sequence[Any], cap: int, now: datetime,
+def _store_new(s: Session, feed_id: int, entries: Sequence[Any], cap: int, now: datetime,
                out: StoredEntries) -> int:
-    """``store_entries`` for one run of entries, into ``out``; returns the number without a link."""
-    with ctx.session() as s:
-        for entry in entries:  # newest first
-            if len(out.article_ids) >= cap:
-                out.capped = True
-                break
-            if not entry.link:
-                continue
-            link = storable(entry.link)
-            title, author = storable(entry.title), storable(entry.author)
-            canon = canonical_url(link)
-            guid = storable(entry.guid)[:2048]
-            stored_link = s.scalar(select(Article.url).where(Article.feed_id == feed_id,
-                                                             Article.guid == guid))
-            if stored_link is not None:
-                # a GUID reused for another story: keyed on GUID + link (the unique key
-                # (feed_id, guid) still decides; the same story again is skipped by it)
-                guid = entry_key(guid, link, stored_link)[:2048]
-            row = s.execute(
-                insert_or_skip(s, Article)
-                .values(
-                    feed_id=feed_id,
-                    guid=guid,
-                    url=link[:2048],
-                    canonical_url=canon[:2048],
-                    title=(title or None) and title[:1000],
-                    published_at=entry.published,
-                    entry_summary=storable(entry.content or entry.summary),
-                    author=(author or None) and author[:300],
-                    site=host_of(link),
-                    status=_A.NEW.value,
-                    attempts=0,
-                    created_at=now,
-                )
-                .on_conflict_do_nothing()
-                .returning(Article.id)
-            ).first()
-            if row is not None:
-                out.article_ids.append(row[0])
-    return sum(1 for e in entries if not e.link)
+    """``store_entries`` for one run of entries, into ``out`` (``out.capped`` when new ones
+    were left over); returns the number without a link."""
+    linked = [e for e in entries if e.link]  # newest first
+    skipped_links = len(entries) - len(linked)
+    # One read for every GUID the entries carry, one multi-row INSERT for the new
+    # ones (two round trips per poll, not two per entry); the unique keys decide.
+    guids = list({storable(e.guid)[:2048] for e in linked})
+    stored_links: dict[str, str] = {
+        guid: url for guid, url in s.execute(
+            select(Article.guid, Article.url).where(Article.feed_id == feed_id, Article.guid.in_(guids)))
+    } if guids else {}
+    rows: list[dict[str, Any]] = []
+    for entry in linked:
+        link = storable(entry.link)
+        title, author = storable(entry.title), storable(entry.author)
+        guid = storable(entry.guid)[:2048]
+        seen = stored_links.get(guid)
+        if seen is not None:
+            # a GUID reused for another story: keyed on GUID + link (the unique key
+            # (feed_id, guid) still decides; the same story again is skipped by it)
+            key = entry_key(guid, link, seen)[:2048]
+            if key == guid:
+                continue  # stored already
+            guid = key
+        else:
+            stored_links[guid] = link  # a later entry of this feed under the same GUID
+        rows.append({
+            "feed_id": feed_id,
+            "guid": guid,
+            "url": link[:2048],
+            "canonical_url": canonical_url(link)[:2048],
+            "title": (title or None) and title[:1000],
+            "published_at": entry.published,
+            "entry_summary": storable(entry.content or entry.summary),
+            "author": (author or None) and author[:300],
+            "site": host_of(link),
+            "status": _A.NEW.value,
+            "attempts": 0,
+            "created_at": now,
+        })
+    while rows and len(out.article_ids) < cap:
+        # the newest first, at most the cap; rows another key already holds are skipped
+        # by the INSERT, so the next ones are tried until the cap is reached
+        batch, rows = rows[:cap - len(out.article_ids)], rows[cap - len(out.article_ids):]
+        out.article_ids += s.scalars(
+            insert_or_skip(s, Article).values(batch).on_conflict_do_nothing().returning(Article.id)
+        ).all()
+    out.capped = bool(rows)
+    return skipped_links
 
 
 # ---------------------------------------------------------------------------
@@ -179,36 +193,27 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
     ``retry`` with ``next_attempt_at``; a permanent one falls back to the feed entry's
     own text or marks the article ``failed`` with the error."""
     now = ctx.now()
-    with ctx.session() as s:
-        # One round trip on the common path: the claim hands back the row as claimed.
-        art = claim_row(s, Article, article_id, now, ctx.claim_lease,
-                        or_(Article.status.in_((_A.NEW, _A.PROCESSING)),
-                            and_(Article.status == _A.RETRY,
-                                 or_(Article.next_attempt_at.is_(None), Article.next_attempt_at <= now))))
-        if art is None:  # why not: read it
-            art = s.get(Article, article_id)
-            if art is None:
-                return ProcessResult(article_id, "missing", error="no such article")
-            if art.status in (_A.DONE, _A.FAILED):
-                return ProcessResult(article_id, art.status, pending_deliveries(s, article_id))
-            if art.status == _A.RETRY and art.next_attempt_at is not None and art.next_attempt_at > now:
-                # a duplicate message: the page is not asked again before its retry time
-                return ProcessResult(article_id, _A.RETRY, error=art.error,
-                                     retry_after=(art.next_attempt_at - now).total_seconds())
-            return ProcessResult(article_id, "claimed")
-        if art.status == _A.PROCESSING and art.attempts >= ARTICLE_RETRY.max_attempts:
-            # Still 'processing' with its claim expired: each earlier attempt ended with
-            # its worker (a hard time limit, memory). Give up instead of looping.
-            move(art, _A.FAILED)
-            art.error = (f"gave up after {art.attempts} attempts: the worker processing it "
-                         "stopped each time (time limit or crash)")
-            art.error_code = ErrorCode.CRASHED.value
-            art.claimed_until = None
-            return ProcessResult(article_id, _A.FAILED, error=art.error)
-        move(art, _A.PROCESSING)
-        art.attempts += 1
-        url, attempts, site = art.url, art.attempts, art.site
-        fallback_text, fallback_title = art.entry_summary, art.title
+    # One round trip on the common path: the claim moves the row to 'processing', counts
+    # the attempt and hands back what processing needs, in a statement that commits
+    # itself (states.py: a claim is one of the bulk UPDATEs that name their move); the
+    # commit does not wait for the WAL flush (lost in a database crash, the article is
+    # simply processed again).
+    claimed = claim_columns(
+        ctx.engine, Article, article_id, now, ctx.claim_lease,
+        or_(Article.status == _A.NEW,
+            and_(Article.status == _A.PROCESSING, Article.attempts < ARTICLE_RETRY.max_attempts),
+            and_(Article.status == _A.RETRY,
+                 or_(Article.next_attempt_at.is_(None), Article.next_attempt_at <= now))),
+        columns=[Article.url, Article.attempts, Article.site, Article.entry_summary, Article.title,
+                 Article.author, Article.published_at],
+        values={"status": _A.PROCESSING.value, "attempts": Article.attempts + 1},
+        lazy_commit=True,
+    )
+    if claimed is None:
+        return _not_claimed(ctx, article_id, now)
+    fields: tuple[Any, ...] = tuple(claimed)
+    url, attempts, site, fallback_text, fallback_title, author, published_at = fields[:7]
+    stored = _Stored(title=fallback_title, author=author, published_at=published_at, site=site)
 
     # clean + match run under the article's CPU budget (worker/pipeline/budget.py); no
     # database transaction is open inside a budget.stage block
@@ -271,12 +276,39 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
         log.exception("process_article %s: cannot match the page", url)
         return _article_failed(ctx, article_id, now, as_newsradar_error(exc), None)
     try:
-        return _store_result(ctx, article_id, page, error, now, judged)
+        return _store_result(ctx, article_id, stored, page, error, now, judged)
     except INFRA_ERRORS:
         raise  # the database itself: the task retries, the claim expires for the sweep
     except Exception as exc:  # a bug matching or storing must not stop the run nor loop
         log.exception("process_article %s: cannot match or store the page", url)
         return _article_failed(ctx, article_id, now, as_newsradar_error(exc), None)
+
+
+def _not_claimed(ctx: Context, article_id: int, now: datetime) -> ProcessResult:
+    """Why the claim failed, and what follows: done or failed already (hand on its
+    deliveries), a retry not yet due, another worker's claim, or attempts spent."""
+    with ctx.session() as s:
+        art = s.get(Article, article_id)
+        if art is None:
+            return ProcessResult(article_id, "missing", error="no such article")
+        if art.status in (_A.DONE, _A.FAILED):
+            return ProcessResult(article_id, art.status, pending_deliveries(s, article_id))
+        if art.status == _A.RETRY and art.next_attempt_at is not None and art.next_attempt_at > now:
+            # a duplicate message: the page is not asked again before its retry time
+            return ProcessResult(article_id, _A.RETRY, error=art.error,
+                                 retry_after=(art.next_attempt_at - now).total_seconds())
+        if art.status == _A.PROCESSING and claim(s, Article, article_id, now, ctx.claim_lease,
+                                                  Article.status == _A.PROCESSING):
+            # Still 'processing' with its claim expired and its attempts spent: each
+            # earlier attempt ended with its worker (a hard time limit, memory). Give up
+            # instead of looping.
+            move(art, _A.FAILED)
+            art.error = (f"gave up after {art.attempts} attempts: the worker processing it "
+                         "stopped each time (time limit or crash)")
+            art.error_code = ErrorCode.CRASHED.value
+            art.claimed_until = None
+            return ProcessResult(article_id, _A.FAILED, error=art.error)
+        return ProcessResult(article_id, "claimed")
 
 
 def _match(ctx: Context, page: CleanPage, title: str | None, site: str | None
@@ -308,69 +340,92 @@ def _article_failed(
     return ProcessResult(article_id, _A.FAILED, error=short_message(error) if error else "no story text")
 
 
+@dataclass(frozen=True)
+class _Stored:
+    """What the claim read of the article that its result keeps or falls back on."""
+
+    title: str | None
+    author: str | None
+    published_at: datetime | None
+    site: str | None
+
+
 def _store_result(
-    ctx: Context, article_id: int, page: CleanPage, error: NewsradarError | None, now: datetime,
-    judged: Sequence[relevance_step.Judged],
+    ctx: Context, article_id: int, stored: _Stored, page: CleanPage, error: NewsradarError | None,
+    now: datetime, judged: Sequence[relevance_step.Judged],
 ) -> ProcessResult:
-    """The article's cleaned page, its matches (as relevance judged them: held-back ones
-    are recorded, never alerted), its story and the outbox: one transaction."""
+    """The article's cleaned page, its story, its matches (as relevance judged them:
+    held-back ones are recorded, never alerted) and the outbox: one transaction, one
+    durable commit, written without reading back what it writes.
+
+    A worker whose claim expired while it was slow may get here with another: the
+    article's UPDATE is conditional (only from a state that may move to ``done``), so
+    the second to come finds the row done and rolls back its whole result (its story
+    choice included) instead of putting the article in a second story."""
+    title = (page.title or stored.title or "")[:1000] or None
+    author = page.author or stored.author
+    values: dict[str, Any] = {
+        "title": title,
+        "text": page.text,
+        "published_at": stored.published_at or page.published,
+        "author": author[:300] if author else None,
+        "language": page.language,
+        "description": page.description,
+        "content_hash": hashlib.sha256(page.text.encode("utf-8")).hexdigest(),
+        "fetched_at": now,
+        "error": None,
+        "error_code": None,
+        "status": _A.DONE.value,
+        "claimed_until": None,
+    }
+    if error is not None:  # the page from the feed entry: keep the page error visible
+        values["error"] = f"page unavailable, matched the feed entry's text: {short_message(error)}"
+        values["error_code"] = error_code(error).value
     with ctx.session() as s:
-        # Locked and read afresh: a worker whose claim expired while it was slow may
-        # get here with another; the second to come must see what the first stored,
-        # or it would put the article in a second story (whose near-duplicates would
-        # then get a second alert).
-        art = s.get(Article, article_id, with_for_update=True, populate_existing=True)
-        assert art is not None
-        if art.status == _A.DONE:
-            return ProcessResult(article_id, _A.DONE, delivery_ids=pending_deliveries(s, article_id))
-        art.title = (page.title or art.title or "")[:1000] or None
-        art.text = page.text
-        art.published_at = art.published_at or page.published
-        author = page.author or art.author
-        art.author = author[:300] if author else None
-        art.language = page.language
-        art.description = page.description
-        art.content_hash = hashlib.sha256(page.text.encode("utf-8")).hexdigest()
-        art.fetched_at = now
-        if error is not None:  # the page from the feed entry: keep the page error visible
-            art.error = f"page unavailable, matched the feed entry's text: {short_message(error)}"
-            art.error_code = error_code(error).value
-        else:
-            art.error = None
-            art.error_code = None
-        story_id = stories.assign_story(s, art)
+        fp = stories.fingerprint(page.text)  # CPU, before the bucket locks are taken
+        t0 = time.perf_counter()
+        story_id, signed = stories.choose_story(s, article_id, page.text, now, fp=fp)
+        done = s.execute(
+            update(Article)
+            .where(Article.id == article_id, Article.status.in_(sources_of(_A.DONE) - {_A.DONE}))
+            .values(story_id=story_id, simhash=signed, **values)
+            .returning(Article.id)
+            .execution_options(synchronize_session=False)
+        ).first()
+        if done is None:  # another worker finished it (or moved it on) meanwhile
+            s.rollback()
+            art = s.get(Article, article_id)
+            status = art.status if art is not None else "missing"
+            return ProcessResult(article_id, status, delivery_ids=pending_deliveries(s, article_id))
         delivery_ids: list[int] = []
-        for j in judged:
-            m = j.match
-            match_row = s.execute(
+        match_ids: dict[str, int] = {}
+        if judged:
+            rows = s.execute(
                 insert_or_skip(s, Match)
-                .values(
-                    article_id=article_id,
-                    topic_id=m.topic_id,
-                    score=m.score,
-                    explanation=m.explanation,
-                    highlights=m.highlights,
-                    created_at=now,
-                    status=j.status.value,
-                    relevance=j.relevance_dict(),
-                )
+                .values([{
+                    "article_id": article_id, "topic_id": j.match.topic_id, "score": j.match.score,
+                    "explanation": j.match.explanation, "highlights": j.match.highlights,
+                    "created_at": now, "status": j.status.value, "relevance": j.relevance_dict(),
+                } for j in judged])
                 .on_conflict_do_nothing()
-                .returning(Match.id)
-            ).first()
-            match_id = match_row[0] if match_row else None
-            if not j.alerts:
-                continue
-            delivery_ids += outbox.create_alert(
-                ctx, s, art, story_id, m.topic_id, m.score, match_id, now)
-        move(art, _A.DONE)
-        art.claimed_until = None
-        return ProcessResult(
-            article_id,
-            _A.DONE,
-            delivery_ids=delivery_ids or pending_deliveries(s, article_id),
-            matched_topics=[j.match.topic_id for j in judged if j.alerts],
-            held_back_topics=[j.match.topic_id for j in judged if not j.alerts],
-        )
+                .returning(Match.id, Match.topic_id)
+            ).all()
+            match_ids = {topic_id: match_id for match_id, topic_id in rows}
+        alerted = [j for j in judged if j.alerts]
+        if alerted:
+            delivery_ids = outbox.create_alerts(
+                ctx, s, article_id, story_id,
+                [(j.match.topic_id, j.match.score, match_ids.get(j.match.topic_id)) for j in alerted], now)
+    # the story's bucket locks are held from the choice to the commit
+    stories.ChoiceTimer.total_s += time.perf_counter() - t0
+    stories.ChoiceTimer.count += 1
+    return ProcessResult(
+        article_id,
+        _A.DONE,
+        delivery_ids=delivery_ids,
+        matched_topics=[j.match.topic_id for j in alerted],
+        held_back_topics=[j.match.topic_id for j in judged if not j.alerts],
+    )
 
 
 def _article_retry(

@@ -15,7 +15,11 @@ log = logging.getLogger(__name__)
 
 def disabled_reason(session: Session, channel: str) -> str | None:
     """Why the channel is disabled, or None when it is not."""
-    state = session.get(ChannelState, channel)
+    return reason_of(session.get(ChannelState, channel))
+
+
+def reason_of(state: ChannelState | None) -> str | None:
+    """``disabled_reason`` of a channel state already read (None: no row, not disabled)."""
     if state is not None and state.disabled:
         return f"{state.disabled_reason}"
     return None

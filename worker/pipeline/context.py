@@ -41,8 +41,11 @@ class Context:
     # runner lets requests through; the service uses a Redis-backed gate.
     host_gate: Callable[[str], AbstractContextManager[Any]] = _no_gate
     clock: Callable[[], datetime] = utcnow
-    # How long a claimed row stays claimed if its worker dies (see worker/store/rows.py)
+    # How long a claimed row stays claimed if its worker dies (see worker/store/rows.py).
+    # The service sets a short lease that its workers renew while a task runs.
     claim_lease: timedelta = DEFAULT_CLAIM_LEASE
+    # The lease of claims nobody renews (a digest being sent): outlives any time limit.
+    unrenewed_lease: timedelta = DEFAULT_CLAIM_LEASE
     # Per-topic relevance state, prepared on first use (pipeline/relevance.py)
     relevance: RelevanceCache = field(default_factory=RelevanceCache)
 

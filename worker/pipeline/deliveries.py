@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from worker.alerts import decide, effective_policy, retry_delay
@@ -24,9 +24,9 @@ from worker.errors import DeliveryError, ErrorCode, error_code, short_message
 from worker.pipeline import channels
 from worker.pipeline.context import Context
 from worker.pipeline.messages import build_message
-from worker.pipeline.states import DeliveryStatus, HoldReason, move
+from worker.pipeline.states import DeliveryStatus, HoldReason, move, sources_of
 from worker.redact import stored_error
-from worker.store import Alert, Delivery, DeliveryAttempt
+from worker.store import Alert, Article, ChannelState, Delivery, DeliveryAttempt, Match
 from worker.store.rows import claim_row, with_db_retries
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,16 @@ def deliver(ctx: Context, delivery_id: int) -> DeliveryResult:
             s.add(DeliveryAttempt(delivery_id=delivery_id, at=now, ok=False, error=delivery.last_error))
             log.error("delivery %s dead: %s", delivery_id, delivery.last_error)
             return DeliveryResult(delivery_id, _D.DEAD, error=delivery.last_error)
-        reason = channels.disabled_reason(s, delivery.channel)
+        # One read for what the send needs: the alert, its article and match (loaded into
+        # the session, so the message builds without further reads) and the channel state.
+        loaded = s.execute(
+            select(Alert, Article, Match, ChannelState)
+            .outerjoin(Article, Article.id == Alert.article_id)
+            .outerjoin(Match, Match.id == Alert.match_id)
+            .outerjoin(ChannelState, ChannelState.channel == delivery.channel)
+            .where(Alert.id == delivery.alert_id)
+        ).first()
+        reason = channels.reason_of(loaded[3] if loaded is not None else None)
         if reason is not None:
             move(delivery, _D.DISABLED)
             delivery.last_error = stored_error(f"channel {delivery.channel} is disabled: {reason}")
@@ -138,7 +147,8 @@ def deliver(ctx: Context, delivery_id: int) -> DeliveryResult:
         message: Message | None = None
         error: DeliveryError | None = None
         try:
-            message = build_message(s, ctx.config, delivery)
+            with s.no_autoflush:  # the delivery's changes go in one UPDATE, at the commit
+                message = build_message(s, ctx.config, delivery)
             delivery.payload = message.to_payload()
         except DeliveryError as exc:
             error = exc
@@ -162,43 +172,63 @@ def deliver(ctx: Context, delivery_id: int) -> DeliveryResult:
             error = DeliveryError(short_message(exc), code=ErrorCode.INTERNAL)
     # The send happened (or failed): recording it must survive a dropped connection, or
     # the delivery would be sent again once its claim expires.
-    return with_db_retries(lambda: _record(ctx, delivery_id, attempts, error),
+    channel_name = delivery.channel
+    return with_db_retries(lambda: _record(ctx, delivery_id, channel_name, attempts, error),
                            what=f"recording delivery {delivery_id}")
 
 
-def _record(ctx: Context, delivery_id: int, attempts: int, error: DeliveryError | None) -> DeliveryResult:
+def _record(ctx: Context, delivery_id: int, channel: str, attempts: int,
+            error: DeliveryError | None) -> DeliveryResult:
+    """The outcome of a send, written without reading the row first: one conditional
+    UPDATE (only from a state that may make the move, ``states.sources_of``) and the
+    attempt's row."""
     now = ctx.now()
-    with ctx.session() as s:
-        delivery = s.get(Delivery, delivery_id)
-        assert delivery is not None
-        delivery.attempts = attempts
-        delivery.claimed_until = None
-        s.add(DeliveryAttempt(delivery_id=delivery_id, at=now, ok=error is None,
-                              status_code=getattr(error, "status_code", None),
-                              error=short_message(error) if error else None))
-        if error is None:
-            move(delivery, _D.SENT)
-            delivery.sent_at = now
-            delivery.next_attempt_at = None
-            delivery.last_error = None
-            delivery.last_error_code = None
-            return DeliveryResult(delivery_id, _D.SENT)
-        delivery.last_error = short_message(error)
-        delivery.last_error_code = error_code(error).value
-        if error.code == ErrorCode.GONE:
-            channels.disable_channel(s, delivery.channel, short_message(error), now)
-            move(delivery, _D.DISABLED)
-            delivery.next_attempt_at = None
-            return DeliveryResult(delivery_id, _D.DISABLED, error=delivery.last_error)
+    values: dict[str, Any] = {"attempts": attempts, "claimed_until": None}
+    if error is None:
+        status, next_at = _D.SENT, None
+        values.update(sent_at=now, last_error=None, last_error_code=None)
+    else:
+        values.update(last_error=short_message(error), last_error_code=error_code(error).value)
         delay = retry_delay(attempts, error)
-        if delay is None:
-            move(delivery, _D.DEAD)
-            delivery.next_attempt_at = None
-            log.error("delivery %s dead after %s attempt(s): %s", delivery_id, attempts, delivery.last_error)
+        if error.code == ErrorCode.GONE:
+            status, next_at = _D.DISABLED, None
+        elif delay is None:
+            status, next_at = _D.DEAD, None
         else:
-            move(delivery, _D.FAILED)
-            delivery.next_attempt_at = now + delay
-        return DeliveryResult(delivery_id, delivery.status, delivery.next_attempt_at, delivery.last_error)
+            status, next_at = _D.FAILED, now + delay
+    attempt = {"delivery_id": delivery_id, "at": now, "ok": error is None,
+               "status_code": getattr(error, "status_code", None),
+               "error": short_message(error) if error else None}
+    with ctx.session() as s:
+        move_row = (
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.status.in_(sources_of(status)))
+            .values(status=status.value, next_attempt_at=next_at, **values)
+            .returning(Delivery.id)
+        )
+        if s.get_bind().dialect.name == "postgresql":
+            # one statement: the move in a CTE (PostgreSQL runs it whether or not it is
+            # read), the attempt's row, and whether the move happened
+            moved_cte = move_row.cte("moved")
+            moved = s.execute(
+                insert(DeliveryAttempt).values(**attempt)
+                .returning(select(func.count()).select_from(moved_cte).scalar_subquery())
+                .add_cte(moved_cte)
+            ).scalar_one() or None
+        else:
+            moved = s.execute(move_row.execution_options(synchronize_session=False)).first()
+            s.execute(insert(DeliveryAttempt).values(**attempt))
+        if moved is None:  # a bug, or a hand-made change meanwhile: the attempt is still logged
+            log.error("delivery %s: cannot record %s over its current state", delivery_id, status)
+        if status == _D.DISABLED and error is not None:
+            channels.disable_channel(s, channel, short_message(error), now)
+        if status == _D.DEAD:
+            log.error("delivery %s dead after %s attempt(s): %s", delivery_id, attempts, values["last_error"])
+    if status == _D.SENT:
+        return DeliveryResult(delivery_id, _D.SENT)
+    if status == _D.DISABLED:
+        return DeliveryResult(delivery_id, _D.DISABLED, error=values["last_error"])
+    return DeliveryResult(delivery_id, status, next_at, values["last_error"])
 
 
 # ---------------------------------------------------------------------------

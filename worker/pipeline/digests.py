@@ -106,7 +106,7 @@ def _send_digest(ctx: Context, digest_id: int, now: datetime) -> str:
             update(Digest)
             .where(Digest.id == digest_id, Digest.status.in_((_G.PENDING, _G.FAILED, _G.SENDING)),
                    or_(Digest.next_attempt_at.is_(None), Digest.next_attempt_at <= now))
-            .values(status=_G.SENDING.value, next_attempt_at=now + ctx.claim_lease)
+            .values(status=_G.SENDING.value, next_attempt_at=now + ctx.unrenewed_lease)
         ))
         if not claimed:
             return "claimed"

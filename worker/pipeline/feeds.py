@@ -11,8 +11,9 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -29,11 +30,11 @@ from worker.errors import (
 from worker.pipeline import articles
 from worker.pipeline._common import INFRA_ERRORS, fetch_via, storable
 from worker.pipeline.context import Context
-from worker.pipeline.states import FeedStatus, move
+from worker.pipeline.states import FeedStatus, move, sources_of
 from worker.retry import feed_backoff
 from worker.sources import FEED_ACCEPT, FeedEntry, ParsedFeed, parse_feed
 from worker.store import ConsoleFeed, Feed
-from worker.store.rows import claim, insert_or_skip, rowcount
+from worker.store.rows import claim_columns, insert_or_skip, rowcount
 
 log = logging.getLogger(__name__)
 
@@ -203,16 +204,18 @@ def poll_feed(ctx: Context, feed_id: int, *, force: bool = False) -> PollResult:
     message costs one UPDATE. Errors are recorded on the feed, which backs off
     (interval doubling up to 24 h) and recovers on its first success."""
     now = ctx.now()
-    with ctx.session() as s:
-        due: list[ColumnElement[bool]] = [Feed.enabled.is_(True)]
-        if not force:
-            due.append(or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now))
-        if not claim(s, Feed, feed_id, now, ctx.claim_lease, *due):
-            return PollResult(feed_id, skipped=True)
-        feed = s.get(Feed, feed_id)
-        assert feed is not None
-        url, etag, last_modified = feed.url, feed.etag, feed.last_modified
-        interval = feed.poll_interval_s
+    due: list[ColumnElement[bool]] = [Feed.enabled.is_(True)]
+    if not force:
+        due.append(or_(Feed.next_poll_at.is_(None), Feed.next_poll_at <= now))
+    # one round trip: the claim hands back what the poll needs, in a statement that
+    # commits itself without waiting for the WAL flush (a claim lost in a database
+    # crash only means the feed is polled again)
+    claimed = claim_columns(ctx.engine, Feed, feed_id, now, ctx.claim_lease, *due,
+                            columns=[Feed.url, Feed.etag, Feed.last_modified, Feed.poll_interval_s],
+                            lazy_commit=True)
+    if claimed is None:
+        return PollResult(feed_id, skipped=True)
+    url, etag, last_modified, interval = tuple(claimed)[:4]
 
     result = PollResult(feed_id)
     try:
@@ -240,31 +243,34 @@ def poll_feed(ctx: Context, feed_id: int, *, force: bool = False) -> PollResult:
     cap = ctx.config.run.max_entries_per_poll
     result.problems = list(parsed.problems)
     try:
-        stored = articles.store_entries(ctx, feed_id, parsed.entries, cap, now,
-                                        older=_older_entries(parsed, result.problems))
+        # the new articles and the feed's outcome: one transaction, one commit
+        with ctx.session() as s:
+            stored = articles.store_entries(ctx, feed_id, parsed.entries, cap, now,
+                                            _older_entries(parsed, result.problems), session=s)
+            result.new_article_ids = stored.article_ids
+            result.problems += stored.problems
+            capped = stored.capped
+            _feed_succeeded(
+                ctx,
+                feed_id,
+                interval,
+                # When capped, forget the validators so that the next poll sees the rest,
+                # and come back soon rather than after a full interval.
+                etag=None if capped else fetched.etag,
+                last_modified=None if capped else fetched.last_modified,
+                title=storable(parsed.title),
+                site_url=storable(parsed.site_url),
+                problems=result.problems,
+                new_entries=bool(result.new_article_ids),
+                next_in=min(interval, 60.0) if capped else None,
+                session=s,
+            )
     except INFRA_ERRORS:
         raise  # the database itself: the task retries, the claim expires for the sweep
     except Exception as exc:  # one odd entry must not stop the run or keep the feed claimed
         log.exception("poll_feed %s: cannot store the entries", url)
         result.new_article_ids = []
         return _feed_failed(ctx, feed_id, interval, as_newsradar_error(exc), result)
-    result.new_article_ids = stored.article_ids
-    result.problems += stored.problems
-    capped = stored.capped
-    _feed_succeeded(
-        ctx,
-        feed_id,
-        interval,
-        # When capped, forget the validators so that the next poll sees the rest, and
-        # come back soon rather than after a full interval.
-        etag=None if capped else fetched.etag,
-        last_modified=None if capped else fetched.last_modified,
-        title=storable(parsed.title),
-        site_url=storable(parsed.site_url),
-        problems=result.problems,
-        new_entries=bool(result.new_article_ids),
-        next_in=min(interval, 60.0) if capped else None,
-    )
     return result
 
 
@@ -296,32 +302,44 @@ def _feed_succeeded(
     new_entries: bool = False,
     next_in: float | None = None,
     not_modified: bool = False,
+    session: Session | None = None,
 ) -> None:
+    """The feed's successful poll, in one conditional UPDATE (only from a status that
+    may move to ``ok``: a feed removed meanwhile stays removed), in ``session`` or a
+    transaction of its own."""
     now = ctx.now()
+    values: dict[str, Any] = {
+        "polls": func.coalesce(Feed.polls, 0) + 1,
+        "etag": etag,
+        "last_modified": last_modified,
+        "last_polled_at": now,
+        "last_success_at": now,
+        "next_poll_at": now + timedelta(seconds=next_in if next_in is not None else interval),
+        "consecutive_errors": 0,
+        "status": FeedStatus.OK.value,
+        "last_error": None,
+        "last_error_code": None,
+        "claimed_until": None,
+    }
+    if not_modified:
+        values["polls_not_modified"] = func.coalesce(Feed.polls_not_modified, 0) + 1
+    if new_entries:
+        values["last_new_entry_at"] = now
+    if problems is not None:
+        values["last_problems"] = problems or None
+    if title:
+        values["title"] = title[:1000]
+    if site_url:
+        values["site_url"] = site_url[:2048]
+    stmt = (update(Feed)
+            .where(Feed.id == feed_id, Feed.status.in_(sources_of(FeedStatus.OK)))
+            .values(**values)
+            .execution_options(synchronize_session=False))
+    if session is not None:
+        session.execute(stmt)
+        return
     with ctx.session() as s:
-        feed = s.get(Feed, feed_id)
-        assert feed is not None
-        feed.polls = (feed.polls or 0) + 1
-        if not_modified:
-            feed.polls_not_modified = (feed.polls_not_modified or 0) + 1
-        feed.etag = etag
-        feed.last_modified = last_modified
-        feed.last_polled_at = now
-        feed.last_success_at = now
-        if new_entries:
-            feed.last_new_entry_at = now
-        feed.next_poll_at = now + timedelta(seconds=next_in if next_in is not None else interval)
-        feed.consecutive_errors = 0
-        move(feed, FeedStatus.OK)
-        feed.last_error = None
-        feed.last_error_code = None
-        if problems is not None:
-            feed.last_problems = problems or None
-        if title:
-            feed.title = title[:1000]
-        if site_url:
-            feed.site_url = site_url[:2048]
-        feed.claimed_until = None
+        s.execute(stmt)
 
 
 def _feed_failed(

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, column, literal, select, values
 from sqlalchemy.orm import Session
 
 from worker.pipeline.context import Context
@@ -51,6 +51,63 @@ def create_alert(
     if alert_row is None:  # (topic, article) or (topic, story) already has one
         return []
     return _deliveries(session, alert_row[0], topic.channels, now)
+
+
+def create_alerts(
+    ctx: Context,
+    session: Session,
+    article_id: int,
+    story_id: int | None,
+    items: list[tuple[str, float, int | None]],
+    now: datetime,
+) -> list[int]:
+    """``create_alert`` for several (topic id, score, match id) of one article at once:
+    one INSERT for the alerts and one for their deliveries, whatever the number of
+    topics and channels. The unique keys decide, as there: a (topic, story) or (topic,
+    article) that already has an alert gets nothing new. Returns the new delivery ids."""
+    channels_of = {}
+    for topic_id, _, _ in items:
+        topic = ctx.config.topic(topic_id)
+        if topic is not None:
+            channels_of[topic_id] = topic.channels
+    rows = [{"topic_id": topic_id, "article_id": article_id, "story_id": story_id, "match_id": match_id,
+             "score": score, "kind": AlertKind.ARTICLE.value, "created_at": now}
+            for topic_id, score, match_id in items if topic_id in channels_of]
+    if not rows:
+        return []
+    new_alerts = insert_or_skip(session, Alert).values(rows).on_conflict_do_nothing().returning(
+        Alert.id, Alert.topic_id)
+    if session.get_bind().dialect.name == "postgresql":
+        # one statement: the alerts in a CTE, a delivery per (alert, channel of its topic)
+        # for the alerts it inserted (the unique keys still decide)
+        a = new_alerts.cte("new_alerts")
+        pairs = [(topic_id, channel) for topic_id, chans in channels_of.items() for channel in chans]
+        if not pairs:
+            session.execute(new_alerts)
+            return []
+        v = values(column("topic_id", String), column("channel", String), name="topic_channels").data(pairs)
+        delivery_rows = select(
+            a.c.id, v.c.channel, literal(DeliveryStatus.PENDING.value), literal(0),
+            literal(now, Delivery.__table__.c.next_attempt_at.type),
+            literal(now, Delivery.__table__.c.created_at.type),
+        ).select_from(a.join(v, v.c.topic_id == a.c.topic_id))
+        return list(session.scalars(
+            insert_or_skip(session, Delivery)
+            .from_select(["alert_id", "channel", "status", "attempts", "next_attempt_at", "created_at"],
+                         delivery_rows)
+            .on_conflict_do_nothing()
+            .returning(Delivery.id)
+            .add_cte(a)
+        ))
+    alerts = session.execute(new_alerts).all()
+    wanted = [{"alert_id": alert_id, "channel": channel, "status": DeliveryStatus.PENDING.value,
+               "attempts": 0, "next_attempt_at": now, "created_at": now, "payload": None}
+              for alert_id, topic_id in alerts for channel in channels_of[topic_id]]
+    if not wanted:
+        return []
+    return list(session.scalars(
+        insert_or_skip(session, Delivery).values(wanted).on_conflict_do_nothing().returning(Delivery.id)
+    ))
 
 
 def create_system_alert(

@@ -258,7 +258,9 @@ def prepare_topics(config: Config, cache: RelevanceCache, topic_ids: Iterable[st
     A topic that cannot be prepared maps to its exception (``score`` fails open)."""
     ids = list(dict.fromkeys(topic_ids))
     if stored is None:
-        stored = stored_models(session, ids)
+        # a round trip only for topics that use relevance (a relevance-off topic never reads it)
+        stored = stored_models(session, [i for i in ids if (t := config.topic(i)) is not None
+                                         and t.relevance])
     out: Prepared = {}
     for tid in ids:
         try:

@@ -9,9 +9,10 @@ each allows, checked in one place, ``move(row, status)``.
                         dead | failed | disabled | held → pending | held (a retry, an enable)
     digests.status      pending → sending → sent | failed (→ sending …) | dead | disabled | empty
 
-Every module that changes a status calls ``move``; bulk UPDATEs that claim a row
-(``pending → sending`` for digests) are the only writes that bypass it, and they name
-their statuses with these enums too.
+Every module that changes a status calls ``move``; UPDATEs that claim a row
+(``pending → sending`` for digests, ``new | retry → processing`` for articles) and the
+article's conditional ``processing → done`` (its WHERE is ``sources_of(DONE)``) are the
+only writes that bypass it, and they name their statuses with these enums too.
 """
 
 from __future__ import annotations
@@ -131,6 +132,13 @@ def can_move(table: str, old: str | None, new: StrEnum) -> bool:
     if old is None or old == new:
         return True
     return new in TRANSITIONS[enum][enum(old)]
+
+
+def sources_of(new: StrEnum) -> frozenset[Any]:
+    """Every status of ``new``'s table that may move to ``new`` (itself included): the
+    WHERE of a conditional UPDATE that makes the move without reading the row first."""
+    enum = type(new)
+    return frozenset({new} | {old for old, targets in TRANSITIONS[enum].items() if new in targets})
 
 
 def move(row: Any, new: StrEnum) -> None:

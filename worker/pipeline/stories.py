@@ -9,20 +9,19 @@ bucket occupancy, not the size or age of the archive, so a duplicate of a month-
 story is found as quickly as one of an hour-old story.
 
 Concurrency (PostgreSQL): the choice (lookup, maybe a new story, the article's bucket
-rows) is its own short transaction holding advisory locks on the article's buckets
-only, so two copies of one story that share a bucket are serialised and the second
-sees the first's committed rows, while unrelated articles never wait for each other.
-The caller's transaction (matches, alerts, deliveries) runs outside those locks. The
-choice is idempotent: a retried article finds its own bucket rows and keeps its story.
+rows) takes advisory locks on the article's 32 buckets only, held to the end of the
+caller's transaction (the article's result, matches, alerts, deliveries: one commit),
+so two copies of one story that share a bucket are serialised and the second sees the
+first's committed rows, while unrelated articles never wait for each other. The choice
+is idempotent: a retried article finds its own bucket rows and keeps its story.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, Engine, bindparam, func, insert, literal_column, select, text
+from sqlalchemy import Connection, bindparam, func, insert, literal_column, select, text
 from sqlalchemy.dialects.postgresql import ARRAY, BIGINT, INTEGER
 from sqlalchemy.orm import Session
 
@@ -43,53 +42,56 @@ _NEW_STORY_PG = text(
 
 
 class ChoiceTimer:
-    """Seconds spent inside the bucket-locked choice, for the benchmark."""
+    """Seconds spent holding the bucket locks (from the choice to the commit), for the
+    benchmark; the caller that commits adds to it."""
 
     total_s: float = 0.0
     count: int = 0
 
 
 def assign_story(session: Session, article: Article, now: datetime | None = None) -> int:
-    """Put the article in a story and return the story id: the story of the closest
-    stored article within ``STORY_THRESHOLD`` bits of SimHash among those sharing an
-    LSH bucket with it, else a new story. Articles too short to fingerprint get a
-    story of their own."""
+    """Put the article in a story and return the story id (see ``choose_story``); sets
+    the article's ``story_id`` and ``simhash``."""
     if article.story_id is not None:
         return article.story_id
     now = now or article.created_at or datetime.now(UTC)
-    fp = simhash("\n".join(x for x in (article.text,) if x) or "")
-    article.simhash = to_signed(fp) if fp is not None else None
-    if fp is None:
-        story = Story(first_article_id=article.id, simhash=None, created_at=now)
-        session.add(story)
-        session.flush()
-        article.story_id = story.id
-        return story.id
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql" and isinstance(bind, Engine):
-        t0 = time.perf_counter()
-        with bind.begin() as conn:
-            story_id = _choose(conn, article.id, fp, now, lock=True)
-        ChoiceTimer.total_s += time.perf_counter() - t0
-        ChoiceTimer.count += 1
-    else:
-        # SQLite serialises writers: the caller's transaction is the choice.
-        story_id = _choose(session.connection(), article.id, fp, now, lock=False)
+    story_id, signed = choose_story(session, article.id, article.text, now)
+    article.simhash = signed
     article.story_id = story_id
     return story_id
+
+
+def fingerprint(text: str | None) -> int | None:
+    """The article's SimHash (None: too short to fingerprint)."""
+    return simhash(text or "")
+
+
+def choose_story(session: Session, article_id: int, text: str | None, now: datetime,
+                 *, fp: int | None = None) -> tuple[int, int | None]:
+    """The story of the closest stored article within ``STORY_THRESHOLD`` bits of
+    SimHash among those sharing an LSH bucket with this one, else a new story, in the
+    caller's transaction; returns (story id, the article's signed SimHash). Articles
+    too short to fingerprint get a story of their own. On PostgreSQL the article's
+    bucket locks are held until the caller commits. ``fp``: the fingerprint, computed
+    by the caller beforehand (outside any lock)."""
+    if fp is None:
+        fp = fingerprint(text)
+    if fp is None:
+        story = Story(first_article_id=article_id, simhash=None, created_at=now)
+        session.add(story)
+        session.flush()
+        return story.id, None
+    lock = session.get_bind().dialect.name == "postgresql"  # SQLite serialises writers itself
+    return _choose(session.connection(), article_id, fp, now, lock=lock), to_signed(fp)
 
 
 def _choose(conn: Connection, article_id: int, fp: int, now: datetime, *, lock: bool) -> int:
     keys = sorted(band_keys(fp))
     if lock:
-        # One statement, buckets in ascending order: two choices never deadlock. The
-        # choice commits without waiting for its WAL flush (synchronous_commit off, this
-        # transaction only): the caller's durable commit, which follows and refers to
-        # the story, flushes the WAL up to and including it, so a crash loses both or
-        # neither, and the locks are released without an fsync wait.
+        # One statement, buckets in ascending order: two choices never deadlock. Its own
+        # statement, so the lookup below reads with a snapshot taken after the wait.
         conn.execute(
-            select(func.pg_advisory_xact_lock(literal_column("k")),
-                   func.set_config("synchronous_commit", "off", True)).select_from(
+            select(func.pg_advisory_xact_lock(literal_column("k"))).select_from(
                 func.unnest(bindparam("keys", type_=ARRAY(BIGINT))).alias("k")
             ),
             {"keys": [_LOCK_BASE | k for k in keys]},

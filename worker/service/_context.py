@@ -120,8 +120,11 @@ class ContextHolder:
             lease=service.limits("process").hard,
         )
         ctx.host_gate = gate.host_slot
-        # the service's time limits decide how long a dead worker's claim must last
+        # short claims, renewed by this worker's lease keeper while a task holds them
+        # (worker/service/_leases.py); a digest's claim is not renewed, so it outlives
+        # every time limit instead
         ctx.claim_lease = timedelta(seconds=service.row_claim_lease)
+        ctx.unrenewed_lease = timedelta(seconds=service.unrenewed_claim_lease)
         self._ctx, self._pid, self._path, self._mtime = ctx, os.getpid(), path, mtime
         self._base, self._config, self._version = ctx, config, None
         self._checked = time.monotonic()

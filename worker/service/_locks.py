@@ -78,5 +78,14 @@ class QueuedMarks:
             pipe.set(self.name(kind, row_id), "1", nx=True, px=self.ttl_ms)
         return [row_id for row_id, ok in zip(ids, pipe.execute()) if ok]
 
+    def shorten(self, held: dict[str, list[int]]) -> None:
+        """Set the marks of rows a worker holds to expire ``ttl`` from now (the lease
+        keeper's renewal); a mark already gone stays gone."""
+        pipe = self.client.pipeline(transaction=False)
+        for kind, ids in held.items():
+            for row_id in ids:
+                pipe.pexpire(self.name(kind, row_id), self.ttl_ms)
+        pipe.execute()
+
     def clear(self, kind: str, row_id: int) -> None:
         self.client.delete(self.name(kind, row_id))

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from worker.config import environment_key
+
 __all__ = ["ServiceSettings", "TaskLimits", "get_service_settings"]
 
 
@@ -31,8 +33,9 @@ class ServiceSettings(BaseSettings):
     # Seconds before Redis hands an unacknowledged message to another worker. A whole
     # worker killed with SIGKILL gets its tasks back after this long.
     visibility_timeout: float = Field(300.0, gt=0)
-    # How often beat sends the tick that enqueues due feeds, articles and deliveries.
-    tick_interval: float = Field(10.0, gt=0)
+    # How often beat sends the tick that enqueues due feeds, articles and deliveries. It
+    # also bounds recovery: work whose lease expired is enqueued by the next tick.
+    tick_interval: float = Field(5.0, gt=0)
     # Politeness per host, across every worker: concurrent requests and the minimum gap
     # between the starts of two requests.
     host_concurrency: int = Field(2, ge=1)
@@ -59,9 +62,12 @@ class ServiceSettings(BaseSettings):
     beat_lock_ttl: float | None = None
     # `newsradar health` fails when the last tick is older than this (default: 6 ticks, >= 60 s).
     max_tick_age: float | None = None
-    # How long a row claim (feed, article, delivery) lasts if its worker dies: longer
-    # than any hard time limit, so a live worker never loses its claim (default 1.5x).
-    claim_lease: float | None = None
+    # How long a row claim (feed, article, delivery) and its "queued" mark outlive the
+    # worker holding them: the worker's lease keeper renews both every lease / 4 s while
+    # the task is held (running, or waiting for its countdown), so a slow but alive
+    # worker keeps them; a SIGKILLed one loses them this long after its last renewal,
+    # and the next tick enqueues the work again (worker/service/_leases.py).
+    claim_lease: float = Field(8.0, ge=1.0)
     # Database connections per worker process (prefork children each have their own pool).
     db_pool_size: int = Field(2, ge=1)
 
@@ -85,10 +91,19 @@ class ServiceSettings(BaseSettings):
 
     @property
     def row_claim_lease(self) -> float:
-        longest = max(self.poll_time_limit, self.process_time_limit, self.deliver_time_limit)
-        if self.claim_lease is not None:
-            return max(self.claim_lease, longest + 1.0)
-        return longest * 1.5
+        """The lease of a row claim held by a task, renewed while the task is alive."""
+        return self.claim_lease
+
+    @property
+    def lease_renew_every(self) -> float:
+        """Seconds between two renewals: four chances before a lease runs out."""
+        return max(0.25, self.claim_lease / 4)
+
+    @property
+    def unrenewed_claim_lease(self) -> float:
+        """The lease of a claim nobody renews (a digest being sent): longer than any
+        hard time limit, so a live worker never loses it."""
+        return max(self.poll_time_limit, self.process_time_limit, self.deliver_time_limit) * 1.5
 
     @property
     def countdown_cap(self) -> float:
@@ -114,5 +129,15 @@ class ServiceSettings(BaseSettings):
         return max(1, min(10, int(self.visibility_timeout / 4)))
 
 
+_CACHE: list[tuple[tuple[tuple[str, str], ...], ServiceSettings]] = []
+
+
 def get_service_settings() -> ServiceSettings:
-    return ServiceSettings()
+    """The service settings, built again whenever a NEWSRADAR_* variable changed
+    (building them costs milliseconds; tasks and the received-message hook ask often)."""
+    key = environment_key()
+    if _CACHE and _CACHE[0][0] == key:
+        return _CACHE[0][1]
+    service = ServiceSettings()
+    _CACHE[:] = [(key, service)]
+    return service

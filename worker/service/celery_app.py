@@ -13,6 +13,9 @@ Guarantees, and why each setting is here (see DESIGN.md, "Facts measured"):
   longest hard time limit, or a long task would be delivered twice while it runs; and
   ``unacked_restore_interval``/``unacked_restore_throttle`` are low so the messages of
   a worker killed outright come back about one visibility timeout later, not 100 s after.
+  The work itself comes back much sooner: row claims and "queued" marks are short
+  leases renewed by each worker's lease keeper (``worker/service/_leases.py``), so the
+  tick enqueues a dead worker's rows again about one lease (8 s) after it died.
 - ``worker_prefetch_multiplier = 1``: a worker holds one message per process, so a
   long ``process`` task does not sit on messages another worker could run.
 - Countdowns stay short (``ServiceSettings.countdown_cap``); long waits live in the
@@ -114,6 +117,22 @@ def _serve_metrics(**_: object) -> None:
     from worker.service._metrics import setup_worker_metrics
 
     setup_worker_metrics(get_settings().metrics_port)
+
+
+@signals.worker_ready.connect
+def _keep_leases(**_: object) -> None:
+    # In the worker's main process, once the pool runs: renew the claims and "queued"
+    # marks of every task this worker holds (worker/service/_leases.py).
+    from worker.service._leases import start_keeper
+
+    start_keeper()
+
+
+@signals.task_received.connect
+def _received(request: object = None, **_: object) -> None:
+    from worker.service._leases import on_task_received
+
+    on_task_received(request)
 
 
 @signals.worker_process_init.connect

@@ -143,6 +143,11 @@ def _stage(task: Task, kind: str, row_id: int) -> Iterator[_StageState]:
         log.warning("%s %s: %s; retrying in %.1f s", kind, row_id, exc.__class__.__name__, delay)
         record(lambda m: m.task_retries.labels(task.name).inc())
         state.keep_mark = True
+        try:  # the retry waits in a Redis queue: its mark lives as long as a queued one
+            _marks().client.set(QueuedMarks.name(kind, row_id), "1",
+                                px=int((_service.queued_ttl + delay) * 1000))
+        except redis.RedisError:
+            pass  # the mark lapses; a duplicate message is harmless
         raise task.retry(exc=exc, countdown=delay, max_retries=None) from exc
     finally:
         if not state.keep_mark:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import or_, update
+from sqlalchemy import Engine, Row, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -50,11 +50,15 @@ def claim(
 
 
 def claim_row(
-    session: Session, model: type[M], row_id: int, now: datetime, lease: timedelta, *conditions: Any
+    session: Session, model: type[M], row_id: int, now: datetime, lease: timedelta, *conditions: Any,
+    values: dict[str, Any] | None = None, lazy_commit: bool = False,
 ) -> M | None:
     """``claim`` in one round trip: an ``UPDATE ... RETURNING`` that hands back the row
     as claimed (loaded into the session afresh), or None if another worker holds it or
-    the conditions no longer hold."""
+    the conditions no longer hold. ``values`` are set by the same statement (a status
+    move the claim starts). ``lazy_commit`` (PostgreSQL): the transaction commits
+    without waiting for its WAL flush, for a claim whose loss in a database crash only
+    means the row is done again (the next durable commit flushes it anyway)."""
     stmt = (
         update(model)
         .where(
@@ -62,10 +66,54 @@ def claim_row(
             or_(model.claimed_until.is_(None), model.claimed_until < now),  # type: ignore[attr-defined]
             *conditions,
         )
-        .values(claimed_until=now + lease)
-        .returning(model)
+        .values(claimed_until=now + lease, **(values or {}))
     )
-    return session.scalars(stmt, execution_options={"populate_existing": True}).first()
+    if lazy_commit and session.get_bind().dialect.name == "postgresql":
+        # in the RETURNING list: evaluated only when the row was claimed, no extra round trip
+        lazy = func.set_config("synchronous_commit", "off", True)
+        row = session.execute(stmt.returning(model, lazy),
+                              execution_options={"populate_existing": True}).first()
+        return None if row is None else cast(M, row[0])
+    return session.scalars(stmt.returning(model), execution_options={"populate_existing": True}).first()
+
+
+def claim_columns(
+    engine: Engine, model: Any, row_id: int, now: datetime, lease: timedelta, *conditions: Any,
+    columns: Sequence[Any], values: dict[str, Any] | None = None, lazy_commit: bool = False,
+) -> Row[Any] | None:
+    """``claim_row`` as one statement that commits itself (PostgreSQL: autocommit, so
+    the claim costs one round trip, not an UPDATE and a COMMIT), handing back
+    ``columns`` of the claimed row, or None. ``lazy_commit`` as in ``claim_row``."""
+    stmt = (
+        update(model)
+        .where(model.id == row_id, or_(model.claimed_until.is_(None), model.claimed_until < now), *conditions)
+        .values(claimed_until=now + lease, **(values or {}))
+    )
+    if engine.dialect.name != "postgresql":
+        with engine.begin() as conn:
+            return conn.execute(stmt.returning(*columns)).first()
+    if lazy_commit:
+        # in the RETURNING list: evaluated only when the row was claimed; the implicit
+        # transaction of the statement commits without waiting for its WAL flush
+        columns = [*columns, func.set_config("synchronous_commit", "off", True)]
+    with engine.connect() as conn:
+        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+        return conn.execute(stmt.returning(*columns)).first()
+
+
+def renew_claims(session: Session, model: Any, ids: list[int], now: datetime, lease: timedelta) -> int:
+    """Extend the live claims on ``ids`` to ``now + lease`` (a worker's heartbeat for the
+    rows its tasks hold). A claim that has already expired is left alone: another
+    worker may have claimed the row since, and an expired claim is never revived."""
+    if not ids:
+        return 0
+    stmt = (
+        update(model)
+        .where(model.id.in_(ids), model.claimed_until.is_not(None), model.claimed_until > now)
+        .values(claimed_until=now + lease)
+        .execution_options(synchronize_session=False)
+    )
+    return rowcount(session.execute(stmt))
 
 
 def rowcount(result: Result[Any]) -> int:

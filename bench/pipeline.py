@@ -152,7 +152,8 @@ def _done(db_url: str, total: int) -> bool:
     return done == total and pending == 0
 
 
-def run_service(site: NewsSite, tmp: Path, concurrency: int) -> tuple[dict[str, float], MemorySampler, float]:
+def run_service(site: NewsSite, tmp: Path, concurrency: int, *, allowlist: str = "127.0.0.1/32",
+                **env_extra: Any) -> tuple[dict[str, float], MemorySampler, float]:
     from worker.store import make_engine, upgrade
 
     total = len(site.corpus.pages)
@@ -160,9 +161,10 @@ def run_service(site: NewsSite, tmp: Path, concurrency: int) -> tuple[dict[str, 
         engine = make_engine(db.url)
         upgrade(engine)
         engine.dispose()
-        cfg = write_config(tmp / "service.yaml", site.corpus, jsonl=tmp / "service-alerts.jsonl")
+        cfg = write_config(tmp / "service.yaml", site.corpus, jsonl=tmp / "service-alerts.jsonl",
+                           allowlist=allowlist)
         env = service_env(db.url, redis_server.url, cfg, NEWSRADAR_VISIBILITY_TIMEOUT=300,
-                          NEWSRADAR_TICK_INTERVAL=1, NEWSRADAR_LOG_LEVEL="WARNING")
+                          NEWSRADAR_TICK_INTERVAL=1, NEWSRADAR_LOG_LEVEL="WARNING", **env_extra)
         worker = start_worker(env, tmp, concurrency=concurrency)
         sampler = MemorySampler(worker)
         sampler.start()
@@ -205,6 +207,31 @@ def run_steady(site: NewsSite, tmp: Path, concurrency: int, rate: float) -> dict
         figures = _figures(db.url)
     figures["offered_articles_s"] = rate
     return figures
+
+
+# Politeness as the service ships it (ServiceSettings: 2 requests at a time per host, 1 s
+# apart) against none (what the other runs use, as the tests do).
+POLITE_ON = {"NEWSRADAR_HOST_CONCURRENCY": 2, "NEWSRADAR_HOST_MIN_DELAY": 1.0}
+POLITE_OFF = {"NEWSRADAR_HOST_CONCURRENCY": 16, "NEWSRADAR_HOST_MIN_DELAY": 0}
+
+
+def run_politeness(tmp: Path, concurrency: int, hosts: int, feeds: int, pages: int,
+                   real: Path | None) -> dict[str, float]:
+    """The service on a mixed-host load (``feeds`` feeds spread over ``hosts`` loopback
+    addresses, each feed and its pages on one), with the shipped politeness and without:
+    a worker that waited for a busy host would hold a process slot; one that re-enqueues
+    the article keeps working on the other hosts."""
+    out: dict[str, float] = {}
+    for name, env in (("off", POLITE_OFF), ("on", POLITE_ON)):
+        with NewsSite(feeds, pages, real_pages=real, hosts=hosts) as site:
+            d = tmp / f"polite-{name}"
+            d.mkdir()
+            figures, _, wall = run_service(site, d, concurrency, allowlist="127.0.0.0/8", **env)
+            out[f"{name}_articles_s"] = figures["rate"]
+            out[f"{name}_wall_s"] = wall
+            out[f"{name}_done"] = figures["done"]
+    out["ratio"] = out["on_articles_s"] / out["off_articles_s"] if out["off_articles_s"] else 0.0
+    return out
 
 
 def run_embedded(site: NewsSite, tmp: Path, db_url: str, name: str) -> tuple[dict[str, float], int, float, int]:
@@ -313,6 +340,10 @@ def main() -> None:
                          "(below capacity): poll-to-delivery latency without a backlog "
                          "(default: a third of the backlog rate of the 2-process service)")
     ap.add_argument("--no-steady", action="store_true", help="skip the steady-rate run")
+    ap.add_argument("--polite-hosts", type=int, default=100,
+                    help="hosts (loopback addresses) of the mixed-host politeness run (0: skip it)")
+    ap.add_argument("--polite-pages", type=int, default=3, help="pages per host in that run")
+    ap.add_argument("--politeness-only", action="store_true", help="only the mixed-host politeness run")
     ap.add_argument("--real-pages", nargs="?", const=str(REAL_PAGES), default=None, metavar="DIR",
                     help="serve each story inside one of the benchmark's real news pages (~167 KiB, "
                          f"read in place from DIR, default {REAL_PAGES}) instead of a 1.5 KB stub")
@@ -334,6 +365,16 @@ def main() -> None:
         return
 
     real = Path(args.real_pages) if args.real_pages else None
+    if args.politeness_only:
+        with tempfile.TemporaryDirectory(prefix="newsradar-bench-") as d:
+            p = run_politeness(Path(d), args.concurrency, args.polite_hosts, args.polite_hosts,
+                               args.polite_pages, real)
+        print(f"mixed-host load, service {args.concurrency} procs, {args.polite_hosts} hosts x "
+              f"{args.polite_pages} pages ({'real' if real else 'stub'} pages): politeness on "
+              f"{p['on_articles_s']:.1f} articles/s ({p['on_done']:.0f} done, {p['on_wall_s']:.1f} s), "
+              f"off {p['off_articles_s']:.1f} articles/s ({p['off_done']:.0f} done, {p['off_wall_s']:.1f} s): "
+              f"on/off {p['ratio']:.2f}")
+        return
     with tempfile.TemporaryDirectory(prefix="newsradar-bench-") as d, \
             NewsSite(args.feeds, args.pages, real_pages=real) as site:
         tmp = Path(d)
@@ -358,6 +399,12 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="newsradar-bench-") as d, \
                 NewsSite(10, 20, real_pages=real) as steady_site:
             steady = run_steady(steady_site, Path(d), args.concurrency, rate)
+
+    polite: dict[str, float] | None = None
+    if args.polite_hosts > 0:
+        with tempfile.TemporaryDirectory(prefix="newsradar-bench-") as d:
+            polite = run_politeness(Path(d), args.concurrency, args.polite_hosts, args.polite_hosts,
+                                    args.polite_pages, real)
 
     if args.json:
         import json
@@ -387,7 +434,11 @@ def main() -> None:
                         "10 feeds x 20 pages polled every 2 s; latency = article stored at poll -> alert sent"},
             "worker_memory_mib": {"service1": mem1.peak_kib / 1024, "service2": mem.peak_kib / 1024,
                                   "embedded_sqlite": emb_kib / 1024, "embedded_pg": pge_kib / 1024},
-            "politeness_on_vs_off": None,
+            "politeness_on_vs_off": None if polite is None else polite["ratio"],
+            "politeness": None if polite is None else {
+                **polite, "hosts": args.polite_hosts, "pages_per_host": args.polite_pages,
+                "on": POLITE_ON, "off": POLITE_OFF,
+                "note": f"service, {args.concurrency} processes, one feed per host, all at once"},
         }, indent=1))
         return
     print(f"\ninstrumented embedded PG pass: {instr['round_trips_per_article']:.1f} round trips "
@@ -396,6 +447,11 @@ def main() -> None:
           f"{instr['lock_ms_per_article']:.2f} ms inside the story-bucket locks, per article "
           "(no fleet-wide lock remains)")
 
+    if polite is not None:
+        print(f"\nmixed-host load, service {args.concurrency} procs, {args.polite_hosts} hosts x "
+              f"{args.polite_pages} pages: politeness on (2 per host, 1 s apart) "
+              f"{polite['on_articles_s']:.1f} articles/s, off {polite['off_articles_s']:.1f} articles/s: "
+              f"on/off {polite['ratio']:.2f}")
     if steady is not None:
         print(f"\nsteady arrival, service {args.concurrency} procs: {steady['offered_articles_s']:.1f} pages/s "
               f"published, {steady['rate']:.1f} articles/s done, poll-to-delivery p50 {steady['p50']:.2f} s, "

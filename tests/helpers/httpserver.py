@@ -85,13 +85,17 @@ class _Server(ThreadingHTTPServer):
 
 
 class LocalServer:
-    """An HTTP server in a background thread on 127.0.0.1 and a free port."""
+    """An HTTP server in a background thread on a loopback address (127.0.0.1 unless
+    ``host`` names another of 127.0.0.0/8) and a free port."""
 
-    def __init__(self, *, https: bool = False) -> None:
+    def __init__(self, *, https: bool = False, host: str = "127.0.0.1") -> None:
+        if not host.startswith("127."):
+            raise ValueError(f"LocalServer binds loopback addresses only, not {host!r}")
+        self.host = host
         self.routes: dict[str, Route] = {}
         self.requests: list[RequestInfo] = []
         self._lock = threading.Lock()
-        self._server = _Server(("127.0.0.1", 0), self._handler_class())
+        self._server = _Server((host, 0), self._handler_class())
         self.port = self._server.server_address[1]
         self.scheme = "https" if https else "http"
         self._certdir: str | None = None
@@ -131,7 +135,7 @@ class LocalServer:
         return self.url(path)
 
     def url(self, path: str = "/") -> str:
-        return f"{self.scheme}://127.0.0.1:{self.port}{path}"
+        return f"{self.scheme}://{self.host}:{self.port}{path}"
 
     def hits(self, path: str) -> int:
         with self._lock:

@@ -151,6 +151,11 @@ def real_page_shells(directory: Path) -> list[bytes]:
 class Corpus:
     base_url: str
     feeds: dict[str, list[Page]]  # feed path -> its pages, newest first
+    # feed path -> the base URL of the host serving the feed and its pages (default base_url)
+    hosts: dict[str, str] = field(default_factory=dict)
+
+    def base_of(self, feed_path: str) -> str:
+        return self.hosts.get(feed_path, self.base_url)
 
     @property
     def pages(self) -> list[Page]:
@@ -158,20 +163,21 @@ class Corpus:
 
     @property
     def positive_urls(self) -> set[str]:
-        return {self.base_url + p.path for p in self.pages if p.positive}
+        return {self.base_of(f) + p.path for f, ps in self.feeds.items() for p in ps if p.positive}
 
     @property
     def feed_urls(self) -> list[str]:
-        return [self.base_url + f for f in self.feeds]
+        return [self.base_of(f) + f for f in self.feeds]
 
     def rss(self, feed_path: str, visible: int | None = None) -> bytes:
         """The feed; with ``visible``, only its oldest ``visible`` pages (published so far)."""
         items = []
+        base = self.base_of(feed_path)
         pages = self.feeds[feed_path]
         if visible is not None:
             pages = pages[len(pages) - max(0, min(visible, len(pages))):]
         for p in pages:
-            url = self.base_url + p.path
+            url = base + p.path
             items.append(
                 "<item>"
                 f"<title>{html.escape(p.title)}</title><link>{html.escape(url)}</link>"
@@ -182,7 +188,7 @@ class Corpus:
             )
         return (
             '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>'
-            f"<title>Test Gazette {feed_path}</title><link>{self.base_url}/</link>"
+            f"<title>Test Gazette {feed_path}</title><link>{base}/</link>"
             "<description>test feed</description>" + "".join(items) + "</channel></rss>\n"
         ).encode("utf-8")
 
@@ -222,9 +228,18 @@ class NewsSite:
     optional webhook sink at /hook."""
 
     def __init__(self, n_feeds: int, pages_per_feed: int, *, page_delay: float = 0.0,
-                 real_pages: Path | None = None, **kw: Any) -> None:
+                 real_pages: Path | None = None, hosts: int = 1, **kw: Any) -> None:
         self.server = LocalServer()
         self.corpus = build_corpus(self.server.url("").rstrip("/"), n_feeds, pages_per_feed, **kw)
+        # hosts > 1: feed i and its pages on host 127.0.0.(2 + i % hosts), each address a
+        # server of its own sharing this one's routes (a mixed-host load for politeness)
+        self.extra: list[LocalServer] = []
+        if hosts > 1:
+            self.extra = [LocalServer(host=f"127.0.0.{2 + k}") for k in range(hosts)]
+            for srv in self.extra:
+                srv.routes = self.server.routes
+            for i, path in enumerate(self.corpus.feeds):
+                self.corpus.hosts[path] = self.extra[i % hosts].url("").rstrip("/")
         self.feed_hits: dict[str, list[float]] = defaultdict(list)
         self._lock = threading.Lock()
         self._reveal: tuple[float, float] | None = None  # (start, pages per feed per second)
@@ -268,9 +283,13 @@ class NewsSite:
 
     def __enter__(self) -> Self:
         self.server.start()
+        for srv in self.extra:
+            srv.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
+        for srv in self.extra:
+            srv.stop()
         self.server.stop()
 
 
@@ -308,7 +327,8 @@ class WebhookSink:
 
 
 def write_config(path: Path, corpus: Corpus, *, jsonl: Path | None = None, webhook_url: str | None = None,
-                 poll_interval: float = 3600, feeds: list[str] | None = None) -> Path:
+                 poll_interval: float = 3600, feeds: list[str] | None = None,
+                 allowlist: str = "127.0.0.1/32") -> Path:
     channels: dict[str, Any] = {}
     if jsonl is not None:
         channels["sink"] = {"type": "jsonl", "path": str(jsonl)}
@@ -323,7 +343,7 @@ def write_config(path: Path, corpus: Corpus, *, jsonl: Path | None = None, webho
         "topics": [{"id": "armistice", "query": 'armistice OR "Korean War"', "channels": list(channels),
                     "relevance": False}],
         "channels": channels,
-        "network": {"allowlist": ["127.0.0.1/32"]},
+        "network": {"allowlist": [allowlist]},
     }
     path.write_text(json.dumps(config, indent=1), encoding="utf-8")  # JSON is YAML
     return path

@@ -62,6 +62,45 @@ def test_gate_spaces_request_starts_per_host(client: redis.Redis) -> None:
         pass
 
 
+def test_requests_turned_away_for_long_are_given_start_times_of_their_own(client: redis.Redis) -> None:
+    """Pages of a host that asked for a pause (Retry-After), each re-enqueued with its
+    countdown: the countdowns are one min_delay apart (a queue), not all the same moment
+    (a herd that mostly loses again). A wait of one spacing or less is given as it is."""
+    gates = [RedisHostGate(client, max_concurrent=5, min_delay=0.5, max_wait=0) for _ in range(2)]
+    gates[0].block("queue.example", 3)
+    waits = []
+    for i in range(4):
+        with pytest.raises(FetchError) as err, gates[i % 2].host_slot("queue.example"):
+            pass
+        assert err.value.code == "rate_limited"
+        waits.append(err.value.retry_after)
+    assert 2.5 < waits[0] <= 3.0, waits
+    steps = [y - x for x, y in itertools.pairwise(waits)]
+    assert all(0.4 <= d <= 0.6 for d in steps), waits
+    with gates[0].host_slot("short.example"):
+        pass
+    with pytest.raises(FetchError) as err, gates[1].host_slot("short.example"):
+        pass
+    assert 0.3 < err.value.retry_after <= 0.5  # just the spacing: no place in a queue
+
+
+def test_a_feeds_new_pages_get_their_turns_at_their_host(client: redis.Redis) -> None:
+    """Reserved at poll time: the pages' countdowns follow the host's last start, one
+    min_delay apart, and a page turned away later queues behind them."""
+    gate = RedisHostGate(client, max_concurrent=2, min_delay=0.5, max_wait=0)
+    with gate.host_slot("turns.example"):  # the feed's own request
+        pass
+    starts = gate.reserve_starts("turns.example", 3)
+    assert 0.3 < starts[0] <= 0.5, starts
+    assert [round(b - a, 2) for a, b in itertools.pairwise(starts)] == [0.5, 0.5], starts
+    gate.block("turns.example", 2)  # a Retry-After: a page turned away queues behind them
+    with pytest.raises(FetchError) as err, gate.host_slot("turns.example"):
+        pass
+    assert err.value.retry_after == pytest.approx(starts[-1] + 0.5, abs=0.1)
+    assert gate.reserve_starts("other.example", 2)[0] == 0.0  # another host: now
+    assert RedisHostGate(client, min_delay=0).reserve_starts("turns.example", 2) == [0.0, 0.0]
+
+
 def test_gate_honours_retry_after_for_every_worker(client: redis.Redis) -> None:
     a = RedisHostGate(client, max_concurrent=2, min_delay=0, max_wait=0.3)
     b = RedisHostGate(client, max_concurrent=2, min_delay=0, max_wait=0.3)

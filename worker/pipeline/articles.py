@@ -60,6 +60,7 @@ _A = ArticleStatus
 @dataclass
 class StoredEntries:
     article_ids: list[int] = field(default_factory=list)
+    hosts: dict[int, str] = field(default_factory=dict)  # article id -> its page's host
     problems: list[str] = field(default_factory=list)
     capped: bool = False  # more new entries than the cap: the rest come next poll
 
@@ -138,9 +139,13 @@ def _store_new(s: Session, feed_id: int, entries: Sequence[Any], cap: int, now: 
         # the newest first, at most the cap; rows another key already holds are skipped
         # by the INSERT, so the next ones are tried until the cap is reached
         batch, rows = rows[:cap - len(out.article_ids)], rows[cap - len(out.article_ids):]
-        out.article_ids += s.scalars(
-            insert_or_skip(s, Article).values(batch).on_conflict_do_nothing().returning(Article.id)
-        ).all()
+        for article_id, site in s.execute(
+            insert_or_skip(s, Article).values(batch).on_conflict_do_nothing()
+            .returning(Article.id, Article.site)
+        ):
+            out.article_ids.append(article_id)
+            if site:
+                out.hosts[article_id] = site
     out.capped = bool(rows)
     return skipped_links
 

@@ -189,6 +189,7 @@ def due_feeds(ctx: Context, now: datetime | None = None, limit: int = 500) -> li
 class PollResult:
     feed_id: int
     new_article_ids: list[int] = field(default_factory=list)
+    new_article_hosts: dict[int, str] = field(default_factory=dict)  # id -> its page's host
     not_modified: bool = False
     skipped: bool = False
     error: str | None = None
@@ -248,6 +249,7 @@ def poll_feed(ctx: Context, feed_id: int, *, force: bool = False) -> PollResult:
             stored = articles.store_entries(ctx, feed_id, parsed.entries, cap, now,
                                             _older_entries(parsed, result.problems), session=s)
             result.new_article_ids = stored.article_ids
+            result.new_article_hosts = stored.hosts
             result.problems += stored.problems
             capped = stored.capped
             _feed_succeeded(

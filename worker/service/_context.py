@@ -54,6 +54,7 @@ class ContextHolder:
         self._config: Config | None = None
         self._version: tuple[Any, ...] | None = None  # console_version of self._ctx
         self._console_checked = 0.0
+        self.gate: RedisHostGate | None = None
 
     def get(self) -> pipeline.Context:
         ctx = self._ctx
@@ -120,6 +121,7 @@ class ContextHolder:
             lease=service.limits("process").hard,
         )
         ctx.host_gate = gate.host_slot
+        self.gate = gate  # for the poll's staggered enqueue (tasks.poll_feed)
         # short claims, renewed by this worker's lease keeper while a task holds them
         # (worker/service/_leases.py); a digest's claim is not renewed, so it outlives
         # every time limit instead

@@ -78,6 +78,48 @@ if gap > 0 then redis.call('SET', KEYS[2], now + gap, 'PX', gap + 1000) end
 return 0
 """
 
+# A request turned away (it will not wait here: its row is re-enqueued with a countdown)
+# is given a start time of its own: the earliest it could start, or one ``min_delay``
+# after the last time handed out, whichever is later. Without it every article waiting for
+# one host would come back at the same moment, one would win and the rest would be
+# re-enqueued again (n^2/2 wasted tasks for n pages of one host).
+# KEYS: reserved up to (ms); ARGV: earliest wait (ms), min_delay_ms
+# Returns the milliseconds to wait.
+_RESERVE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local gap = tonumber(ARGV[2])
+local at = now + tonumber(ARGV[1])
+local last = tonumber(redis.call('GET', KEYS[1]) or '0')
+if last > 0 and last + gap > at then at = last + gap end
+redis.call('SET', KEYS[1], at, 'PX', at - now + gap + 1000)
+return at - now
+"""
+
+# Start times for ``n`` requests to a host known now (a feed's new pages), one min_delay
+# apart, after the host's next allowed start, its Retry-After block and what is reserved.
+# KEYS: next start, blocked until, reserved up to; ARGV: n, min_delay_ms
+# Returns the n waits in milliseconds.
+_RESERVE_MANY = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local gap = tonumber(ARGV[2])
+local at = now
+local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
+if nxt > at then at = nxt end
+local blocked = tonumber(redis.call('GET', KEYS[2]) or '0')
+if blocked > at then at = blocked end
+local last = tonumber(redis.call('GET', KEYS[3]) or '0')
+if last > 0 and last + gap > at then at = last + gap end
+local out = {}
+for i = 1, tonumber(ARGV[1]) do
+  out[i] = at - now
+  if i < tonumber(ARGV[1]) then at = at + gap end
+end
+redis.call('SET', KEYS[3], at, 'PX', at - now + gap + 1000)
+return out
+"""
+
 # KEYS: blocked until; ARGV: seconds (ms) to block
 _BLOCK = """
 local t = redis.call('TIME')
@@ -110,11 +152,14 @@ class RedisHostGate:
         self._sleep = sleep
         self._acquire = client.register_script(_ACQUIRE)
         self._block = client.register_script(_BLOCK)
+        self._reserve = client.register_script(_RESERVE)
+        self._reserve_many = client.register_script(_RESERVE_MANY)
 
     @staticmethod
     def _keys(host: str) -> list[str]:
         h = (host or "").lower()
-        return [key("host", h, "slots"), key("host", h, "next"), key("host", h, "blocked")]
+        return [key("host", h, "slots"), key("host", h, "next"), key("host", h, "blocked"),
+                key("host", h, "reserved")]
 
     def acquire(self, host: str) -> str | None:
         """Take a slot for ``host``; returns its token (None if Redis is unreachable)."""
@@ -126,7 +171,7 @@ class RedisHostGate:
             try:
                 wait_ms = int(
                     self._acquire(
-                        keys=keys,
+                        keys=keys[:3],
                         args=[token, self.max_concurrent, int(self.min_delay * 1000), int(self.lease * 1000)],
                     )
                 )
@@ -138,6 +183,9 @@ class RedisHostGate:
             wait = wait_ms / 1000.0
             remaining = deadline - time.monotonic()
             if wait > remaining:
+                if wait > self.min_delay:
+                    # a long wait (a Retry-After, every slot busy): join the host's queue
+                    wait = self._reserved_wait(host, keys, wait_ms)
                 raise FetchError(
                     f"{host}: politeness limit, next request allowed in {wait:.1f} s",
                     code=ErrorCode.RATE_LIMITED,
@@ -146,6 +194,33 @@ class RedisHostGate:
                 )
             # a little jitter so that waiting workers do not all retry together
             self._sleep(min(wait + random.uniform(0, 0.02), remaining))
+
+    def _reserved_wait(self, host: str, keys: list[str], wait_ms: int) -> float:
+        """Seconds until a start time of this request's own (see _RESERVE)."""
+        try:
+            return int(self._reserve(keys=[keys[3]],
+                                     args=[wait_ms, int(self.min_delay * 1000)])) / 1000.0
+        except redis.RedisError as exc:
+            log.warning("host gate for %s: could not reserve a start (%s)", host, exc)
+            return wait_ms / 1000.0
+
+    def reserve_starts(self, host: str, n: int) -> list[float]:
+        """Seconds from now at which ``n`` requests to ``host`` may start, one
+        ``min_delay`` apart: enqueue a feed's new pages with these countdowns and each
+        arrives at its turn instead of being turned away. Zeros when there is no spacing
+        to keep or Redis cannot be reached (the gate still decides at fetch time)."""
+        if n <= 0:
+            return []
+        if self.min_delay <= 0:
+            return [0.0] * n
+        keys = self._keys(host)
+        try:
+            waits = self._reserve_many(keys=[keys[1], keys[2], keys[3]],
+                                       args=[n, int(self.min_delay * 1000)])
+        except redis.RedisError as exc:
+            log.warning("host gate for %s: could not reserve starts (%s)", host, exc)
+            return [0.0] * n
+        return [int(w) / 1000.0 for w in waits]
 
     def release(self, host: str, token: str | None) -> None:
         if token is None:

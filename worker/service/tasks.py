@@ -68,9 +68,11 @@ def _marks() -> QueuedMarks:
     return QueuedMarks(_redis(), _service.queued_ttl)
 
 
-def _enqueue(kind: str, ids: Sequence[int], task: Task, *, marks: QueuedMarks | None = None) -> int:
-    """Send ``task`` for each id not already queued. A failure here loses nothing: the
-    rows are in the database and the next tick's sweep finds them."""
+def _enqueue(kind: str, ids: Sequence[int], task: Task, *, marks: QueuedMarks | None = None,
+             countdowns: dict[int, float] | None = None) -> int:
+    """Send ``task`` for each id not already queued (after ``countdowns[id]`` seconds
+    when given). A failure here loses nothing: the rows are in the database and the next
+    tick's sweep finds them."""
     if not ids:
         return 0
     try:
@@ -82,7 +84,11 @@ def _enqueue(kind: str, ids: Sequence[int], task: Task, *, marks: QueuedMarks | 
     sent = 0
     for row_id in fresh:
         try:
-            task.apply_async((row_id,))
+            delay = (countdowns or {}).get(row_id, 0.0)
+            if delay > 0:
+                task.apply_async((row_id,), countdown=delay)
+            else:
+                task.apply_async((row_id,))
             sent += 1
         except Exception as exc:  # noqa: BLE001 - broker down: the sweep recovers
             log.warning("enqueue %s %s failed (%s)", kind, row_id, exc)
@@ -224,8 +230,29 @@ def poll_feed(self: Task, feed_id: int) -> dict[str, Any]:
             else "not_modified" if result.not_modified else "ok"
         )
         record(lambda m: m.feeds_polled.labels(outcome).inc())
-        _enqueue("article", result.new_article_ids, process_article)
+        _enqueue("article", result.new_article_ids, process_article,
+                 countdowns=_page_starts(result.new_article_ids, result.new_article_hosts))
         return {"outcome": outcome, "new": len(result.new_article_ids), "error": result.error}
+
+
+def _page_starts(ids: Sequence[int], hosts: dict[int, str]) -> dict[int, float]:
+    """A feed's new pages, each given its turn at its host (the politeness gate's start
+    times, one min_delay apart): enqueued with that countdown, a page arrives when its
+    host is free instead of being turned away and re-enqueued, and no process slot ever
+    waits. Pages beyond the countdown cap go now and take their chance at the gate."""
+    gate = holder.gate
+    if gate is None or not ids:
+        return {}
+    by_host: dict[str, list[int]] = {}
+    for i in ids:
+        if i in hosts:
+            by_host.setdefault(hosts[i], []).append(i)
+    out: dict[int, float] = {}
+    for host, group in by_host.items():
+        for i, wait in zip(group, gate.reserve_starts(host, len(group))):
+            if wait <= _service.countdown_cap:
+                out[i] = wait
+    return out
 
 
 @app.task(name="newsradar.process_article", **_opts, **_limits("process"))

@@ -182,3 +182,14 @@ def test_teaser_list_with_blurbs_does_not_win_over_a_short_story() -> None:
     story = clean_page(text)
     assert P1 in story.text and P2 in story.text
     assert "Regional airline" not in story.text and "carrier said" not in story.text
+
+
+@pytest.mark.parametrize("text", [
+    "Korean War\n\nThe Korean War armistice was signed in 1953.\n",
+    "Update\n\nSeoul said the launch took place at 6:12 a.m. local time.\n",
+])
+def test_a_story_of_one_line_never_cleans_to_nothing(text: str) -> None:
+    """A short item (a feed entry's text, a one-line brief under a heading) keeps its
+    sentence even when no line scores like a long article's prose."""
+    page = clean_page(text.encode(), content_type="text/plain")
+    assert page.text == text.strip().split("\n\n")[-1]

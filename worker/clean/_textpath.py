@@ -589,6 +589,15 @@ class TextCleaner:
                 reason[i] = "prose past in-story furniture"
             else:
                 reason[i] = "not prose"
+        if not any(keep):
+            # A story of a line or two (a short item, a feed entry's text) never cleans to
+            # nothing: with no line over the keeping threshold, the story span's own lines
+            # (over the span's threshold) are the story.
+            for i in range(max(lo, 0), min(hi, len(lines) - 1) + 1):
+                ln = lines[i]
+                if ln.rule is None and ln.meta is None and ln.p >= t:
+                    keep[i] = True
+                    reason[i] = "prose (the story's only lines)"
         # short headings set between prose lines inside the story
         for i in range(max(lo, 1), min(hi, len(lines) - 2) + 1):
             ln = lines[i]

@@ -4,12 +4,13 @@ the file where the tool is installed."""
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+
+from tests.helpers.debian import ensure_packages
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -71,8 +72,8 @@ def test_image_is_slim_and_unprivileged() -> None:
     assert "POSTGRES_PASSWORD=" in example
 
 
-@pytest.mark.skipif(not shutil.which("docker-compose"), reason="docker-compose is not installed")
 def test_docker_compose_config_validates() -> None:
+    ensure_packages(["docker-compose"], ["docker-compose"])  # Debian's validates without an engine
     result = subprocess.run(["docker-compose", "config", "-q"], cwd=ROOT, capture_output=True, text=True,
                             timeout=60, check=False)
     assert result.returncode == 0, result.stderr

@@ -9,10 +9,8 @@ reason when they cannot be had."""
 from __future__ import annotations
 
 import html
-import os
 import re
 import shutil
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +24,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from tests.conftest import free_port
+from tests.helpers.debian import ensure_packages
 from tests.helpers.httpserver import LocalServer, Route
 from tests.seedsite import ROOT, page_html, seed_pages
 from worker.config import Settings, load_config
@@ -165,13 +164,7 @@ def ensure_chromium() -> tuple[str, str]:
     browser, driver = _chromium_paths()
     if browser and driver:
         return browser, driver
-    if os.geteuid() != 0 or not shutil.which("apt-get"):
-        pytest.skip("chromium/chromium-driver are not installed and apt-get cannot be run here (not root)")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for cmd in (["apt-get", "update"], ["apt-get", "install", "-y", "chromium", "chromium-driver"]):
-        res = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=900)
-        if res.returncode != 0:
-            pytest.skip(f"could not install chromium: {' '.join(cmd)}: {res.stderr[-500:]}")
+    ensure_packages(["chromium", "chromedriver"], ["chromium", "chromium-driver"])
     browser, driver = _chromium_paths()
     if not (browser and driver):
         pytest.skip("chromium installed but chromium/chromedriver not on PATH")

@@ -101,6 +101,10 @@ class _Line:
     indent: int = 0  # leading whitespace in the dump (stage 2 compares it with the story's)
 
 
+# "A short item": at most this many non-blank lines (a headline, a line or two of text).
+SHORT_ITEM_LINES = 6
+
+
 def _sigmoid(x: float) -> float:
     if x < -30:
         return 0.0
@@ -589,10 +593,11 @@ class TextCleaner:
                 reason[i] = "prose past in-story furniture"
             else:
                 reason[i] = "not prose"
-        if not any(keep):
+        if not any(keep) and len(lines) <= SHORT_ITEM_LINES:
             # A story of a line or two (a short item, a feed entry's text) never cleans to
             # nothing: with no line over the keeping threshold, the story span's own lines
-            # (over the span's threshold) are the story.
+            # (over the span's threshold) are the story. Only for short inputs: on a whole
+            # page with no line worth keeping, the span's best lines are mostly furniture.
             for i in range(max(lo, 0), min(hi, len(lines) - 1) + 1):
                 ln = lines[i]
                 if ln.rule is None and ln.meta is None and ln.p >= t:

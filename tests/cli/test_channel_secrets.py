@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import pytest
@@ -28,8 +25,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from sqlalchemy import create_engine, text
 
+from tests.cli._story import newsradar, route_good_feed
 from tests.helpers.httpserver import LocalServer, Reply, RequestInfo, Route
-from tests.seedsite import ROOT
 
 SMTP_PW = "Smtp-S3cret-Pw41"  # refused at login, echoed by the server
 SMTP_DATA_PW = "Smtp-Data-Pw52"  # accepted at login; the message is refused, echoing it
@@ -38,8 +35,6 @@ CHAT_PW = "Chat-Env-Pw74"  # Apprise json:// URL from urls_env
 FORM_PW = "Chat-Yaml-Pw85"  # Apprise form:// URL written in the YAML
 CLOSED_PW = "Chat-Closed-Pw96"  # Apprise URL to a closed port
 SECRETS = (SMTP_PW, SMTP_DATA_PW, SMTP_CLOSED_PW, CHAT_PW, FORM_PW, CLOSED_PW)
-TEXT = ("The harbour authority opened the new ferry terminal on Monday. Officials said the "
-        "route would carry twelve thousand passengers a day.")
 
 
 def _forms(secret: str, user: str) -> set[str]:
@@ -109,26 +104,11 @@ def _echo_500(req: RequestInfo) -> Reply:
                                    f"{req.headers.get('authorization')}").encode())
 
 
-def newsradar(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "worker.cli", *args], capture_output=True, text=True,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200", **env},
-        cwd=ROOT, timeout=300, encoding="utf-8", errors="surrogateescape",
-    )
-
-
 @pytest.fixture(scope="module")
 def failed_run(tmp_path_factory: pytest.TempPathFactory, smtp_port: int):
     tmp_path = tmp_path_factory.mktemp("secrets")
     with LocalServer() as srv:
-        srv.route("/story.html", Route(
-            body=f"<html><head><title>Ferry terminal opens</title></head><body><article>"
-                 f"<h1>Ferry terminal opens</h1><p>{TEXT}</p><p>{TEXT}</p></article></body></html>",
-            content_type="text/html; charset=utf-8"))
-        srv.route("/good.xml", Route(
-            body=f"<rss version='2.0'><channel><title>Good</title><item><guid>g1</guid>"
-                 f"<link>{srv.url('/story.html')}</link><title>Ferry terminal opens</title>"
-                 f"</item></channel></rss>", content_type="application/rss+xml"))
+        route_good_feed(srv)
         srv.route("/chat", Route(handler=_echo_500))
         srv.route("/form", Route(handler=_echo_500))
         hostport = srv.url("/").split("://", 1)[1].rstrip("/")

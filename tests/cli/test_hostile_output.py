@@ -12,31 +12,18 @@ the real CLI process:
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from sqlalchemy import create_engine, text
 
+from tests.cli._story import newsradar, route_good_feed
 from tests.helpers.httpserver import LocalServer, Route
-from tests.seedsite import ROOT
 
 FEED_PW = "S3cretFeedPw"
 HOOK_PW = "S3cretHookPw"
 HOOK_SECRET = "whsec-S3cretSigningKey"
-TEXT = ("The harbour authority opened the new ferry terminal on Monday. Officials said the "
-        "route would carry twelve thousand passengers a day.")
-
-
-def newsradar(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "worker.cli", *args], capture_output=True, text=True,
-        env={**os.environ, "PYTHONIOENCODING": "utf-8", "COLUMNS": "200", **(env or {})},
-        cwd=ROOT, timeout=300, encoding="utf-8", errors="surrogateescape",
-    )
 
 
 @pytest.fixture
@@ -44,14 +31,7 @@ def failed_run(tmp_path: Path):
     """One ``run --once``: a feed with credentials that 404s, a good feed whose story
     alerts a webhook with credentials that answers 500."""
     with LocalServer() as srv:
-        srv.route("/story.html", Route(
-            body=f"<html><head><title>Ferry terminal opens</title></head><body><article>"
-                 f"<h1>Ferry terminal opens</h1><p>{TEXT}</p><p>{TEXT}</p></article></body></html>",
-            content_type="text/html; charset=utf-8"))
-        srv.route("/good.xml", Route(
-            body=f"<rss version='2.0'><channel><title>Good</title><item><guid>g1</guid>"
-                 f"<link>{srv.url('/story.html')}</link><title>Ferry terminal opens</title>"
-                 f"</item></channel></rss>", content_type="application/rss+xml"))
+        route_good_feed(srv)
         srv.route("/hook", Route(status=500, body=b"receiver down"))
         base = srv.url("/").rstrip("/")
         auth_base = base.replace("http://", "http://{user}:{pw}@")

@@ -234,7 +234,8 @@ CONTEXT_NAMES = (
 )
 
 
-def _sig(z: float) -> float:
+def sigmoid(z: float) -> float:
+    """The logistic function, saturated beyond |z| > 30."""
     if z < -30:
         return 0.0
     if z > 30:
@@ -251,7 +252,7 @@ def context_rows(infos: list[LineInfo], z1: list[float], ruled: list[bool],
     n = len(infos)
     if not n:
         return []
-    p = [0.0 if r else _sig(z) for z, r in zip(z1, ruled)]
+    p = [0.0 if r else sigmoid(z) for z, r in zip(z1, ruled)]
     short = [1.0 if i.n_words <= 5 else 0.0 for i in infos]
     noend = [0.0 if i.ends_sentence else 1.0 for i in infos]
     rl = [1.0 if r else 0.0 for r in ruled]

@@ -18,13 +18,12 @@ How it decides, in order:
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from operator import mul
 
 from ._dates import DATE_RE, FoundDate, find_date, parse_date_text
-from ._features import STOPWORDS, LineInfo, context_rows, line_logits
+from ._features import STOPWORDS, LineInfo, context_rows, line_logits, sigmoid
 from ._model import Dropped, LineDecision
 from ._params import Params
 from ._rules import line_rule
@@ -103,14 +102,6 @@ class _Line:
 
 # "A short item": at most this many non-blank lines (a headline, a line or two of text).
 SHORT_ITEM_LINES = 6
-
-
-def _sigmoid(x: float) -> float:
-    if x < -30:
-        return 0.0
-    if x > 30:
-        return 1.0
-    return 1.0 / (1.0 + math.exp(-x))
 
 
 def _name_like(text: str) -> bool:
@@ -227,7 +218,7 @@ class TextCleaner:
                 ln.rule = rules[t] = line_rule(t)
         z1 = line_logits([ln.info for ln in lines], self._w)
         for ln, z in zip(lines, z1):
-            ln.p = _sigmoid(z)
+            ln.p = sigmoid(z)
         # a caption split from its credit line: "X" then "X | Photo: AP"
         for a, b in zip(lines, lines[1:]):
             if b.rule == "caption" and a.rule is None and len(a.info.norm) > 15 \
@@ -270,7 +261,7 @@ class TextCleaner:
         for w in stages:
             z = [sum(map(mul, w, row)) for row in self.context(lines, z)]
             for ln, zz in zip(lines, z):
-                ln.p = _sigmoid(zz)
+                ln.p = sigmoid(zz)
         return z
 
     @staticmethod

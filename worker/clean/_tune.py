@@ -21,11 +21,12 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ._features import CONTEXT_NAMES, FEATURE_NAMES, feature_rows, line_logits
+from ._features import CONTEXT_NAMES, FEATURE_NAMES, LineInfo, feature_rows, line_logits
 from ._params import DEFAULT_WEIGHTS, FORMAT_VERSION, Params
 from ._score import aggregate, score_page, shingles
 from ._textpath import TextCleaner
@@ -95,6 +96,16 @@ def load_pages(directory: Path, half: bool = False) -> list[GoldPage]:
     return pages
 
 
+def _label(info: LineInfo, gold: Counter[tuple[str, ...]], page: GoldPage) -> tuple[float, float]:
+    """A line's label (1: most of its shingles are in the gold body) and its weight
+    (longer lines weigh more, up to 4x; the page's own weight)."""
+    sh = shingles(info.text)
+    total = sum(sh.values())
+    inside = sum((sh & gold).values())
+    y = 1.0 if total and inside / total >= 0.5 else 0.0
+    return y, max(0.2, min(info.n_chars, 400) / 100.0) * _page_weight(page)
+
+
 def _labelled_rows(pages: list[GoldPage], cleaner: TextCleaner
                    ) -> tuple[list[list[float]], list[float], list[float]]:
     xs: list[list[float]] = []
@@ -110,12 +121,10 @@ def _labelled_rows(pages: list[GoldPage], cleaner: TextCleaner
         for ln, row in zip(lines, rows):
             if ln.rule is not None:
                 continue  # rules decide these lines; the model never sees them
-            sh = shingles(ln.info.text)
-            total = sum(sh.values())
-            inside = sum((sh & gold).values())
             xs.append(row)
-            ys.append(1.0 if total and inside / total >= 0.5 else 0.0)
-            ws.append(max(0.2, min(ln.info.n_chars, 400) / 100.0) * _page_weight(page))
+            y, w = _label(ln.info, gold, page)
+            ys.append(y)
+            ws.append(w)
     return xs, ys, ws
 
 
@@ -137,12 +146,10 @@ def _stage2_rows(pages: list[GoldPage], cleaner: TextCleaner
         for ln, row in zip(lines, cleaner.context(lines, z)):
             if ln.rule is not None:
                 continue
-            sh = shingles(ln.info.text)
-            total = sum(sh.values())
-            inside = sum((sh & gold).values())
             xs.append(row)
-            ys.append(1.0 if total and inside / total >= 0.5 else 0.0)
-            ws.append(max(0.2, min(ln.info.n_chars, 400) / 100.0) * _page_weight(page))
+            y, w = _label(ln.info, gold, page)
+            ys.append(y)
+            ws.append(w)
     return xs, ys, ws
 
 

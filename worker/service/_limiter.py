@@ -78,33 +78,20 @@ if gap > 0 then redis.call('SET', KEYS[2], now + gap, 'PX', gap + 1000) end
 return 0
 """
 
-# A request turned away (it will not wait here: its row is re-enqueued with a countdown)
-# is given a start time of its own: the earliest it could start, or one ``min_delay``
-# after the last time handed out, whichever is later. Without it every article waiting for
-# one host would come back at the same moment, one would win and the rest would be
-# re-enqueued again (n^2/2 wasted tasks for n pages of one host).
-# KEYS: reserved up to (ms); ARGV: earliest wait (ms), min_delay_ms
-# Returns the milliseconds to wait.
+# Start times of their own for ``n`` requests to a host: the first at the earliest it could
+# start (after the host's next allowed start, its Retry-After block and ARGV[3] ms from
+# now), or one min_delay after the last time handed out, whichever is later; the others
+# one min_delay apart. Used for a feed's new pages at poll time, and for a request turned
+# away for long (its row is re-enqueued with a countdown). Without it every article
+# waiting for one host would come back at the same moment, one would win and the rest
+# would be re-enqueued again (n^2/2 wasted tasks for n pages of one host).
+# KEYS: next start, blocked until, reserved up to; ARGV: n, min_delay_ms, earliest wait ms
+# Returns the n waits in milliseconds.
 _RESERVE = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local gap = tonumber(ARGV[2])
-local at = now + tonumber(ARGV[1])
-local last = tonumber(redis.call('GET', KEYS[1]) or '0')
-if last > 0 and last + gap > at then at = last + gap end
-redis.call('SET', KEYS[1], at, 'PX', at - now + gap + 1000)
-return at - now
-"""
-
-# Start times for ``n`` requests to a host known now (a feed's new pages), one min_delay
-# apart, after the host's next allowed start, its Retry-After block and what is reserved.
-# KEYS: next start, blocked until, reserved up to; ARGV: n, min_delay_ms
-# Returns the n waits in milliseconds.
-_RESERVE_MANY = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local gap = tonumber(ARGV[2])
-local at = now
+local at = now + tonumber(ARGV[3])
 local nxt = tonumber(redis.call('GET', KEYS[1]) or '0')
 if nxt > at then at = nxt end
 local blocked = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -153,7 +140,6 @@ class RedisHostGate:
         self._acquire = client.register_script(_ACQUIRE)
         self._block = client.register_script(_BLOCK)
         self._reserve = client.register_script(_RESERVE)
-        self._reserve_many = client.register_script(_RESERVE_MANY)
 
     @staticmethod
     def _keys(host: str) -> list[str]:
@@ -185,7 +171,7 @@ class RedisHostGate:
             if wait > remaining:
                 if wait > self.min_delay:
                     # a long wait (a Retry-After, every slot busy): join the host's queue
-                    wait = self._reserved_wait(host, keys, wait_ms)
+                    wait = (self._reserve_waits(host, 1, wait_ms) or [wait])[0]
                 raise FetchError(
                     f"{host}: politeness limit, next request allowed in {wait:.1f} s",
                     code=ErrorCode.RATE_LIMITED,
@@ -195,14 +181,16 @@ class RedisHostGate:
             # a little jitter so that waiting workers do not all retry together
             self._sleep(min(wait + random.uniform(0, 0.02), remaining))
 
-    def _reserved_wait(self, host: str, keys: list[str], wait_ms: int) -> float:
-        """Seconds until a start time of this request's own (see _RESERVE)."""
+    def _reserve_waits(self, host: str, n: int, earliest_ms: int = 0) -> list[float] | None:
+        """``n`` start times of their own at ``host`` (see _RESERVE), in seconds from now;
+        None if Redis cannot be reached."""
+        keys = self._keys(host)
         try:
-            return int(self._reserve(keys=[keys[3]],
-                                     args=[wait_ms, int(self.min_delay * 1000)])) / 1000.0
+            waits = self._reserve(keys=keys[1:], args=[n, int(self.min_delay * 1000), earliest_ms])
         except redis.RedisError as exc:
             log.warning("host gate for %s: could not reserve a start (%s)", host, exc)
-            return wait_ms / 1000.0
+            return None
+        return [int(w) / 1000.0 for w in waits]
 
     def reserve_starts(self, host: str, n: int) -> list[float]:
         """Seconds from now at which ``n`` requests to ``host`` may start, one
@@ -213,14 +201,7 @@ class RedisHostGate:
             return []
         if self.min_delay <= 0:
             return [0.0] * n
-        keys = self._keys(host)
-        try:
-            waits = self._reserve_many(keys=[keys[1], keys[2], keys[3]],
-                                       args=[n, int(self.min_delay * 1000)])
-        except redis.RedisError as exc:
-            log.warning("host gate for %s: could not reserve starts (%s)", host, exc)
-            return [0.0] * n
-        return [int(w) / 1000.0 for w in waits]
+        return self._reserve_waits(host, n) or [0.0] * n
 
     def release(self, host: str, token: str | None) -> None:
         if token is None:

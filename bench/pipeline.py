@@ -41,6 +41,8 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -152,19 +154,27 @@ def _done(db_url: str, total: int) -> bool:
     return done == total and pending == 0
 
 
-def run_service(site: NewsSite, tmp: Path, concurrency: int, *, allowlist: str = "127.0.0.1/32",
-                **env_extra: Any) -> tuple[dict[str, float], MemorySampler, float]:
+@contextmanager
+def _stack(site: NewsSite, tmp: Path, name: str, *, poll_interval: float = 3600,
+           allowlist: str = "127.0.0.1/32", **env_extra: Any) -> Iterator[tuple[TempDatabase, dict[str, str]]]:
+    """A private redis-server and a fresh, migrated PostgreSQL database, with the config
+    (``name``.yaml, alerts to ``name``-alerts.jsonl) and the environment of a service on them."""
     from worker.store import make_engine, upgrade
 
-    total = len(site.corpus.pages)
-    with PrivateRedis(tmp / "redis") as redis_server, TempDatabase() as db:
+    with PrivateRedis(tmp / f"redis-{name}") as redis_server, TempDatabase() as db:
         engine = make_engine(db.url)
         upgrade(engine)
         engine.dispose()
-        cfg = write_config(tmp / "service.yaml", site.corpus, jsonl=tmp / "service-alerts.jsonl",
-                           allowlist=allowlist)
-        env = service_env(db.url, redis_server.url, cfg, NEWSRADAR_VISIBILITY_TIMEOUT=300,
-                          NEWSRADAR_TICK_INTERVAL=1, NEWSRADAR_LOG_LEVEL="WARNING", **env_extra)
+        cfg = write_config(tmp / f"{name}.yaml", site.corpus, jsonl=tmp / f"{name}-alerts.jsonl",
+                           poll_interval=poll_interval, allowlist=allowlist)
+        yield db, service_env(db.url, redis_server.url, cfg, NEWSRADAR_VISIBILITY_TIMEOUT=300,
+                              NEWSRADAR_TICK_INTERVAL=1, NEWSRADAR_LOG_LEVEL="WARNING", **env_extra)
+
+
+def run_service(site: NewsSite, tmp: Path, concurrency: int, *, allowlist: str = "127.0.0.1/32",
+                **env_extra: Any) -> tuple[dict[str, float], MemorySampler, float]:
+    total = len(site.corpus.pages)
+    with _stack(site, tmp, "service", allowlist=allowlist, **env_extra) as (db, env):
         worker = start_worker(env, tmp, concurrency=concurrency)
         sampler = MemorySampler(worker)
         sampler.start()
@@ -185,17 +195,8 @@ def run_service(site: NewsSite, tmp: Path, concurrency: int, *, allowlist: str =
 def run_steady(site: NewsSite, tmp: Path, concurrency: int, rate: float) -> dict[str, float]:
     """The service (``concurrency`` prefork processes) while the site publishes ``rate``
     pages a second, feeds polled every 2 s: latency without a backlog."""
-    from worker.store import make_engine, upgrade
-
     total = len(site.corpus.pages)
-    with PrivateRedis(tmp / "redis-steady") as redis_server, TempDatabase() as db:
-        engine = make_engine(db.url)
-        upgrade(engine)
-        engine.dispose()
-        cfg = write_config(tmp / "steady.yaml", site.corpus, jsonl=tmp / "steady-alerts.jsonl",
-                           poll_interval=2)
-        env = service_env(db.url, redis_server.url, cfg, NEWSRADAR_VISIBILITY_TIMEOUT=300,
-                          NEWSRADAR_TICK_INTERVAL=1, NEWSRADAR_LOG_LEVEL="WARNING")
+    with _stack(site, tmp, "steady", poll_interval=2) as (db, env):
         worker = start_worker(env, tmp, "steady", concurrency=concurrency)
         beat = start_beat(env, tmp, "steady-beat")
         try:

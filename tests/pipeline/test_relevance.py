@@ -10,11 +10,13 @@ import email as email_lib
 import email.policy
 import html
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from tests.helpers.httpserver import LocalServer, Route
@@ -79,8 +81,11 @@ def db_url(request, tmp_path) -> str:
 
 
 def run_pipeline(tmp_path: Path, db: str, *, relevance: str = "on", channels: str = "out",
-                 extra_channels: str = "") -> tuple[pipeline.Context, dict[str, int]]:
-    """Serve the two stories in a feed, poll it and process both; article ids by kind."""
+                 extra_channels: str = "",
+                 before_process: Callable[[pipeline.Context, int], None] | None = None,
+                 ) -> tuple[pipeline.Context, dict[str, int]]:
+    """Serve the two stories in a feed, poll it and process both; article ids by kind.
+    ``before_process(ctx, article_id)`` runs before each article is processed."""
     with LocalServer() as site:
         thread = site.route("/thread.html", Route(body=_page(*THREAD), content_type="text/html"))
         back = site.route("/background.html", Route(body=_page(*BACKGROUND), content_type="text/html"))
@@ -98,6 +103,8 @@ def run_pipeline(tmp_path: Path, db: str, *, relevance: str = "on", channels: st
         pipeline.poll_feed(ctx, fid)
         ids: dict[str, int] = {}
         for aid in pipeline.due_articles(ctx):
+            if before_process is not None:
+                before_process(ctx, aid)
             r = pipeline.process_article(ctx, aid)
             assert r.status == "done"
             with ctx.session() as s:
@@ -290,4 +297,31 @@ def test_a_tuned_threshold_reaches_a_running_worker_at_its_next_refresh(tmp_path
     [j] = score(doc, [TopicMatch("missiles", 3.0)],
                 prepare_topics(ctx.config, cache, ["missiles"], stored=fresh))
     assert j.alerts and j.relevance is not None and j.relevance.min_relevance == 0.0
+    ctx.close()
+
+
+def test_a_database_failure_while_preparing_relevance_is_retried_not_failed(tmp_path: Path) -> None:
+    """Preparing a topic reads the database (the tuned models). When that read fails,
+    it is the database's failure, not the page's: process_article raises it (the task
+    retries; the claim expires for the sweep) and the article is not marked failed."""
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    seen: list[str] = []
+
+    def database_gone_once(ctx: pipeline.Context, aid: int) -> None:
+        if seen:
+            return
+        with ctx.engine.begin() as conn:  # the next read of the models fails
+            conn.execute(text("ALTER TABLE topic_relevance_models RENAME TO gone"))
+        with pytest.raises(OperationalError):
+            pipeline.process_article(ctx, aid)
+        with ctx.session() as s:
+            seen.append(s.get(Article, aid).status)
+        with ctx.engine.begin() as conn:
+            conn.execute(text("ALTER TABLE gone RENAME TO topic_relevance_models"))
+        ctx.clock.now = ctx.clock.now.replace(hour=12)  # past the claim's lease
+
+    ctx, ids = run_pipeline(tmp_path, db, before_process=database_gone_once)
+    assert seen == ["processing"]  # neither failed nor done: processed again, then done
+    with ctx.session() as s:
+        assert {a.article_id for a in s.scalars(select(Alert))} == {ids["thread"]}
     ctx.close()

@@ -277,6 +277,10 @@ def process_article(ctx: Context, article_id: int) -> ProcessResult:
             judged = relevance_step.score(gate_doc, topic_matches, prepared)
     except BudgetExceeded as exc:
         return _article_failed(ctx, article_id, now, exc, None)
+    except INFRA_ERRORS:
+        # preparing a topic reads the database: a dropped connection is the database's
+        # failure, not the page's; the task retries, the claim expires for the sweep
+        raise
     except Exception as exc:  # a bug matching must not stop the run nor loop
         log.exception("process_article %s: cannot match the page", url)
         return _article_failed(ctx, article_id, now, as_newsradar_error(exc), None)

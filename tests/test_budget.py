@@ -178,3 +178,34 @@ def test_a_stage_boundary_cannot_swallow_the_budget() -> None:
         story = clean_page(b"<html><body><p>" + b"Words of a story. " * 40 + b"</p></body></html>",
                            content_type="text/html")
     assert story.status == "ok" and usage.cpu_s < 30.0
+
+
+class _Heavy:
+    """An object whose finalizer burns CPU: most of the block's time is spent in
+    ``__del__``, where Python cannot raise the timer's exception."""
+
+    def __del__(self) -> None:
+        _spin(20_000)
+
+
+def test_the_timer_landing_in_a_finalizer_stops_the_block_and_reports_nothing() -> None:
+    import sys
+
+    reports: list[BaseException | None] = []
+    previous = sys.unraisablehook
+    sys.unraisablehook = lambda u: reports.append(u.exc_value)
+    try:
+        with pytest.raises(BudgetExceeded):
+            with cpu_budget(0.3, what="finalizers"):
+                while True:
+                    _Heavy()  # freed at once: its __del__ runs here
+        # an unrelated unraisable report after the block still reaches the hook
+        _Failing()
+    finally:
+        sys.unraisablehook = previous
+    assert [type(r) for r in reports] == [ValueError]
+
+
+class _Failing:
+    def __del__(self) -> None:
+        raise ValueError("a finalizer's own failure")

@@ -30,6 +30,7 @@ import os
 import pickle
 import resource
 import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -73,6 +74,31 @@ class _CpuTimeUp(BaseException):
 
 _REPEAT_S = 0.05  # if something swallows it anyway, the timer fires again this soon
 
+# The timer's signal can land anywhere in the block, a finalizer (``__del__``, a weakref
+# callback) included, where Python cannot raise: it reports the exception to
+# ``sys.unraisablehook`` and goes on. While a timer runs, a hook of ours drops that
+# report (the repeat stops the block in its own code 50 ms later) and, for any other
+# report, keeps the timer quiet while the previous hook formats it: a timer firing
+# inside the hook would fail the hook itself.
+_quiet = threading.local()
+
+
+def _on_prof(signum: int, frame: Any) -> None:
+    if not getattr(_quiet, "on", False):
+        raise _CpuTimeUp
+
+
+def _unraisable_hook(previous: Callable[[Any], None]) -> Callable[[Any], None]:
+    def hook(unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, _CpuTimeUp):
+            return
+        _quiet.on = True
+        try:
+            previous(unraisable)
+        finally:
+            _quiet.on = False
+    return hook
+
 # Off the main thread: the thread_time() past which checkpoint() stops the block.
 _deadline = threading.local()
 
@@ -97,9 +123,7 @@ def cpu_budget(seconds: float, *, what: str = "work", stage: str | None = None
     start = _cpu()
     previous_handler: Any = None
     previous_timer = (0.0, 0.0)
-
-    def _on_prof(signum: int, frame: Any) -> None:
-        raise _CpuTimeUp
+    previous_hook = sys.unraisablehook
 
     def _over(used: float) -> BudgetExceeded:
         return BudgetExceeded(
@@ -110,6 +134,7 @@ def cpu_budget(seconds: float, *, what: str = "work", stage: str | None = None
     outer_deadline = getattr(_deadline, "at", None)
     if main and seconds > 0:
         previous_handler = signal.signal(signal.SIGPROF, _on_prof)
+        sys.unraisablehook = _unraisable_hook(previous_hook)
         previous_timer = signal.setitimer(signal.ITIMER_PROF, seconds, _REPEAT_S)
         usage.enforced = True
     elif seconds > 0:  # an inner budget never extends an outer one
@@ -128,6 +153,7 @@ def cpu_budget(seconds: float, *, what: str = "work", stage: str | None = None
         if usage.enforced:
             signal.setitimer(signal.ITIMER_PROF, 0)
             signal.signal(signal.SIGPROF, previous_handler)
+            sys.unraisablehook = previous_hook
             if previous_timer[0] > 0:  # an outer budget: resume it with what it has left
                 left = max(previous_timer[0] - (_cpu() - start), 0.001)
                 signal.setitimer(signal.ITIMER_PROF, left, previous_timer[1])

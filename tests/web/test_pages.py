@@ -62,3 +62,24 @@ def test_deliveries_tokens_and_exports(browser_client) -> None:
     assert {t["id"] for t in exported["topics"]} == {"armistice", "russia-ties", "kim-diplomacy"}
     assert client.get("/feeds.opml").headers["content-type"].startswith("text/x-opml")
     assert "csrf_token" in client.get("/").text and csrf_of(client.get("/feeds").text) == csrf
+
+
+def test_a_feed_url_with_credentials_is_shown_redacted(tmp_path: Path, sqlite_url: str) -> None:
+    """A private feed's password (https://user:password@host/feed) never reaches the
+    console's pages, its API or its notices; the feed is still polled with it."""
+    from .conftest import run_pass
+
+    secret = "S3cretFeedPw"
+    url = f"http://reader:{secret}@127.0.0.1:9/private.xml"
+    settings = settings_for(sqlite_url, write_config(tmp_path, feeds=[{"url": url, "name": None}]))
+    run_pass(settings)  # syncs and polls the feed: nothing listens on port 9, its error is stored
+    client = TestClient(create_app(settings, WebSettings(password=PASSWORD)))
+    login(client)
+    page = client.get("/feeds").text
+    assert "http://reader:***@127.0.0.1:9/private.xml" in page and "[network]" in page
+    token = client.post("/settings/tokens", data={"csrf_token": csrf_of(client.get("/settings").text),
+                                                  "name": "t"}).text
+    token = token.split('id="new-token">', 1)[1].split("<", 1)[0]
+    api = client.get("/api/v1/feeds", headers={"Authorization": f"Bearer {token}"})
+    assert api.status_code == 200 and "reader:***@127.0.0.1:9" in api.text
+    assert secret not in page and secret not in api.text

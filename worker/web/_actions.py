@@ -51,6 +51,7 @@ from worker.pipeline import (
 from worker.pipeline import feeds as pipeline_feeds
 from worker.pipeline.console import effective_config, topic_config
 from worker.pipeline.messages import alert_message
+from worker.redact import redact
 from worker.sources import (
     FetchLimits,
     fetch,
@@ -193,7 +194,8 @@ def _feed_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return {f.id: f.name or f.title or f.url for f in session.scalars(select(Feed).where(Feed.id.in_(wanted)))}
+    return {f.id: f.name or f.title or redact(f.url)
+            for f in session.scalars(select(Feed).where(Feed.id.in_(wanted)))}
 
 
 def _alert_query(*, topic: str | None = None, status: str | None = None, feedback: str | None = None,
@@ -478,7 +480,7 @@ def get_article(session: Session, article_id: int) -> ArticleView:
                for m in session.scalars(select(Match).where(Match.article_id == a.id).order_by(Match.score.desc()))]
     return ArticleView(
         id=a.id, url=a.url, canonical_url=a.canonical_url, title=a.title,
-        feed=(feed.name or feed.title or feed.url) if feed else None, site=a.site, author=a.author,
+        feed=(feed.name or feed.title or redact(feed.url)) if feed else None, site=a.site, author=a.author,
         language=a.language, published_at=_aware(a.published_at), fetched_at=_aware(a.fetched_at),
         status=a.status, error=a.error, error_code=a.error_code, attempts=a.attempts,
         story_id=a.story_id, text=a.text, matches=matches,
@@ -564,7 +566,9 @@ def _feed_row(session: Session, config: Config, f: Feed, counts: dict[int, int] 
     n = counts.get(f.id, 0) if counts is not None else session.scalar(
         select(func.count()).select_from(Article).where(Article.feed_id == f.id)) or 0
     return FeedRow(
-        id=f.id, url=f.url, name=f.name, title=f.title, origin=origin, enabled=f.enabled,
+        # a feed URL may carry credentials (https://user:password@host/feed): the page,
+        # the API and the notices show it redacted; the OPML and config exports keep it
+        id=f.id, url=redact(f.url), name=f.name, title=f.title, origin=origin, enabled=f.enabled,
         status=f.status, health=_health(f), last_success_at=_aware(f.last_success_at),
         last_polled_at=_aware(f.last_polled_at), next_poll_at=_aware(f.next_poll_at),
         consecutive_errors=f.consecutive_errors, last_error=f.last_error,

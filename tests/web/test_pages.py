@@ -83,3 +83,12 @@ def test_a_feed_url_with_credentials_is_shown_redacted(tmp_path: Path, sqlite_ur
     api = client.get("/api/v1/feeds", headers={"Authorization": f"Bearer {token}"})
     assert api.status_code == 200 and "reader:***@127.0.0.1:9" in api.text
     assert secret not in page and secret not in api.text
+
+
+def test_a_refused_feed_url_comes_back_without_its_password(browser_client) -> None:
+    client, csrf = browser_client
+    r = client.post("/feeds", data={"csrf_token": csrf, "url": "http://u:Hunter2Pw@127.0.0.1:9/x.xml"},
+                    follow_redirects=False)
+    assert r.status_code == 303 and "Hunter2Pw" not in r.headers["location"]
+    page = client.get(r.headers["location"]).text
+    assert "http://u:***@127.0.0.1:9/x.xml: [network]" in page and "Hunter2Pw" not in page

@@ -21,6 +21,7 @@ from worker.config import Config, FeedConfig, TopicConfig
 from worker.errors import FeedParseError, FetchError
 from worker.pipeline import feeds
 from worker.pipeline.context import Context, build_index, network_policy
+from worker.redact import redact
 from worker.sources import FEED_ACCEPT, FetchLimits, discover_feeds, fetch, parse_feed
 from worker.sources._discover import looks_like_html
 from worker.store import ConsoleFeed, ConsoleTopic, Feed
@@ -31,6 +32,8 @@ class FeedChangeError(Exception):
     (the console maps these to 422, 409 and 404; the CLI to exit 2)."""
 
     def __init__(self, kind: str, title: str, detail: str, *, field: str | None = None) -> None:
+        # the detail names the URL: shown on a page, put in a redirect's query, logged
+        detail = redact(detail)
         super().__init__(detail)
         self.kind, self.title, self.detail, self.field = kind, title, detail, field
 

@@ -103,3 +103,14 @@ def test_no_model_means_no_similarity():
     topic = prepare_topic(TopicProfile(description="anything"), embedder=None)
     r = relevance(st, topic, [branch("x", [("lead", 0, 0)])])
     assert r.parts.similarity is None and 0.0 <= r.score <= 1.0
+
+
+def test_topic_model_is_pulled_toward_the_weights_the_topic_had(embedder):
+    # A description-only topic scored with the description weights before feedback; a few
+    # labels start from those (not from the examples' weights and bias).
+    from worker.relevance._score import DESCRIPTION_BIAS, DESCRIPTION_WEIGHTS, EXAMPLE_BIAS
+    items = _synthetic(embedder, 6, seed=5)
+    topic = prepare_topic(TopicProfile(description="North Korea's missile tests."), embedder)
+    model = fit_topic_model(items, topic)
+    assert abs(model.bias - DESCRIPTION_BIAS) < abs(model.bias - EXAMPLE_BIAS)
+    assert abs(model.weights[1] - DESCRIPTION_WEIGHTS[1]) < 0.5

@@ -1,9 +1,10 @@
 """Fitting from labels: logistic regression (numpy), a per-topic model, a threshold.
 
 ``fit_topic_model`` fits a topic's own weights over FEATURES with an L2 penalty that
-pulls them toward the shared defaults, so five labels move the model a little and fifty
-move it a lot; the ``examples`` feature then uses the centroids of the labelled good
-and bad stories. ``tune`` fits the threshold (and the model when there are enough
+pulls them toward the shared weights the topic scored with before it had labels (the
+description's, or the examples' when it has examples), so a handful of labels moves the
+model a little and fifty move it a lot; the ``examples`` feature then uses the centroids
+of the labelled good and bad stories. ``tune`` fits the threshold (and the model when there are enough
 labels of both kinds) and reports precision and recall before and after, with k-fold
 cross-validation: no story is scored by a model or threshold that saw its label.
 """
@@ -30,7 +31,10 @@ from ._score import (
 from ._similarity import PreparedStory, PreparedTopic
 
 MIN_LABELS_FOR_MODEL = 4   # and at least one good and one bad
-PRIOR_STRENGTH = 5.0       # L2 pull toward the shared weights
+# L2 pull toward the shared weights. Held-out pairs, 5 or 10 labels per topic: a weaker
+# pull (5) let a few labels flip pairs the shared weights had right; 10-50 gave the same
+# figures (docs/relevance.md).
+PRIOR_STRENGTH = 20.0
 
 
 @dataclass(frozen=True)
@@ -133,8 +137,10 @@ def fit_topic_model(items: Sequence[Labelled], topic: PreparedTopic) -> TopicMod
         rows.append(row)
     X = np.asarray(rows, float)
     y = np.asarray([it.good for it in items], float)
-    w, bias = fit_logistic(X, y, l2=PRIOR_STRENGTH, prior=EXAMPLE_WEIGHTS,
-                           prior_bias=EXAMPLE_BIAS)
+    # The prior is what the topic scored with before feedback: fitting labels that agree
+    # with it changes nothing.
+    prior, prior_bias = _default(topic)
+    w, bias = fit_logistic(X, y, l2=PRIOR_STRENGTH, prior=prior, prior_bias=prior_bias)
     g, b = _centroids(items, topic)
     return TopicModel(tuple(float(x) for x in w), bias,
                       () if g is None else tuple(float(x) for x in g),

@@ -21,7 +21,6 @@ Printed, micro-averaged and per topic (P/R/F1), for:
 and the same with the shipped defaults (in-sample: fitted on all 7 topics, marked so).
 LOTO-CV = leave one topic out: weights and thresholds are fitted on the other six
 topics, so no topic is scored by weights that saw its labels.
-The LOTO rows also print the pooled AUC of their scores (threshold-free ranking).
 Then the cost: ms per (story, gated topic), model load time, memory (RSS).
 
 --fit prints the weights fitted on all topics (what worker/relevance ships).
@@ -91,15 +90,6 @@ def errors(name: str, pred: dict, truth: dict, scores: dict | None = None) -> No
         kind = "FP" if pred.get(k, False) else "FN"
         sc = f" {scores[k]:.2f}" if scores and k in scores else ""
         print(f"    {kind} {k[0]} {k[1]:<16}{sc}  {NOTES.get(k[0], '')[:110]}")
-
-
-def auc(scores: dict, truth: dict) -> float:
-    """Pooled AUC: the chance that a relevant pair outscores an irrelevant one."""
-    pos = [v for k, v in scores.items() if truth[k]]
-    neg = [v for k, v in scores.items() if not truth[k]]
-    if not pos or not neg:
-        return float("nan")
-    return sum((p > n) + 0.5 * (p == n) for p in pos for n in neg) / (len(pos) * len(neg))
 
 
 def rss_mb() -> float:
@@ -291,10 +281,8 @@ def main() -> None:
 
     pred, ths = loto(sal_score, sal_fit)
     report("+ salience (LOTO)", pred, truth, tids,
-           f"thresholds {min(ths):.2f}–{max(ths):.2f}, median {statistics.median(ths):.2f}, "
-           f"AUC {auc(loto_scores, truth):.3f}")
+           f"thresholds {min(ths):.2f}–{max(ths):.2f}, median {statistics.median(ths):.2f}")
     wrong = [("+ salience (LOTO)", dict(pred), dict(loto_scores))]
-    sal_ths = ths
     pred05 = {}
     for held in tids:
         m = sal_fit([rows[k] for k in gated if k[1] != held])
@@ -321,11 +309,9 @@ def main() -> None:
         return score_mod.sigmoid(b + float(np.dot(x_desc(r, sm), w)))
 
     pred, ths = loto(desc_score, desc_fit)
-    loto_ths = {"SALIENCE": sal_ths, "DESCRIPTION": ths}
+    loto_ths = {"DESCRIPTION": ths}
     wrong.append(("+ description (LOTO)", dict(pred), dict(loto_scores)))
-    report("+ description (LOTO)", pred, truth, tids,
-           f"thresholds {min(ths):.2f}–{max(ths):.2f}, median {statistics.median(ths):.2f}, "
-           f"AUC {auc(loto_scores, truth):.3f}")
+    report("+ description (LOTO)", pred, truth, tids, f"thresholds {min(ths):.2f}–{max(ths):.2f}, median {statistics.median(ths):.2f}")
     pred05 = {}
     for held in tids:
         m = desc_fit([rows[k] for k in gated if k[1] != held])
@@ -353,8 +339,7 @@ def main() -> None:
     pred, ths = loto(ex_score, ex_fit)
     loto_ths["EXAMPLE"] = ths
     report("+ examples (5-fold, LOTO)", pred, truth, tids,
-           f"thresholds {min(ths):.2f}–{max(ths):.2f}, median {statistics.median(ths):.2f}, "
-           f"AUC {auc(loto_scores, truth):.3f}")
+           f"thresholds {min(ths):.2f}–{max(ths):.2f}, median {statistics.median(ths):.2f}")
 
     # + feedback ----------------------------------------------------------------------
     if args.prior is not None:
@@ -408,25 +393,17 @@ def main() -> None:
     if args.fit:
         allrows = [rows[k] for k in gated]
         sm = fit_salience(allrows)
-        # Each bias is shifted so that the default min_relevance (0.5) sits at the median
-        # of the thresholds chosen leave-one-topic-out. Shifting the salience bias moves
-        # the salience logit (the first feature of the combinations) by the same amount,
-        # which their biases take back before their own shift.
-        def shift_for(name: str) -> tuple[float, float]:
-            t = statistics.median(loto_ths[name])
-            return score_mod.logit(score_mod.DEFAULT_MIN_RELEVANCE) - score_mod.logit(t), t
-
-        s_shift, s_t = shift_for("SALIENCE")
         print("\nfitted on all topics (in-sample):")
-        print(f"SALIENCE_WEIGHTS = {tuple(round(x, 3) for x in sm[0])}; "
-              f"SALIENCE_BIAS = {sm[1] + s_shift:.3f}  (fitted {sm[1]:.3f}, shifted for LOTO "
-              f"median threshold {s_t:.2f})")
+        print(f"SALIENCE_WEIGHTS = {tuple(round(x, 3) for x in sm[0])}; SALIENCE_BIAS = {sm[1]:.3f}")
         for name, fit in (("DESCRIPTION", desc_fit), ("EXAMPLE", ex_fit)):
             _, w, b = fit(allrows)
-            shift, t = shift_for(name)
+            # The bias is shifted so that the default min_relevance (0.5) sits at the
+            # median of the thresholds chosen leave-one-topic-out.
+            t = statistics.median(loto_ths[name])
+            shift = score_mod.logit(score_mod.DEFAULT_MIN_RELEVANCE) - score_mod.logit(t)
             print(f"{name}_WEIGHTS = {tuple(round(float(x), 3) for x in w)}; "
-                  f"{name}_BIAS = {b - w[0] * s_shift + shift:.3f}  (fitted {b:.3f}, with the "
-                  f"salience shift and shifted for LOTO median threshold {t:.2f})")
+                  f"{name}_BIAS = {b + shift:.3f}  (fitted {b:.3f}, shifted for LOTO median "
+                  f"threshold {t:.2f})")
     _ = math
 
 

@@ -65,17 +65,3 @@ def test_lowercase_phrases_get_no_short_mentions():
     story = Document("Rules", "New export controls apply.\n\nThe controls bite. Export of chips.")
     [ec] = query_branch_hits('"export control*"', story)
     assert [h.text for h in ec.hits] == ["export controls"]
-
-
-def test_branch_terms_are_the_query_words_as_written():
-    lists = {"chips": ["semiconductor*", "chip", "ASML"]}
-    q = parse_query('@chips AND ("export control*" OR restrict* OR ban*) AND NOT tariff*',
-                    lists)
-    story = Document("ASML faces new export controls", "Chip tools are restricted.")
-    chips, ctl = branch_hits(required_branches(q), story)
-    # lists expanded, quotes and stars dropped, words under NOT left out
-    assert chips.terms == ("semiconductor", "chip", "ASML")
-    assert ctl.terms == ("export control", "restrict", "ban")
-    [near] = query_branch_hits('"kim jong un" NEAR/5 (summit OR talks)',
-                               Document("t", "Kim Jong Un summit"))
-    assert near.terms == ("kim jong un", "summit", "talks")

@@ -12,7 +12,6 @@ from worker.relevance import (
     prepare_topic,
     relevance,
 )
-from worker.relevance._salience import BRANCH_FEATURES, VOCABULARY_FALLBACK
 from worker.topics import Document, query_branch_hits
 
 from .conftest import branch, story
@@ -89,34 +88,3 @@ def test_to_dict_carries_parts_reason_and_branches(embedder):
                       "branches"}
     assert set(d["parts"]) == {"salience", "similarity", "model"}
     assert {b["clause"] for b in d["branches"]} == {"@dprk", "missile* OR launch*"}
-
-
-def test_a_story_about_the_branch_in_other_words_reads_like_its_vocabulary(embedder):
-    """The vocabulary feature compares the story with all of the branch's query words:
-    a story on export licences that uses "restrictions" once still reads like
-    "export control, entity list, restrict, ban"; a trade story that names export
-    controls once does not."""
-    query = '(chip OR chips OR semiconductor*) AND ("export control*" OR "entity list" OR restrict* OR ban*)'
-    about = ("Dutch licence rules widen for chip tools", [
-        "The Netherlands will require export licences for more chipmaking tools.",
-        "Exporters must now apply for a licence before shipping to China.",
-        "The new restrictions follow US curbs on advanced semiconductors.",
-    ])
-    passing = ("Soybean sales recover as tariffs ease", [
-        "Farmers welcomed a rise in soybean orders after the tariff truce.",
-        "Grain prices rose and shipping rates fell.",
-        "Chips and export controls were not discussed, officials said.",
-    ])
-    got = []
-    for title, paras in (about, passing):
-        body = "\n\n".join(paras)
-        ev = query_branch_hits(query, Document(title, body))
-        st = prepare_story(Story.from_text(title, body), embedder)
-        [b] = [b for b in branch_saliences(ev, st.story, st.vector, st.passage_vector)
-               if b.clause.startswith('"export')]
-        got.append(b.features[BRANCH_FEATURES.index("vocabulary")])
-    assert got[0] > got[1]
-    # Without a model the feature takes its fallback value.
-    ev = query_branch_hits(query, Document(about[0], "\n\n".join(about[1])))
-    [b, _] = branch_saliences(ev, story(list(about[1]), about[0]))
-    assert b.features[BRANCH_FEATURES.index("vocabulary")] == 5.0 * (VOCABULARY_FALLBACK - 0.5)

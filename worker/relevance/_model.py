@@ -2,8 +2,7 @@
 
 Plain inputs only: the stage never imports the topic matcher. Branch evidence is any
 object with ``clause`` and ``hits`` whose hits have ``zone``, ``paragraph``,
-``sentence``, ``text`` and ``context``, and optionally ``terms`` (the branch's words as
-the query writes them) — ``worker.topics.BranchHits`` fits as it is.
+``sentence``, ``text`` and ``context`` — ``worker.topics.BranchHits`` fits as it is.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ class HitLike(Protocol):
 class BranchLike(Protocol):
     clause: str
     hits: Sequence[HitLike]
-    # optional ``terms: Sequence[str]``, read with getattr (the hits' words stand in)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +43,6 @@ class BranchEvidence:
 
     clause: str
     hits: tuple[HitPosition, ...]
-    terms: tuple[str, ...] = ()   # the branch's words in the query (lists expanded)
 
 
 @dataclass(frozen=True)

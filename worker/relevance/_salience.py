@@ -2,13 +2,10 @@
 
 Each branch is described by where its hits fall — in the title, in the lead, in how
 many of the body's paragraphs and sentences, how early the first body hit comes — and
-by two cosines with the story's vector: of the sentences that hit it (centrality) and
-of the branch's own words as the query writes them (vocabulary: a story about export
-controls reads like "export control, entity list, restrict, ban" even where it says
-"licence requirements" instead). A branch's strength is a logistic function of those
-features. A match is only as strong as its weakest required branch: a story about money
-laundering that names a missile programme once, in one clause of paragraph 5, is weak
-on the missile branch however often it says "North Korea".
+a branch's strength is a logistic function of those features. A match is only as
+strong as its weakest required branch: a story about money laundering that names a
+missile programme once, in one clause of paragraph 5, is weak on the missile branch
+however often it says "North Korea".
 
 The weights are shared by all topics (chosen by cross-validation across topics on the
 development set, see docs/relevance.md); they need nothing but the query.
@@ -24,18 +21,14 @@ import numpy as np
 
 from ._model import BranchLike, Story
 
-BRANCH_FEATURES = ("title", "lead", "paragraphs", "share", "sentences", "early", "central",
-                   "vocabulary")
-# Without an embedding model the centrality and the vocabulary cosine take middling
-# values: halfway between the mean weakest-branch value of relevant and irrelevant dev
-# pairs (centrality 0.88 and 0.58; vocabulary 0.36 and 0.15).
+BRANCH_FEATURES = ("title", "lead", "paragraphs", "share", "sentences", "early", "central")
+# Without an embedding model the centrality takes a middling value: halfway between the
+# mean weakest-branch centrality of relevant (0.88) and irrelevant (0.58) dev pairs.
 CENTRAL_FALLBACK = 0.73
-VOCABULARY_FALLBACK = 0.26
 # Fitted by bench/relevance.py --fit (pooled over the 7 development topics; the
-# leave-one-topic-out figures are in docs/relevance.md). The bias is shifted so that
-# min_relevance 0.5 is the median of the thresholds chosen leave-one-topic-out (0.33).
-SALIENCE_WEIGHTS = (0.878, 0.41, 0.291, 0.199, 0.523, 0.117, 0.742, 1.949)
-SALIENCE_BIAS = 0.657
+# leave-one-topic-out figures are in docs/relevance.md).
+SALIENCE_WEIGHTS = (1.056, 0.804, 0.07, 0.507, 0.577, -0.739, 1.001)
+SALIENCE_BIAS = -2.073
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,21 +53,6 @@ def centrality(branch: BranchLike, vector: np.ndarray | None,
     return CENTRAL_FALLBACK if v is None else float(v @ vector)
 
 
-def vocabulary(branch: BranchLike, vector: np.ndarray | None,
-               passage: Callable[[list[str]], np.ndarray | None] | None) -> float:
-    """Cosine between the story and the branch's own words as the query writes them
-    (all of them, hit or not; the words it hit when the evidence has no ``terms``):
-    how much the whole story reads like the branch's vocabulary. Where centrality asks
-    whether the hit sentences are the story, this asks whether the story is about what
-    the branch names, in whatever words it uses; a clause of background moves a story's
-    vector little toward the branch's words."""
-    if vector is None or passage is None:
-        return VOCABULARY_FALLBACK
-    terms = list(getattr(branch, "terms", ()) or dict.fromkeys(h.text for h in branch.hits))
-    v = passage([" ".join(terms)]) if terms else None
-    return VOCABULARY_FALLBACK if v is None else float(v @ vector)
-
-
 def branch_features(branch: BranchLike, n_paragraphs: int, vector: np.ndarray | None = None,
                     passage: Callable[[list[str]], np.ndarray | None] | None = None) -> BranchSalience:
     n = max(n_paragraphs, 1)
@@ -84,8 +62,7 @@ def branch_features(branch: BranchLike, n_paragraphs: int, vector: np.ndarray | 
     lead = bool(paras) and paras[0] == 0
     early = 1.0 - paras[0] / n if paras else 0.0
     f = (float(title), float(lead), math.log1p(len(paras)), len(paras) / n,
-         math.log1p(sents), early, 5.0 * (centrality(branch, vector, passage) - 0.5),
-         5.0 * (vocabulary(branch, vector, passage) - 0.5))
+         math.log1p(sents), early, 5.0 * (centrality(branch, vector, passage) - 0.5))
     return BranchSalience(branch.clause, f, 0.0, len(branch.hits), title, tuple(paras), sents)
 
 

@@ -33,10 +33,10 @@ DEFAULT_MIN_RELEVANCE = 0.5
 # Shared weights over FEATURES (bench/relevance.py --fit; leave-one-topic-out checked).
 # The biases are shifted so that min_relevance 0.5 is the median of the thresholds
 # chosen leave-one-topic-out.
-DESCRIPTION_WEIGHTS = (0.878, 1.527, 0.0)
-DESCRIPTION_BIAS = -1.759
-EXAMPLE_WEIGHTS = (0.842, 1.4, 0.208)
-EXAMPLE_BIAS = -1.403
+DESCRIPTION_WEIGHTS = (0.962, 1.688, 0.0)
+DESCRIPTION_BIAS = -1.779
+EXAMPLE_WEIGHTS = (0.945, 1.522, 0.249)
+EXAMPLE_BIAS = -1.288
 
 
 def sigmoid(z: float) -> float:

@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ._ast import And, Field, Lang, Near, Node, Not, Or, Phrase, Site
+from ._ast import And, Field, Lang, Node, Not, Or, Phrase, Site
 from ._matcher import Matcher, compile_node
 from ._model import Document
 from ._parser import Query, parse_query
@@ -51,11 +51,6 @@ class BranchHits:
 
     clause: str
     hits: tuple[BranchHit, ...]
-    # The branch's own words as the query writes them, lists expanded, NOT clauses
-    # left out ("export control", "entity list", "restrict", "ban"): what the branch is
-    # about, whichever of them the story uses (the relevance stage compares the story
-    # with them).
-    terms: tuple[str, ...] = ()
 
 
 def required_branches(query: Query | Node) -> list[Node]:
@@ -132,7 +127,7 @@ def branch_hits(branches: Sequence[Node], doc: Document | PreparedDoc, *,
         if hits and short_names:
             hits.extend(_short_name_hits(node, d, hits, paras, sents, contexts))
             hits.sort(key=lambda h: (h.zone != "title", h.start))
-        out.append(BranchHits(node.text, tuple(hits), branch_terms(node)))
+        out.append(BranchHits(node.text, tuple(hits)))
     return out
 
 
@@ -147,28 +142,6 @@ def _context(cache: dict[tuple[str, int], str], sents: dict[str, list[int]], fie
         s_end = st[si + 1] if si + 1 < len(st) else len(text)
         found = cache[key] = " ".join(text[st[si]:s_end].split())
     return found
-
-
-@lru_cache(maxsize=1024)
-def branch_terms(node: Node) -> tuple[str, ...]:
-    """The terms and phrases of ``node`` as written, without quotes or wildcard stars,
-    each once, in query order; words under NOT are not the branch's subject."""
-    out: list[str] = []
-    _terms(node, out)
-    return tuple(dict.fromkeys(t for t in out if t))
-
-
-def _terms(node: Node, out: list[str]) -> None:
-    if isinstance(node, Phrase):
-        out.append(" ".join(node.text.strip('"“”').replace("*", "").split()))
-    elif isinstance(node, (And, Or)):
-        for c in node.children:
-            _terms(c, out)
-    elif isinstance(node, Near):
-        _terms(node.left, out)
-        _terms(node.right, out)
-    elif isinstance(node, Field):
-        _terms(node.child, out)
 
 
 def _name_words(node: Node) -> set[str]:

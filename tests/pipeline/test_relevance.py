@@ -38,6 +38,7 @@ from worker.pipeline.matches import list_held_back
 from worker.pipeline.relevance import topic_relevance
 from worker.pipeline.states import MatchStatus
 from worker.pipeline.tuning import tune_topic
+from worker.relevance import FEATURES_VERSION
 from worker.sources import NetworkPolicy
 from worker.store import Alert, Article, Match, TopicRelevanceModel
 
@@ -287,7 +288,8 @@ def test_a_tuned_threshold_reaches_a_running_worker_at_its_next_refresh(tmp_path
     assert cache.models == {}
     with ctx.session() as s:  # what `topics tune` writes (pipeline/tuning.py)
         s.add(TopicRelevanceModel(topic_id="missiles", min_relevance=0.0, model=None, n_labels=3,
-                                  report={}, fitted_at=datetime(2026, 1, 5, 10, tzinfo=UTC)))
+                                  report={"features_version": FEATURES_VERSION},
+                                  fitted_at=datetime(2026, 1, 5, 10, tzinfo=UTC)))
     with ctx.session() as s:
         assert cache.stored(s, now=read_at + MODELS_REFRESH_S - 1) == {}  # its copy, no read
         fresh = cache.stored(s, now=read_at + MODELS_REFRESH_S)
@@ -324,4 +326,29 @@ def test_a_database_failure_while_preparing_relevance_is_retried_not_failed(tmp_
     assert seen == ["processing"]  # neither failed nor done: processed again, then done
     with ctx.session() as s:
         assert {a.article_id for a in s.scalars(select(Alert))} == {ids["thread"]}
+    ctx.close()
+
+
+def test_a_fit_tuned_on_older_relevance_features_is_not_used(tmp_path: Path, caplog) -> None:
+    """A threshold and model stored by `topics tune` under another FEATURES_VERSION were
+    fitted on other scores: they are set aside, with a warning naming the command, until
+    the topic is tuned again; a current fit is used."""
+    from worker.pipeline.relevance import RelevanceCache
+
+    db = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    ctx, ids = run_pipeline(tmp_path, db)
+    fitted = datetime(2026, 1, 5, 10, tzinfo=UTC)
+    with ctx.session() as s:  # a fit stored under other features (another release's)
+        s.add(TopicRelevanceModel(topic_id="missiles", min_relevance=0.0, model=None, n_labels=3,
+                                  report={"features_version": FEATURES_VERSION + 1},
+                                  fitted_at=fitted))
+    with ctx.session() as s, caplog.at_level("WARNING"):
+        tr = topic_relevance(ctx.config, RelevanceCache(), "missiles", s)
+    assert tr is not None and tr.prepared.profile.min_relevance is None  # the default
+    assert "newsradar topics tune missiles" in caplog.text
+    with ctx.session() as s:
+        s.get(TopicRelevanceModel, "missiles").report = {"features_version": FEATURES_VERSION}
+    with ctx.session() as s:
+        tr = topic_relevance(ctx.config, RelevanceCache(), "missiles", s)
+    assert tr is not None and tr.prepared.profile.min_relevance == 0.0
     ctx.close()

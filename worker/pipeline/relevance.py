@@ -30,6 +30,7 @@ from worker.errors import BudgetExceeded
 from worker.pipeline.states import MatchStatus
 from worker.relevance import (
     DEFAULT_MIN_RELEVANCE,
+    FEATURES_VERSION,
     PreparedStory,
     PreparedTopic,
     Relevance,
@@ -95,10 +96,18 @@ class StoredModel:
     min_relevance: float
     model: dict[str, Any] | None
     fitted_at: str
+    features_version: int = 1  # fits stored before the version was recorded were 1
 
     @classmethod
     def of(cls, row: TopicRelevanceModel) -> StoredModel:
-        return cls(row.topic_id, float(row.min_relevance), row.model, row.fitted_at.isoformat())
+        version = int((row.report or {}).get("features_version", 1))
+        return cls(row.topic_id, float(row.min_relevance), row.model, row.fitted_at.isoformat(),
+                   version)
+
+    @property
+    def current(self) -> bool:
+        """Fitted on the features this code computes (else it is not used)."""
+        return self.features_version == FEATURES_VERSION
 
 
 # How long a worker process keeps its copy of the tuned models before reading them again:
@@ -206,6 +215,9 @@ def topic_relevance(config: Config, cache: RelevanceCache, topic_id: str,
         return None
     if use_stored and stored is None and session is not None:
         stored = stored_models(session, [topic_id]).get(topic_id)
+    if stored is not None and not stored.current:
+        _warn_stale(stored)
+        stored = None  # its threshold and model were fitted on other scores
     version = _config_version(t)
     if stored is not None:
         version += f"+{stored.fitted_at}"
@@ -234,6 +246,18 @@ def topic_relevance(config: Config, cache: RelevanceCache, topic_id: str,
     prepared = TopicRelevance(topic_id, version, branches, prepare_topic(profile))
     cache.topics[topic_id] = prepared
     return prepared
+
+
+_warned: set[tuple[str, str]] = set()
+
+
+def _warn_stale(stored: StoredModel) -> None:
+    if (stored.topic_id, stored.fitted_at) not in _warned:
+        _warned.add((stored.topic_id, stored.fitted_at))
+        log.warning("topic %s: its tuned relevance (fitted %s) predates the current relevance "
+                    "features (version %s, fitted under %s) and is not used; run `newsradar "
+                    "topics tune %s` again", stored.topic_id, stored.fitted_at,
+                    FEATURES_VERSION, stored.features_version, stored.topic_id)
 
 
 def story_for(doc: Document) -> PreparedStory:

@@ -23,7 +23,7 @@ from worker.pipeline.relevance import (
     story_for,
     topic_relevance,
 )
-from worker.relevance import Labelled, TuneResult, tune
+from worker.relevance import FEATURES_VERSION, Labelled, TuneResult, tune
 from worker.store import Article, TopicRelevanceModel, utcnow
 from worker.topics import Document, branch_hits
 
@@ -86,6 +86,7 @@ def tune_topic(session: Session, config: Config, topic_id: str, *, store: bool =
         row.report = {
             "before": _pr(result.before), "after": _pr(result.after),
             "folds": result.folds, "n_feedback": len(marks), "n_examples": n_examples,
+            "features_version": FEATURES_VERSION,
         }
         row.fitted_at = now
         session.flush()

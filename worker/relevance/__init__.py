@@ -36,7 +36,7 @@ from ._model import (
     TopicProfile,
 )
 from ._salience import BranchSalience, branch_saliences
-from ._score import DEFAULT_MIN_RELEVANCE, FEATURES, features, relevance
+from ._score import DEFAULT_MIN_RELEVANCE, FEATURES, FEATURES_VERSION, features, relevance
 from ._similarity import (
     PreparedStory,
     PreparedTopic,
@@ -48,6 +48,7 @@ from ._similarity import (
 __all__ = [
     "DEFAULT_MIN_RELEVANCE",
     "FEATURES",
+    "FEATURES_VERSION",
     "PR",
     "BranchEvidence",
     "BranchSalience",

@@ -25,6 +25,10 @@ from ._salience import BranchSalience, branch_saliences, describe
 from ._similarity import PreparedStory, PreparedTopic, contrast, description_similarity
 
 FEATURES = ("salience", "description", "examples")
+# What the features mean, in a number: a topic's threshold and model fitted (``topics
+# tune``) under another version were fitted on other scores and are not used until the
+# topic is tuned again. 1: salience (7 branch features), description, examples.
+FEATURES_VERSION = 1
 SIM_SCALE = 10.0
 # The description feature (see description_similarity): median 0.18 for relevant dev
 # pairs, -0.01 for the others; 0.09 is shown as similarity 0.5.

@@ -143,6 +143,42 @@ def test_login_rotates_the_session_and_logout_ends_it(app) -> None:
     assert client.get("/", follow_redirects=False).status_code == 303
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_db_settings(request, tmp_path: Path):  # type: ignore[no-untyped-def]
+    url = (request.getfixturevalue("postgres_url") if request.param == "postgres"
+           else f"sqlite:///{tmp_path / 'console.db'}")
+    return settings_for(url, write_config(tmp_path))
+
+
+def test_a_session_outlives_a_console_restart_and_is_shared_by_two_consoles(any_db_settings) -> None:
+    """Sessions live in the database: a second console process (or the same one after a
+    restart) knows the session; a logout in one ends it in both; only the id's SHA-256 is
+    stored; an expired session is refused."""
+    import hashlib
+
+    from worker.store import ConsoleSession
+
+    web = WebSettings(password=PASSWORD)
+    first, second = TestClient(create_app(any_db_settings, web)), TestClient(create_app(any_db_settings, web))
+    csrf = login(first)
+    sid = first.cookies.get("newsradar_session")
+    second.cookies.set("newsradar_session", sid)
+    assert second.get("/", follow_redirects=False).status_code == 200
+    assert csrf_of(second.get("/settings").text) == csrf  # the same session, the same token
+    with session_for(any_db_settings) as s:
+        keys = set(s.scalars(select(ConsoleSession.id_hash)))
+        assert hashlib.sha256(sid.encode()).hexdigest() in keys and sid not in keys
+    second.post("/logout", data={"csrf_token": csrf})
+    assert first.get("/", follow_redirects=False).status_code == 303  # ended everywhere
+    # expiry: the store's clock moved past the session's end
+    app = create_app(any_db_settings, web)
+    client = TestClient(app)
+    login(client)
+    store = app.state.ctx.auth.sessions
+    store.clock = lambda: time.time() + store.ttl_s + 1
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
 def test_repeated_bad_passwords_are_throttled(app) -> None:
     client = TestClient(app)
     auth = app.state.ctx.auth

@@ -14,6 +14,7 @@ from worker.store.models import (
     Base,
     ChannelState,
     ConsoleFeed,
+    ConsoleSession,
     ConsoleTopic,
     Delivery,
     DeliveryAttempt,
@@ -30,7 +31,7 @@ from worker.store.models import (
 from worker.store.queries import StoredArticle, iter_articles
 
 __all__ = [
-    "Alert", "AlertFeedback", "ApiToken", "Article", "ConsoleFeed", "ConsoleTopic", "Base", "ChannelState", "Delivery", "DeliveryAttempt", "Digest",
+    "Alert", "AlertFeedback", "ApiToken", "Article", "ConsoleFeed", "ConsoleSession", "ConsoleTopic", "Base", "ChannelState", "Delivery", "DeliveryAttempt", "Digest",
     "Feed", "Match", "MutedStory", "Story", "StoryBand", "StoredArticle", "TopicRelevanceModel", "band_keys", "iter_articles", "make_engine", "make_sessionmaker", "session_scope",
     "upgrade", "utcnow",
 ]

@@ -344,6 +344,20 @@ class ApiToken(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
+class ConsoleSession(Base):
+    """A console login session (or a login form's pre-session): only the SHA-256 of its
+    id is stored, so a copy of the table opens no session. In the database rather than
+    in one process's memory: a console restart keeps its users logged in, and several
+    console processes share the sessions."""
+
+    __tablename__ = "console_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    csrf: Mapped[str] = mapped_column(String(64))
+    user: Mapped[str | None] = mapped_column(String(200))  # None: a login form's pre-session
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+
+
 class ConsoleFeed(Base):
     """A feed added in the console (config-defined feeds stay in the YAML). The runner
     polls the union of both (``worker.web._actions.effective_config``)."""

@@ -116,7 +116,7 @@ def create_app(settings: Settings, web: WebSettings | None = None, *,
 
     auth = Auth(
         password=PasswordHash(password) if password else None,
-        sessions=SessionStore(ttl_s=web.session_hours * 3600),
+        sessions=SessionStore(ttl_s=web.session_hours * 3600, db=sessions),
         throttle=LoginThrottle(web.login_attempts, web.login_window_s),
         proxy_header=web.proxy_user_header, proxy_networks=web.proxy_networks(),
         check_token=check_token,

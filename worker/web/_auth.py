@@ -2,7 +2,7 @@
 
     WebSettings            NEWSRADAR_WEB_* (password or password file, proxy header, networks)
     PasswordHash           the admin password, kept only as a scrypt hash in memory
-    SessionStore           server-side sessions (id → CSRF token, expiry), in memory
+    SessionStore           server-side sessions (id → CSRF token, expiry), in the database
     LoginThrottle          failed logins per client address, in a sliding window
     AuthMiddleware         every request authenticated, or 401 (API) / redirect to /login
 
@@ -24,14 +24,19 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, quote
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy import delete
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from worker.store import ConsoleSession, session_scope
 
 SESSION_COOKIE = "newsradar_session"
 CSRF_FIELD = "csrf_token"
@@ -98,30 +103,53 @@ class WebSession:
 
 @dataclass
 class SessionStore:
+    """Sessions in the database (``console_sessions``): a console restart keeps its users
+    logged in, and several console processes share the sessions (a logout in one ends the
+    session in all). The id is a random token in the cookie; only its SHA-256 is stored.
+    One indexed read per request that carries a session cookie."""
+
     ttl_s: float
-    clock: Callable[[], float] = time.monotonic
-    _sessions: dict[str, WebSession] = field(default_factory=dict)
+    db: sessionmaker[Session]
+    clock: Callable[[], float] = time.time
+    sweep_every_s: float = 600.0  # expired rows are deleted at a login form at most this often
+    _swept_at: float = 0.0
+
+    @staticmethod
+    def _key(sid: str) -> str:
+        return hashlib.sha256(sid.encode()).hexdigest()
+
+    def _at(self, t: float) -> datetime:
+        return datetime.fromtimestamp(t, UTC)
 
     def new(self, user: str | None) -> tuple[str, WebSession]:
-        self._sweep()
+        now = self.clock()
         sid = secrets.token_urlsafe(32)
-        s = WebSession(csrf=secrets.token_urlsafe(24), expires=self.clock() + self.ttl_s, user=user)
-        self._sessions[sid] = s
+        s = WebSession(csrf=secrets.token_urlsafe(24), expires=now + self.ttl_s, user=user)
+        with session_scope(self.db) as db:
+            if now - self._swept_at >= self.sweep_every_s:
+                self._swept_at = now
+                db.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < self._at(now)))
+            db.add(ConsoleSession(id_hash=self._key(sid), csrf=s.csrf, user=user,
+                                  expires_at=self._at(s.expires)))
         return sid, s
 
     def get(self, sid: str | None) -> WebSession | None:
-        s = self._sessions.get(sid or "")
-        if s is None or s.expires < self.clock():
+        if not sid or len(sid) > 100:
             return None
-        return s
+        with self.db() as db:
+            row = db.get(ConsoleSession, self._key(sid))
+            if row is None:
+                return None
+            expires = row.expires_at.timestamp()
+            if expires < self.clock():
+                return None
+            return WebSession(csrf=row.csrf, expires=expires, user=row.user)
 
     def drop(self, sid: str | None) -> None:
-        self._sessions.pop(sid or "", None)
-
-    def _sweep(self) -> None:
-        now = self.clock()
-        for k in [k for k, s in self._sessions.items() if s.expires < now]:
-            del self._sessions[k]
+        if not sid:
+            return
+        with session_scope(self.db) as db:
+            db.execute(delete(ConsoleSession).where(ConsoleSession.id_hash == self._key(sid)))
 
 
 @dataclass

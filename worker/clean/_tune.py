@@ -22,6 +22,7 @@ import hashlib
 import itertools
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,7 +30,7 @@ from pathlib import Path
 from ._features import CONTEXT_NAMES, FEATURE_NAMES, LineInfo, feature_rows, line_logits
 from ._params import DEFAULT_WEIGHTS, FORMAT_VERSION, Params
 from ._score import aggregate, score_page, shingles
-from ._textpath import TextCleaner
+from ._textpath import TextCleaner, _Line
 
 L2 = 1.0
 # The span parameters searched: where the span is drawn and where a line in it is kept.
@@ -106,8 +107,11 @@ def _label(info: LineInfo, gold: Counter[tuple[str, ...]], page: GoldPage) -> tu
     return y, max(0.2, min(info.n_chars, 400) / 100.0) * _page_weight(page)
 
 
-def _labelled_rows(pages: list[GoldPage], cleaner: TextCleaner
-                   ) -> tuple[list[list[float]], list[float], list[float]]:
+def _rows(pages: list[GoldPage], cleaner: TextCleaner,
+          rows_of: Callable[[TextCleaner, list[_Line]], list[list[float]]]
+          ) -> tuple[list[list[float]], list[float], list[float]]:
+    """Feature rows (``rows_of(cleaner, lines)``) of the lines no rule decides (rules
+    decide the others; the model never sees them), with their labels and weights."""
     xs: list[list[float]] = []
     ys: list[float] = []
     ws: list[float] = []
@@ -117,33 +121,7 @@ def _labelled_rows(pages: list[GoldPage], cleaner: TextCleaner
         if not lines:
             continue
         cleaner._score(lines)
-        rows = feature_rows([ln.info for ln in lines])
-        for ln, row in zip(lines, rows):
-            if ln.rule is not None:
-                continue  # rules decide these lines; the model never sees them
-            xs.append(row)
-            y, w = _label(ln.info, gold, page)
-            ys.append(y)
-            ws.append(w)
-    return xs, ys, ws
-
-
-def _stage2_rows(pages: list[GoldPage], cleaner: TextCleaner
-                 ) -> tuple[list[list[float]], list[float], list[float]]:
-    """Stage-2 rows (the page context, ``CONTEXT_NAMES``) of the lines no rule decides,
-    with the stage-1 logits of ``cleaner``'s weights; labels and weights as stage 1's."""
-    xs: list[list[float]] = []
-    ys: list[float] = []
-    ws: list[float] = []
-    for page in pages:
-        gold = shingles(page.body)
-        lines = cleaner._lines(page.text, [])
-        if not lines:
-            continue
-        cleaner._score(lines)
-        z = line_logits([ln.info for ln in lines], cleaner._w)
-        z = cleaner.restage(lines, z, cleaner._stages)
-        for ln, row in zip(lines, cleaner.context(lines, z)):
+        for ln, row in zip(lines, rows_of(cleaner, lines)):
             if ln.rule is not None:
                 continue
             xs.append(row)
@@ -151,6 +129,25 @@ def _stage2_rows(pages: list[GoldPage], cleaner: TextCleaner
             ys.append(y)
             ws.append(w)
     return xs, ys, ws
+
+
+def _labelled_rows(pages: list[GoldPage], cleaner: TextCleaner
+                   ) -> tuple[list[list[float]], list[float], list[float]]:
+    """Stage-1 rows (the line features)."""
+    return _rows(pages, cleaner, lambda _c, lines: feature_rows([ln.info for ln in lines]))
+
+
+def _context_rows(cleaner: TextCleaner, lines: list[_Line]) -> list[list[float]]:
+    z = line_logits([ln.info for ln in lines], cleaner._w)
+    z = cleaner.restage(lines, z, cleaner._stages)
+    return cleaner.context(lines, z)
+
+
+def _stage2_rows(pages: list[GoldPage], cleaner: TextCleaner
+                 ) -> tuple[list[list[float]], list[float], list[float]]:
+    """Stage-2 rows (the page context, ``CONTEXT_NAMES``) of the lines no rule decides,
+    with the stage-1 logits of ``cleaner``'s weights; labels and weights as stage 1's."""
+    return _rows(pages, cleaner, _context_rows)
 
 
 def fit_weights(pages: list[GoldPage]) -> Params:

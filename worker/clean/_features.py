@@ -234,6 +234,20 @@ CONTEXT_NAMES = (
 )
 
 
+def best_span(values: list[float]) -> tuple[int, int]:
+    """Maximum-sum contiguous stretch (inclusive bounds); (0, -1) when nothing is positive."""
+    best, best_lo, best_hi = 0.0, 0, -1
+    cur, lo = 0.0, 0
+    for i, v in enumerate(values):
+        if cur <= 0:
+            cur, lo = v, i
+        else:
+            cur += v
+        if cur > best:
+            best, best_lo, best_hi = cur, lo, i
+    return best_lo, best_hi
+
+
 def sigmoid(z: float) -> float:
     """The logistic function, saturated beyond |z| > 30."""
     if z < -30:
@@ -265,17 +279,8 @@ def context_rows(infos: list[LineInfo], z1: list[float], ruled: list[bool],
 
     cp, cs, cn, cr = cums(p), cums(short), cums(noend), cums(rl)
     # the page's densest run of prose: a maximum-sum stretch of (p - 1/2) x length
-    best = cur = 0.0
-    lo = blo = 0
-    bhi = -1
-    for k, (pk, inf) in enumerate(zip(p, infos)):
-        v = (pk - 0.5) * (min(inf.n_chars, 400) / 100.0) if not ruled[k] else -0.1
-        if cur <= 0:
-            cur, lo = v, k
-        else:
-            cur += v
-        if cur > best:
-            best, blo, bhi = cur, lo, k
+    blo, bhi = best_span([(pk - 0.5) * (min(inf.n_chars, 400) / 100.0) if not ruled[k] else -0.1
+                          for k, (pk, inf) in enumerate(zip(p, infos))])
     core = [k for k in range(blo, bhi + 1) if p[k] >= 0.5 and not ruled[k]]
     if core:
         lens = sorted(infos[k].n_chars for k in core)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from operator import mul
 
 from ._dates import DATE_RE, FoundDate, find_date, parse_date_text
-from ._features import STOPWORDS, LineInfo, context_rows, line_logits, sigmoid
+from ._features import STOPWORDS, LineInfo, best_span, context_rows, line_logits, sigmoid
 from ._model import Dropped, LineDecision
 from ._params import Params
 from ._rules import line_rule
@@ -155,20 +155,6 @@ def _date_candidates(text: str) -> list[tuple[int, FoundDate]]:
         kind = " ".join(lab.group(1).lower().split()) if lab else "bare"
         out.append((_PRIORITY.get(kind, 2), found))
     return out
-
-
-def _best_span(values: list[float]) -> tuple[int, int]:
-    """Maximum-sum contiguous stretch (inclusive bounds); (0, -1) when nothing is positive."""
-    best, best_lo, best_hi = 0.0, 0, -1
-    cur, lo = 0.0, 0
-    for i, v in enumerate(values):
-        if cur <= 0:
-            cur, lo = v, i
-        else:
-            cur += v
-        if cur > best:
-            best, best_lo, best_hi = cur, lo, i
-    return best_lo, best_hi
 
 
 class TextCleaner:
@@ -432,7 +418,7 @@ class TextCleaner:
                 res.description = cand.info.text
                 cand.meta = "description"
         # -- author: in the header, between the headline and the story ------------
-        lo2, hi2 = _best_span(self._values(lines))
+        lo2, hi2 = best_span(self._values(lines))
         zone_end = max(lo2 if hi2 >= lo2 else len(lines), title_idx + 1)
         # bylines sit near the story's start, below the headline: its first copy when the
         # page repeats it around the byline (a headline, the byline, the headline again)
@@ -555,9 +541,9 @@ class TextCleaner:
         if not lines:
             return res
         self._score(lines)
-        lo, hi = _best_span(self._values(lines))
+        lo, hi = best_span(self._values(lines))
         cands = self._metadata(lines, lo if hi >= lo else len(lines), res, fallback_title)
-        lo, hi = self._extend(lines, *_best_span(self._values(lines)))
+        lo, hi = self._extend(lines, *best_span(self._values(lines)))
         res.published = self._choose_date(dates + cands)
         self._decide(lines, lo, hi, res, explain)
         return res

@@ -352,3 +352,15 @@ def test_a_fit_tuned_on_older_relevance_features_is_not_used(tmp_path: Path, cap
         tr = topic_relevance(ctx.config, RelevanceCache(), "missiles", s)
     assert tr is not None and tr.prepared.profile.min_relevance == 0.0
     ctx.close()
+
+
+def test_preparing_a_topic_lets_a_database_failure_through(tmp_path: Path) -> None:
+    """A relevance bug fails open (the gate decides), but a database that cannot be read
+    while preparing a topic (its example articles) is raised, for the task to retry."""
+    from worker.pipeline.relevance import RelevanceCache, prepare_topics
+    from worker.store import make_engine, make_sessionmaker
+
+    cfg = parse_config("topics: [{id: t, query: missile, description: Missile tests., examples: [5]}]")
+    gone = make_sessionmaker(make_engine(f"sqlite:///{tmp_path / 'no-such-dir' / 'db.sqlite'}"))
+    with pytest.raises(OperationalError):
+        prepare_topics(cfg, RelevanceCache(), ["t"], stored={}, open_session=gone)

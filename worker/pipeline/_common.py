@@ -6,15 +6,14 @@ from __future__ import annotations
 import re
 from typing import Any, overload
 
-from sqlalchemy.exc import InterfaceError, OperationalError
-
 from worker.pipeline.context import Context
 from worker.sources import fetch
+from worker.store.rows import DB_ERRORS
 from worker.urls import host_of
 
 # The database itself failing (connection lost, deadlock): raised for the task to retry,
 # never recorded as the row's own error.
-INFRA_ERRORS = (OperationalError, InterfaceError)
+INFRA_ERRORS = DB_ERRORS
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

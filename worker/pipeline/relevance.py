@@ -42,6 +42,7 @@ from worker.relevance import (
     relevance,
 )
 from worker.store import Article, TopicRelevanceModel
+from worker.store.rows import DB_ERRORS
 from worker.topics import Document, TopicMatch, branch_hits, parse_query, required_branches
 
 log = logging.getLogger(__name__)
@@ -290,6 +291,8 @@ def prepare_topics(config: Config, cache: RelevanceCache, topic_ids: Iterable[st
         try:
             out[tid] = topic_relevance(config, cache, tid, session, stored.get(tid),
                                        use_stored=False, open_session=open_session)
+        except DB_ERRORS:
+            raise  # the database's failure, not the topic's: the caller's task retries
         except Exception as exc:  # a relevance bug must never lose an alert: fail open
             log.exception("relevance for topic %s: cannot prepare it", tid)
             out[tid] = exc

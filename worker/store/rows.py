@@ -23,6 +23,10 @@ M = TypeVar("M")
 # time limit, so that a live worker never loses its claim; the service sets its own.
 DEFAULT_CLAIM_LEASE = timedelta(minutes=10)
 
+# The database itself failing (connection lost, deadlock): retried, or raised for the
+# task to retry, never recorded as a row's own error.
+DB_ERRORS = (OperationalError, InterfaceError)
+
 
 def insert_or_skip(session: Session, model: type) -> Any:
     """An INSERT whose ``.on_conflict_do_nothing()`` skips rows a unique key already
@@ -136,7 +140,7 @@ def with_db_retries(write: Callable[[], T], *, what: str) -> T:
     for delay in _DB_RETRY_DELAYS:
         try:
             return write()
-        except (OperationalError, InterfaceError) as exc:
+        except DB_ERRORS as exc:
             log.warning("%s: database connection failed (%s); trying again in %.1fs",
                         what, exc.__class__.__name__, delay)
             time.sleep(delay)
